@@ -1,0 +1,26 @@
+/**
+ * uring-bench: io_uring for Bun. The public API.
+ *
+ * - {@link Ring}: the low-level ring with liburing's names.
+ * - Preparers (`prepNop`, `prepRw`, ...) write SQEs; flags and opcodes are data.
+ */
+export { Ring, type RingOptions } from "./ring/ring.ts";
+export { Sqe, sqeSetData, sqeSetData64, sqeSetData32x2, sqeSetFlags, sqeSetBufGroup, sqeBytes } from "./ring/sqe.ts";
+export {
+  Cqe,
+  cqeGetData,
+  cqeGetData64,
+  cqeMore,
+  cqeHasBuffer,
+  cqeBufferId,
+  cqeNotif,
+  cqeSockNonempty,
+  cqeBufMore,
+} from "./ring/cqe.ts";
+export { Probe } from "./ring/probe.ts";
+export { readIoUringDisabled, setupFlagNames, kernelHasSetupFlag } from "./ring/setup.ts";
+export * from "./ring/register.ts";
+export * from "./sys/constants.ts";
+export { SyscallError, errnoName, Errno } from "./sys/errno.ts";
+export { addressOf, shimBuild, type Addressable } from "./sys/ffi.ts";
+export * from "./ops/index.ts";

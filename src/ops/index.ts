@@ -1,0 +1,2 @@
+/** Every preparer, one module per area. */
+export * from "./rw.ts";

@@ -1,0 +1,126 @@
+/**
+ * The submission queue: hands out SQE slots and publishes them to the kernel.
+ *
+ * `sqeHead`/`sqeTail` are our local view (liburing's sqe_head/sqe_tail): SQEs
+ * between them are prepared but not yet published. `flushSq` publishes the
+ * tail once per batch. Indices are free-running u32 counters, masked on use.
+ */
+import { SqRingFlags, SetupFlags } from "../sys/constants.ts";
+import type { RingLayout } from "./setup.ts";
+import { Sqe } from "./sqe.ts";
+
+/** SQ state over the mmapped SQ ring. */
+export class SubmissionQueue {
+  /** The SQ ring as u32 words (kernel-shared). */
+  readonly kring: Uint32Array;
+  /** Word index of the kernel-owned head (the kernel advances it as it consumes SQEs). */
+  readonly kHead: number;
+  /** Word index of the tail we publish. */
+  readonly kTail: number;
+  /** Word index of the SQ flags (NEED_WAKEUP, CQ_OVERFLOW, TASKRUN). */
+  readonly kFlags: number;
+  /** Word index of the dropped-SQE counter. */
+  readonly kDropped: number;
+  readonly mask: number;
+  readonly entries: number;
+  /** One preallocated cursor per slot. */
+  readonly sqes: Sqe[];
+  /** Words per SQE (16, or 32 with SQE128), for zeroing. */
+  readonly sqeWords: number;
+  /** The whole SQE array as u32 words, to zero a slot with one `fill`. */
+  readonly sqeArray: Uint32Array;
+  /** SQPOLL: the kernel thread reads the tail concurrently, and the head must be read with acquire order. */
+  readonly sqpoll: boolean;
+  /** Local: first prepared-but-unpublished SQE. */
+  sqeHead = 0;
+  /** Local: one past the last SQE handed out by getSqe. */
+  sqeTail = 0;
+
+  constructor(layout: RingLayout) {
+    this.kring = new Uint32Array(layout.sqRing);
+    this.kHead = layout.sqOff.head >>> 2;
+    this.kTail = layout.sqOff.tail >>> 2;
+    this.kFlags = layout.sqOff.flags >>> 2;
+    this.kDropped = layout.sqOff.dropped >>> 2;
+    this.mask = this.kring[layout.sqOff.ringMask >>> 2]!;
+    this.entries = this.kring[layout.sqOff.ringEntries >>> 2]!;
+    this.sqpoll = (layout.flags & SetupFlags.SQPOLL) !== 0;
+    this.sqeWords = layout.sqeSize >>> 2;
+    this.sqeArray = new Uint32Array(layout.sqes, 0, this.entries * this.sqeWords);
+    this.sqes = [];
+    for (let i = 0; i < this.entries; i++) {
+      this.sqes.push(new Sqe(layout.sqes, i * layout.sqeSize, layout.sqeSize, i));
+    }
+    // Without NO_SQARRAY the kernel reads SQEs through an index array. Fill it
+    // once with the identity mapping (as liburing does since 2.5): slot i of
+    // the ring always names SQE i, so submission never touches it again.
+    if ((layout.flags & SetupFlags.NO_SQARRAY) === 0) {
+      const array = new Uint32Array(layout.sqRing, layout.sqOff.array, this.entries);
+      for (let i = 0; i < this.entries; i++) array[i] = i;
+    }
+    // Start where the kernel is (0 on a new ring).
+    this.sqeHead = this.sqeTail = this.kring[this.kTail]!;
+  }
+
+  /**
+   * io_uring_get_sqe: the next free SQE, zeroed, or null when the SQ is full
+   * (submit, then try again).
+   */
+  getSqe(): Sqe | null {
+    const tail = this.sqeTail;
+    // Acquire: pairs with the kernel's release store of the head after it has
+    // read the SQEs, so a slot we reuse is really free. (Without SQPOLL the
+    // head only moves inside our own io_uring_enter, so this is plain order.)
+    const head = Atomics.load(this.kring, this.kHead);
+    if (((tail - head) >>> 0) >= this.entries) return null;
+    const index = tail & this.mask;
+    this.sqeTail = (tail + 1) >>> 0;
+    const words = this.sqeWords;
+    this.sqeArray.fill(0, index * words, index * words + words);
+    return this.sqes[index]!;
+  }
+
+  /**
+   * Publishes prepared SQEs to the kernel. Returns how many SQEs the kernel
+   * has yet to consume (liburing's __io_uring_flush_sq).
+   */
+  flushSq(): number {
+    const tail = this.sqeTail;
+    if (this.sqeHead !== tail) {
+      this.sqeHead = tail;
+      // Release: pairs with the kernel's acquire load of the tail (io_submit_sqes
+      // / the SQPOLL thread), so it sees the SQE contents written before it.
+      Atomics.store(this.kring, this.kTail, tail);
+    }
+    // Acquire (see getSqe): how far the kernel has consumed.
+    return (tail - Atomics.load(this.kring, this.kHead)) >>> 0;
+  }
+
+  /** io_uring_sq_ready: SQEs prepared or published but not yet consumed by the kernel. */
+  sqReady(): number {
+    return (this.sqeTail - Atomics.load(this.kring, this.kHead)) >>> 0;
+  }
+
+  /** io_uring_sq_space_left: free SQE slots. */
+  sqSpaceLeft(): number {
+    return this.entries - this.sqReady();
+  }
+
+  /** The SQ ring flags word (NEED_WAKEUP, CQ_OVERFLOW, TASKRUN). */
+  flags(): number {
+    // Sequentially consistent load: after the tail store in flushSq this is the
+    // full barrier liburing puts between publishing the tail and reading
+    // NEED_WAKEUP (pairs with the SQPOLL thread's smp_mb before it sleeps).
+    return Atomics.load(this.kring, this.kFlags);
+  }
+
+  /** SQPOLL thread is asleep and needs IORING_ENTER_SQ_WAKEUP. */
+  needsWakeup(): boolean {
+    return (this.flags() & SqRingFlags.NEED_WAKEUP) !== 0;
+  }
+
+  /** The kernel's count of SQEs it dropped as invalid. */
+  dropped(): number {
+    return Atomics.load(this.kring, this.kDropped);
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The single `bun:ffi` boundary: loads the C shim and gives each symbol a
+ * typed wrapper. Nothing else in the project imports `bun:ffi`.
+ *
+ * Two build paths, same source (`c/uring_shim.c`):
+ * - `cc`: `build/liburing_shim.so`, compiled with the system compiler at install.
+ * - `tcc`: compiled at load time by bun:ffi's TinyCC, for machines with no compiler.
+ * `URING_BENCH_SHIM=cc|tcc` forces one; by default the prebuilt library is used
+ * when present and TinyCC otherwise.
+ */
+import { cc, dlopen, FFIType, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..", "..");
+/** Path of the shim compiled at install time. */
+export const SHIM_LIBRARY_PATH = join(ROOT, "build", "liburing_shim.so");
+/** Path of the shim's C source, compiled by TinyCC when no library was built. */
+export const SHIM_SOURCE_PATH = join(ROOT, "c", "uring_shim.c");
+
+const { i32, u32, i64_fast, u64, ptr: P, cstring, void: VOID } = {
+  i32: FFIType.i32,
+  u32: FFIType.u32,
+  i64_fast: FFIType.i64_fast,
+  u64: FFIType.u64,
+  ptr: FFIType.ptr,
+  cstring: FFIType.cstring,
+  void: FFIType.void,
+};
+
+const SYMBOLS = {
+  us_io_uring_setup: { args: [u32, P], returns: i32 },
+  us_io_uring_enter: { args: [i32, u32, u32, u32, P, u64], returns: i32 },
+  us_io_uring_register: { args: [i32, u32, P, u32], returns: i32 },
+  us_mmap: { args: [u64, u64, i32, i32, i32, u64], returns: i64_fast },
+  us_munmap: { args: [u64, u64], returns: i32 },
+  us_aligned_alloc: { args: [u64, u64], returns: i64_fast },
+  us_free: { args: [u64], returns: VOID },
+  us_memcpy: { args: [u64, u64, u64], returns: VOID },
+  us_sched_setaffinity: { args: [i32, u64], returns: i32 },
+  us_sched_getaffinity: { args: [i32], returns: i64_fast },
+  us_eventfd: { args: [u32, i32], returns: i32 },
+  us_close: { args: [i32], returns: i32 },
+  us_gettid: { args: [], returns: i64_fast },
+  us_getrlimit: { args: [i32, P], returns: i32 },
+  us_setrlimit: { args: [i32, u64, u64], returns: i32 },
+  us_smp_mb: { args: [], returns: VOID },
+  us_abi_describe: { args: [], returns: cstring },
+} as const;
+
+/** Which build of the shim is loaded. */
+export type ShimBuild = "cc" | "tcc";
+
+function loadShim(): { symbols: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"]; build: ShimBuild } {
+  const forced = process.env.URING_BENCH_SHIM;
+  if (forced !== undefined && forced !== "cc" && forced !== "tcc") {
+    throw new Error(`URING_BENCH_SHIM=${forced} is not a build path: use "cc" (prebuilt) or "tcc" (TinyCC at load time).`);
+  }
+  const havePrebuilt = existsSync(SHIM_LIBRARY_PATH);
+  if (forced === "cc" && !havePrebuilt) {
+    throw new Error(
+      `URING_BENCH_SHIM=cc but ${SHIM_LIBRARY_PATH} does not exist: run "npm run build:shim" (needs a C compiler) or unset URING_BENCH_SHIM.`,
+    );
+  }
+  if (forced !== "tcc" && havePrebuilt) {
+    return { symbols: dlopen(SHIM_LIBRARY_PATH, SYMBOLS).symbols, build: "cc" };
+  }
+  const compiled = cc({ source: SHIM_SOURCE_PATH, symbols: SYMBOLS});
+  return { symbols: compiled.symbols as ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"], build: "tcc" };
+}
+
+const shim = loadShim();
+const S = shim.symbols;
+
+/** The shim build in use: "cc" (system compiler at install) or "tcc" (TinyCC at load). */
+export const shimBuild: ShimBuild = shim.build;
+
+/** Anything whose address the kernel can be given. */
+export type Addressable = ArrayBufferView | ArrayBuffer | number | bigint;
+
+/**
+ * Address of a buffer, for SQE fields and syscall arguments.
+ *
+ * Safety: taking the address pins nothing. The caller must keep `buf` reachable
+ * (and not detached) until the kernel is done with it, i.e. until the final CQE.
+ * Bun materializes a typed array's storage out of line when its address is taken,
+ * so the address stays valid while the object lives.
+ */
+export function addressOf(buf: Addressable): number {
+  if (typeof buf === "number") return buf;
+  if (typeof buf === "bigint") return Number(buf);
+  if (buf instanceof ArrayBuffer) return buf.byteLength === 0 ? 0 : (ptr(buf) as number);
+  if (buf.byteLength === 0) return 0;
+  return ptr(buf) as number;
+}
+
+/** A view of `length` bytes of raw memory at `address` (mmapped ring memory, shim allocations). */
+export function memoryView(address: number, length: number): ArrayBuffer {
+  return toArrayBuffer(address as Pointer, 0, length);
+}
+
+/** io_uring_setup(2): returns the ring fd or -errno; fills `params` (struct io_uring_params). */
+export function ioUringSetup(entries: number, params: Uint8Array): number {
+  return S.us_io_uring_setup(entries, params);
+}
+
+/**
+ * io_uring_enter(2) (enter2 form). `arg` is null, a sigset (argsz 8), or with
+ * IORING_ENTER_EXT_ARG an io_uring_getevents_arg (argsz 24). Returns SQEs consumed or -errno.
+ * This is the only FFI call on the hot path.
+ */
+export function ioUringEnter(
+  fd: number,
+  toSubmit: number,
+  minComplete: number,
+  flags: number,
+  arg: Addressable | null,
+  argSize: number,
+): number {
+  return S.us_io_uring_enter(fd, toSubmit, minComplete, flags, arg === null ? null : (addressOf(arg) as Pointer), argSize);
+}
+
+/** io_uring_register(2): returns >= 0 or -errno. */
+export function ioUringRegister(fd: number, opcode: number, arg: Addressable | null, nrArgs: number): number {
+  return S.us_io_uring_register(fd, opcode, arg === null ? null : (addressOf(arg) as Pointer), nrArgs);
+}
+
+/** mmap(2): returns the address or -errno. */
+export function mmap(addr: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
+  return S.us_mmap(addr, length, prot, flags, fd, offset) as number;
+}
+
+/** munmap(2): returns 0 or -errno. */
+export function munmap(addr: number, length: number): number {
+  return S.us_munmap(addr, length);
+}
+
+/** Zeroed off-heap memory aligned to `align`; returns the address or -errno. Free with {@link freeAligned}. */
+export function alignedAlloc(align: number, size: number): number {
+  return S.us_aligned_alloc(align, size) as number;
+}
+
+/** Frees memory from {@link alignedAlloc}. */
+export function freeAligned(addr: number): void {
+  S.us_free(addr);
+}
+
+/** memcpy between raw addresses. */
+export function memcpy(dst: number, src: number, length: number): void {
+  S.us_memcpy(dst, src, length);
+}
+
+/** Pins thread `tid` (0 = the calling thread) to the CPUs in `mask`; 0 or -errno. */
+export function schedSetAffinity(tid: number, mask: number): number {
+  return S.us_sched_setaffinity(tid, mask);
+}
+
+/** The CPU mask of thread `tid` (0 = caller), or -errno. */
+export function schedGetAffinity(tid: number): number {
+  return S.us_sched_getaffinity(tid) as number;
+}
+
+/** eventfd2(2): returns the fd or -errno. */
+export function eventfd(initval: number, flags: number): number {
+  return S.us_eventfd(initval, flags);
+}
+
+/** close(2): 0 or -errno. */
+export function closeFd(fd: number): number {
+  return S.us_close(fd);
+}
+
+/** gettid(2) of the calling thread. */
+export function gettid(): number {
+  return S.us_gettid() as number;
+}
+
+const rlimitOut = new BigUint64Array(2);
+/** getrlimit(2): `{ soft, hard }` (Infinity for RLIM_INFINITY), or throws on -errno. */
+export function getrlimit(resource: number): { soft: number; hard: number } {
+  const rc = S.us_getrlimit(resource, rlimitOut);
+  if (rc < 0) throw new Error(`getrlimit(${resource}) failed: errno ${-rc}`);
+  const conv = (v: bigint) => (v === 0xffffffffffffffffn ? Infinity : Number(v));
+  return { soft: conv(rlimitOut[0]!), hard: conv(rlimitOut[1]!) };
+}
+
+/** setrlimit(2): 0 or -errno. Infinity means RLIM_INFINITY. */
+export function setrlimit(resource: number, soft: number, hard: number): number {
+  const conv = (v: number) => (v === Infinity ? 0xffffffffffffffffn : BigInt(v));
+  return S.us_setrlimit(resource, conv(soft), conv(hard));
+}
+
+/** A full memory barrier (see the shim for when it matters). */
+export function smpMb(): void {
+  S.us_smp_mb();
+}
+
+/** `name=value` pairs of offsetof/sizeof as the C compiler sees <linux/io_uring.h>. */
+export function shimAbi(): Map<string, number> {
+  const text = String(S.us_abi_describe());
+  const map = new Map<string, number>();
+  for (const part of text.split(";")) {
+    if (!part) continue;
+    const [k, v] = part.split("=");
+    map.set(k!, Number(v));
+  }
+  return map;
+}
