@@ -35,4 +35,3 @@ export function kernelHasOp(op: number): boolean {
   return probeRing.opSupported(op);
 }
 
-/** When set to "core", only the ring-core tests run (CI's TinyCC pass). */
