@@ -1,0 +1,91 @@
+/**
+ * Summary statistics for benchmark samples: percentiles, median, spread.
+ * One small module with its own tests (test/bench-stats.test.ts), rather than a
+ * dependency: we need only nearest-rank percentiles over arrays of numbers.
+ */
+
+/** Nearest-rank percentile (p in [0, 100]) of already sorted values; NaN when empty. */
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  if (p <= 0) return sorted[0]!;
+  if (p >= 100) return sorted[n - 1]!;
+  const rank = Math.ceil((p / 100) * n);
+  return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
+}
+
+/** Percentiles of `values` (copied and sorted numerically). */
+export function percentiles(values: ArrayLike<number>, ps: readonly number[]): number[] {
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  return ps.map((p) => percentileSorted(sorted, p));
+}
+
+/** Median of `values`. */
+export function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+}
+
+/** Spread of repetitions: min, max, and (max - min) / median as a fraction. */
+export function spread(values: ArrayLike<number>): { min: number; max: number; relative: number } {
+  if (values.length === 0) return { min: NaN, max: NaN, relative: NaN };
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const m = median(values);
+  return { min, max, relative: m === 0 ? 0 : (max - min) / m };
+}
+
+/**
+ * A latency recorder with a fixed capacity: keeps every sample up to `capacity`
+ * and then a uniform reservoir sample, so memory stays bounded on long runs.
+ */
+export class LatencyRecorder {
+  private readonly samples: Float64Array;
+  private n = 0;
+  private seen = 0;
+  private seed = 0x9e3779b9;
+
+  constructor(capacity = 1 << 20) {
+    this.samples = new Float64Array(capacity);
+  }
+
+  /** Records one latency (any unit; the caller keeps it consistent). */
+  record(value: number): void {
+    this.seen++;
+    if (this.n < this.samples.length) {
+      this.samples[this.n++] = value;
+      return;
+    }
+    // Reservoir sampling (Algorithm R) with a cheap xorshift PRNG.
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x >>> 0;
+    const j = this.seed % this.seen;
+    if (j < this.samples.length) this.samples[j] = value;
+  }
+
+  /** Samples recorded (all of them, including those the reservoir dropped). */
+  get count(): number {
+    return this.seen;
+  }
+
+  /** Percentiles of the kept samples. */
+  percentiles(ps: readonly number[]): number[] {
+    return percentiles(this.samples.subarray(0, this.n), ps);
+  }
+
+  /** Forgets everything (after a warm-up). */
+  reset(): void {
+    this.n = 0;
+    this.seen = 0;
+  }
+}
