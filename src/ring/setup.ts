@@ -197,14 +197,35 @@ function findUnsupportedFlag(entries: number, flags: number, opts: RingOptions):
   return null;
 }
 
-/** Does this kernel accept the setup flag? (Tries a 1-entry ring.) */
+/**
+ * Does this kernel accept these setup flags? Creates (and closes) a tiny ring.
+ * Flags that need companions get them: CQSIZE a CQ size, NO_MMAP user memory,
+ * SQ_AFF / TASKRUN_FLAG / HYBRID_IOPOLL / DEFER_TASKRUN the flag they qualify.
+ */
 export function kernelHasSetupFlag(flag: number): boolean {
+  let flags = flag;
+  if (flags & SetupFlags.SQ_AFF) flags |= SetupFlags.SQPOLL;
+  if (flags & SetupFlags.TASKRUN_FLAG && !(flags & SetupFlags.DEFER_TASKRUN)) flags |= SetupFlags.COOP_TASKRUN;
+  if (flags & SetupFlags.HYBRID_IOPOLL) flags |= SetupFlags.IOPOLL;
+  if (flags & SetupFlags.DEFER_TASKRUN) flags |= SetupFlags.SINGLE_ISSUER;
   const params = new Uint8Array(PARAMS.size);
-  new DataView(params.buffer).setUint32(PARAMS.flags, flag, true);
+  const view = new DataView(params.buffer);
+  view.setUint32(PARAMS.flags, flags, true);
+  if (flags & SetupFlags.CQSIZE) view.setUint32(PARAMS.cqEntries, 4, true);
+  const mem: number[] = [];
+  if (flags & SetupFlags.NO_MMAP) {
+    for (let i = 0; i < 2; i++) {
+      const addr = alignedAlloc(PAGE, PAGE);
+      if (addr < 0) return false;
+      mem.push(addr);
+    }
+    view.setBigUint64(PARAMS.sqOff + SQRING_OFFSETS.userAddr, BigInt(mem[0]!), true);
+    view.setBigUint64(PARAMS.cqOff + CQRING_OFFSETS.userAddr, BigInt(mem[1]!), true);
+  }
   const fd = ioUringSetup(1, params);
-  if (fd < 0) return false;
-  closeFd(fd);
-  return true;
+  if (fd >= 0) closeFd(fd);
+  for (const addr of mem) freeAligned(addr);
+  return fd >= 0;
 }
 
 let noSqArrayCached: boolean | null = null;
