@@ -64,6 +64,15 @@ int32_t us_io_uring_enter(int32_t fd, uint32_t to_submit, uint32_t min_complete,
 				 flags, arg, (size_t)argsz));
 }
 
+/*
+ * The hot-path form: no sigset or extended argument, only 32-bit arguments,
+ * so the FFI call needs no pointer or 64-bit conversion.
+ */
+int32_t us_io_uring_enter_fast(int32_t fd, uint32_t to_submit, uint32_t min_complete, uint32_t flags)
+{
+	return neg_errno(syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, NULL, 0));
+}
+
 int32_t us_io_uring_register(int32_t fd, uint32_t opcode, void *arg, uint32_t nr_args)
 {
 	return neg_errno(syscall(__NR_io_uring_register, fd, opcode, arg, nr_args));
@@ -270,4 +279,122 @@ const char *us_abi_describe(void)
 	ABI_SIZE(buf, n, io_uring_file_index_range);
 	ABI_SIZE(buf, n, io_uring_recvmsg_out);
 	return buf;
+}
+
+/*
+ * The event-loop driver's waiter thread (src/async/driver.ts).
+ *
+ * JavaScript parks an idle ring on an eventfd registered with it
+ * (IORING_REGISTER_EVENTFD). Bun has no API to watch an arbitrary fd, so a
+ * thread blocks in read(2) on the eventfd and calls back into JavaScript
+ * through a thread-safe JSCallback, which queues the call on the JS thread's
+ * event loop and returns at once.
+ *
+ * One wake-up per arm: the thread first waits on its private `arm` eventfd,
+ * then on the ring's eventfd, then calls back once. JavaScript re-arms only
+ * when it goes idle again, so a busy ring (thousands of CQEs) costs no
+ * callbacks at all, and the JS side never sees a queue of stale wake-ups.
+ *
+ * The thread never touches the ring itself: with IORING_SETUP_SINGLE_ISSUER
+ * and DEFER_TASKRUN only the JS thread may enter the kernel for the ring, and
+ * the kernel signals the eventfd when deferred work is queued, so the JS
+ * thread's GETEVENTS enter is what posts the completions.
+ */
+#include <pthread.h>
+
+struct us_waiter {
+	int32_t efd;      /* the ring's eventfd (owned by JavaScript) */
+	int32_t armfd;    /* private eventfd: JavaScript writes 1 to arm */
+	volatile int32_t stop;
+	void (*cb)(int32_t);
+	pthread_t thread;
+};
+
+static int read_u64(int fd)
+{
+	uint64_t v;
+	for (;;) {
+		ssize_t n = read(fd, &v, sizeof(v));
+		if (n == (ssize_t)sizeof(v))
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+static void write_u64(int fd)
+{
+	uint64_t one = 1;
+	ssize_t n;
+	do {
+		n = write(fd, &one, sizeof(one));
+	} while (n < 0 && errno == EINTR);
+}
+
+static void *us_waiter_main(void *arg)
+{
+	struct us_waiter *w = (struct us_waiter *)arg;
+	for (;;) {
+		if (read_u64(w->armfd) < 0 || w->stop)
+			break;
+		if (read_u64(w->efd) < 0 || w->stop)
+			break;
+		w->cb(1);
+	}
+	return NULL;
+}
+
+/*
+ * Starts a waiter on eventfd `efd` calling `cb` (a thread-safe JSCallback
+ * taking one int32). Returns an opaque handle (> 0) or -errno.
+ */
+int64_t us_waiter_start(int32_t efd, void *cb)
+{
+	struct us_waiter *w = (struct us_waiter *)calloc(1, sizeof(*w));
+	int err;
+	if (!w)
+		return -ENOMEM;
+	w->efd = efd;
+	w->cb = (void (*)(int32_t))cb;
+	w->armfd = (int32_t)syscall(__NR_eventfd2, 0, 02000000 /* EFD_CLOEXEC */);
+	if (w->armfd < 0) {
+		err = errno;
+		free(w);
+		return -(int64_t)err;
+	}
+	err = pthread_create(&w->thread, NULL, us_waiter_main, w);
+	if (err) {
+		close(w->armfd);
+		free(w);
+		return -(int64_t)err;
+	}
+	return (int64_t)(uintptr_t)w;
+}
+
+/* Lets the waiter block on the ring's eventfd and call back once. */
+int32_t us_waiter_arm(int64_t handle)
+{
+	struct us_waiter *w = (struct us_waiter *)(uintptr_t)handle;
+	write_u64(w->armfd);
+	return 0;
+}
+
+/*
+ * Stops and joins the waiter, then frees it. Wakes it wherever it blocks
+ * (a write to the ring's eventfd is harmless: JavaScript closes that fd
+ * next). The JSCallback is thread-safe and never blocks the thread, so the
+ * join is bounded. Free the JSCallback only after this returns.
+ */
+int32_t us_waiter_stop(int64_t handle)
+{
+	struct us_waiter *w = (struct us_waiter *)(uintptr_t)handle;
+	w->stop = 1;
+	us_smp_mb();
+	write_u64(w->armfd);
+	write_u64(w->efd);
+	pthread_join(w->thread, NULL);
+	close(w->armfd);
+	free(w);
+	return 0;
 }

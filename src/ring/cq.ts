@@ -4,6 +4,7 @@
  * kernel publishes the tail.
  */
 import { CqeFlags, SetupFlags } from "../sys/constants.ts";
+import { storeRelease } from "./barrier.ts";
 import { Cqe } from "./cqe.ts";
 import type { RingLayout } from "./setup.ts";
 
@@ -84,7 +85,7 @@ export class CompletionQueue {
     this.head = (this.head + n) >>> 0;
     // Release: pairs with the kernel's read of the head before it reuses a
     // slot, so our reads of those CQEs happen before it overwrites them.
-    Atomics.store(this.kring, this.kHead, this.head);
+    storeRelease(this.kring, this.kHead, this.head);
   }
 
   /** Slots a CQE occupies (2 for a 32-byte CQE in a mixed ring). */

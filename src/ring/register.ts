@@ -6,9 +6,19 @@
  * caller keeps the JavaScript objects that own that memory alive until then
  * (`src/mem` provides off-heap memory for exactly this).
  */
-import { IOVEC, RSRC_REGISTER, RSRC_UPDATE, RSRC_UPDATE2 } from "../sys/abi.ts";
+import {
+  BUF_REG,
+  FILE_INDEX_RANGE,
+  IOVEC,
+  RESTRICTION,
+  RSRC_REGISTER,
+  RSRC_UPDATE,
+  RSRC_UPDATE2,
+  SYNC_CANCEL_REG,
+} from "../sys/abi.ts";
 import { RegisterOp, RSRC_REGISTER_SPARSE } from "../sys/constants.ts";
-import { addressOf, ioUringRegister, type Addressable } from "../sys/ffi.ts";
+import { Errno } from "../sys/errno.ts";
+import { addressOf, type Addressable } from "../sys/ffi.ts";
 
 /** The part of a ring the register calls need. */
 export interface RegisterTarget {
@@ -140,4 +150,320 @@ export function unregisterEventfd(ring: RegisterTarget): number {
 /** io_uring_enable_rings: starts a ring created with R_DISABLED. */
 export function enableRings(ring: RegisterTarget): number {
   return ring.register(RegisterOp.REGISTER_ENABLE_RINGS, null, 0);
+}
+
+// ---- layouts not (yet) in sys/abi.ts ---------------------------------------
+// Small register-only structs, declared here with the header's field names.
+
+/** struct io_uring_clone_buffers: 32 bytes (REGISTER_CLONE_BUFFERS, 6.12). */
+const CLONE_BUFFERS = { size: 32, srcFd: 0, flags: 4, srcOff: 8, dstOff: 12, nr: 16 } as const;
+/** struct io_uring_napi: 16 bytes (REGISTER_NAPI, 6.9). Bytes 5-7 are opcode/pad (6.13: static tracking). */
+const NAPI = { size: 16, busyPollTo: 0, preferBusyPoll: 4, opcode: 5, opParam: 8 } as const;
+/** struct io_uring_clock_register: 16 bytes (REGISTER_CLOCK, 6.12). */
+const CLOCK_REGISTER = { size: 16, clockid: 0 } as const;
+/** struct io_uring_buf_status: 40 bytes (REGISTER_PBUF_STATUS, 6.8). */
+const BUF_STATUS = { size: 40, bufGroup: 0, head: 4 } as const;
+
+/** Flags of io_uring_clone_buffers.flags. */
+export const CloneBuffersFlags = {
+  /** src_fd is a registered ring index of the calling task, not a file descriptor */
+  SRC_REGISTERED: 1 << 0,
+  /** replace buffers already present in the destination table (6.13) */
+  DST_REPLACE: 1 << 1,
+} as const;
+
+/** io_uring_napi.opcode values (6.13); 0 keeps the original register/unregister behaviour. */
+export const NapiOp = {
+  REGISTER_OP: 0,
+  STATIC_ADD_ID: 1,
+  STATIC_DEL_ID: 2,
+} as const;
+
+/** io_uring_napi.op_param tracking strategies (6.13) for NapiOp.REGISTER_OP. */
+export const NapiTracking = {
+  DYNAMIC: 0,
+  STATIC: 1,
+  INACTIVE: 255,
+} as const;
+
+// ---- files: the rest -------------------------------------------------------
+
+/** io_uring_register_files_update_tag: replaces fixed files from slot `offset`, with a tag each (FILES_UPDATE2). Returns slots updated. */
+export function registerFilesUpdateTag(
+  ring: RegisterTarget,
+  offset: number,
+  fds: readonly number[],
+  tags?: readonly bigint[],
+): number {
+  const arr = Int32Array.from(fds);
+  const tagArr = tags ? BigUint64Array.from(tags) : null;
+  const up = new DataView(new ArrayBuffer(RSRC_UPDATE2.size));
+  up.setUint32(RSRC_UPDATE2.offset, offset, true);
+  up.setBigUint64(RSRC_UPDATE2.data, BigInt(addressOf(arr)), true);
+  up.setBigUint64(RSRC_UPDATE2.tags, tagArr ? BigInt(addressOf(tagArr)) : 0n, true);
+  up.setUint32(RSRC_UPDATE2.nr, fds.length, true);
+  return ring.register(RegisterOp.REGISTER_FILES_UPDATE2, up, RSRC_UPDATE2.size);
+}
+
+/**
+ * io_uring_register_file_alloc_range (6.0): direct descriptors allocated by the
+ * kernel (FILE_INDEX_ALLOC on openat/accept/socket) come from slots [off, off + len).
+ */
+export function registerFileAllocRange(ring: RegisterTarget, off: number, len: number): number {
+  const range = new DataView(new ArrayBuffer(FILE_INDEX_RANGE.size));
+  range.setUint32(FILE_INDEX_RANGE.off, off, true);
+  range.setUint32(FILE_INDEX_RANGE.len, len, true);
+  return ring.register(RegisterOp.REGISTER_FILE_ALLOC_RANGE, range, 0);
+}
+
+// ---- buffers: clone ----------------------------------------------------------
+
+/** The part of a source ring that clone needs. */
+export interface CloneSource {
+  /** The source ring's file descriptor. */
+  readonly fd: number;
+}
+
+/**
+ * io_uring_clone_buffers_offset (6.12; offsets and DST_REPLACE 6.13): copies
+ * `nr` registered buffers of `src` from slot `srcOff` into `dst` at `dstOff`
+ * (nr 0: all of them). Both rings then share the pinned pages. `flags` takes
+ * {@link CloneBuffersFlags}; without DST_REPLACE the destination range must be empty.
+ */
+export function cloneBuffersOffset(
+  dst: RegisterTarget,
+  src: CloneSource,
+  dstOff: number,
+  srcOff: number,
+  nr: number,
+  flags = 0,
+): number {
+  const arg = new DataView(new ArrayBuffer(CLONE_BUFFERS.size));
+  // We always pass the real fd: a registered index would be the caller's, and
+  // the fd works whether or not the source registered its ring fd.
+  arg.setUint32(CLONE_BUFFERS.srcFd, src.fd, true);
+  arg.setUint32(CLONE_BUFFERS.flags, flags & ~CloneBuffersFlags.SRC_REGISTERED, true);
+  arg.setUint32(CLONE_BUFFERS.srcOff, srcOff, true);
+  arg.setUint32(CLONE_BUFFERS.dstOff, dstOff, true);
+  arg.setUint32(CLONE_BUFFERS.nr, nr, true);
+  return dst.register(RegisterOp.REGISTER_CLONE_BUFFERS, arg, 1);
+}
+
+/** io_uring_clone_buffers (6.12): `dst` gets all of `src`'s registered buffers (its table must be empty). */
+export function cloneBuffers(dst: RegisterTarget, src: CloneSource): number {
+  return cloneBuffersOffset(dst, src, 0, 0, 0, 0);
+}
+
+// ---- provided-buffer rings ---------------------------------------------------
+
+/** Arguments of io_uring_register_buf_ring (struct io_uring_buf_reg). */
+export interface BufRingReg {
+  /** Address of the ring memory (page-aligned; 0 with PbufRingFlags.MMAP). */
+  ringAddr: number;
+  /** Number of entries: a power of two, at most 32768. */
+  ringEntries: number;
+  /** Buffer group ID the SQEs name in buf_group. */
+  bgid: number;
+  /** Minimum buffers left before the kernel reports low buffers (unused by current kernels). */
+  minLeft?: number;
+}
+
+/**
+ * io_uring_register_buf_ring (5.19): registers a provided-buffer ring for group
+ * `reg.bgid`. `flags` takes PbufRingFlags (MMAP: the kernel allocates the ring;
+ * INC: incremental consumption, 6.12).
+ */
+export function registerBufRing(ring: RegisterTarget, reg: BufRingReg, flags = 0): number {
+  const arg = new DataView(new ArrayBuffer(BUF_REG.size));
+  arg.setBigUint64(BUF_REG.ringAddr, BigInt(reg.ringAddr), true);
+  arg.setUint32(BUF_REG.ringEntries, reg.ringEntries, true);
+  arg.setUint16(BUF_REG.bgid, reg.bgid, true);
+  arg.setUint16(BUF_REG.flags, flags, true);
+  arg.setUint32(BUF_REG.minLeft, reg.minLeft ?? 0, true);
+  return ring.register(RegisterOp.REGISTER_PBUF_RING, arg, 1);
+}
+
+/** io_uring_unregister_buf_ring: removes the buffer ring of group `bgid`. */
+export function unregisterBufRing(ring: RegisterTarget, bgid: number): number {
+  const arg = new DataView(new ArrayBuffer(BUF_REG.size));
+  arg.setUint16(BUF_REG.bgid, bgid, true);
+  return ring.register(RegisterOp.UNREGISTER_PBUF_RING, arg, 1);
+}
+
+/**
+ * io_uring_buf_ring_head (6.8, REGISTER_PBUF_STATUS): the kernel's head of
+ * group `bgid`'s buffer ring, i.e. how far it has consumed. Returns the head
+ * (0..65535) or -errno (liburing returns it through an out parameter).
+ */
+export function bufRingHead(ring: RegisterTarget, bgid: number): number {
+  const status = new DataView(new ArrayBuffer(BUF_STATUS.size));
+  status.setUint32(BUF_STATUS.bufGroup, bgid, true);
+  const ret = ring.register(RegisterOp.REGISTER_PBUF_STATUS, status, 1);
+  return ret < 0 ? ret : status.getUint32(BUF_STATUS.head, true);
+}
+
+// ---- personality, restrictions, io-wq ------------------------------------------
+
+/** io_uring_register_personality: registers the caller's credentials; returns the personality ID (> 0) or -errno. */
+export function registerPersonality(ring: RegisterTarget): number {
+  return ring.register(RegisterOp.REGISTER_PERSONALITY, null, 0);
+}
+
+/** io_uring_unregister_personality. */
+export function unregisterPersonality(ring: RegisterTarget, id: number): number {
+  return ring.register(RegisterOp.UNREGISTER_PERSONALITY, null, id);
+}
+
+/** One io_uring_restriction: `opcode` is a RestrictionOp, `arg` the register op, SQE op or SQE flags it allows. */
+export interface Restriction {
+  opcode: number;
+  arg: number;
+}
+
+/**
+ * io_uring_register_restrictions (5.10): limits which register ops, SQE ops and
+ * SQE flags the ring accepts. Only on a ring created disabled (R_DISABLED),
+ * once, before {@link enableRings}. A disallowed SQE completes with -EACCES.
+ */
+export function registerRestrictions(ring: RegisterTarget, restrictions: readonly Restriction[]): number {
+  const buf = new Uint8Array(Math.max(1, restrictions.length) * RESTRICTION.size);
+  const view = new DataView(buf.buffer);
+  restrictions.forEach((r, i) => {
+    view.setUint16(i * RESTRICTION.size + RESTRICTION.opcode, r.opcode, true);
+    view.setUint8(i * RESTRICTION.size + RESTRICTION.arg, r.arg);
+  });
+  return ring.register(RegisterOp.REGISTER_RESTRICTIONS, buf, restrictions.length);
+}
+
+/**
+ * io_uring_register_iowq_aff (5.14): the CPUs this ring's io-wq workers may run
+ * on. `cpus` is a list of CPU numbers or a bit mask (bit n = CPU n).
+ */
+export function registerIowqAff(ring: RegisterTarget, cpus: readonly number[] | bigint): number {
+  const list = typeof cpus === "bigint" ? maskToCpus(cpus) : cpus;
+  if (list.length === 0) return -Errno.EINVAL; // an empty set could run nothing
+  const maxCpu = Math.max(...list);
+  // cpu_set_t is a bit array in unsigned longs; the kernel wants whole longs.
+  const bytes = new Uint8Array(Math.ceil((maxCpu + 1) / 64) * 8);
+  for (const cpu of list) {
+    if (!Number.isInteger(cpu) || cpu < 0) return -Errno.EINVAL;
+    bytes[cpu >>> 3]! |= 1 << (cpu & 7);
+  }
+  return ring.register(RegisterOp.REGISTER_IOWQ_AFF, bytes, bytes.length);
+}
+
+function maskToCpus(mask: bigint): number[] {
+  const out: number[] = [];
+  for (let cpu = 0; mask > 0n; cpu++, mask >>= 1n) if (mask & 1n) out.push(cpu);
+  return out;
+}
+
+/** io_uring_unregister_iowq_aff: io-wq workers may run on any CPU again. */
+export function unregisterIowqAff(ring: RegisterTarget): number {
+  return ring.register(RegisterOp.UNREGISTER_IOWQ_AFF, null, 0);
+}
+
+/**
+ * io_uring_register_iowq_max_workers (5.15): `values` = [bounded, unbounded]
+ * worker limits; 0 leaves a limit unchanged. On success the array holds the
+ * previous limits (so [0, 0] reads them).
+ */
+export function registerIowqMaxWorkers(ring: RegisterTarget, values: Uint32Array): number {
+  if (values.length < 2) return -Errno.EINVAL;
+  return ring.register(RegisterOp.REGISTER_IOWQ_MAX_WORKERS, values, 2);
+}
+
+// ---- sync cancel -------------------------------------------------------------
+
+/** What io_uring_register_sync_cancel cancels (struct io_uring_sync_cancel_reg). */
+export interface SyncCancelReg {
+  /** user_data to match (CancelFlags.USERDATA or no key flag). */
+  userData?: number | bigint;
+  /** fd to match with CancelFlags.FD (a fixed-file index with FD_FIXED). */
+  fd?: number;
+  /** CancelFlags: ALL, FD, ANY, FD_FIXED, USERDATA, OP. */
+  flags?: number;
+  /** Give up after this many nanoseconds (-ETIME); omitted or null: wait as long as it takes. */
+  timeoutNs?: number | null;
+  /** Opcode to match with CancelFlags.OP. */
+  opcode?: number;
+}
+
+/**
+ * io_uring_register_sync_cancel (6.0): cancels matching requests and waits for
+ * them to finish. Returns 0 (or the count with ALL/ANY), -ENOENT when nothing
+ * matched, -EALREADY when a match is already running, -ETIME on timeout.
+ */
+export function registerSyncCancel(ring: RegisterTarget, reg: SyncCancelReg): number {
+  const arg = new DataView(new ArrayBuffer(SYNC_CANCEL_REG.size));
+  const ud = reg.userData ?? 0;
+  arg.setBigUint64(SYNC_CANCEL_REG.addr, BigInt.asUintN(64, BigInt(ud)), true);
+  arg.setInt32(SYNC_CANCEL_REG.fd, reg.fd ?? -1, true);
+  arg.setUint32(SYNC_CANCEL_REG.flags, reg.flags ?? 0, true);
+  const t = SYNC_CANCEL_REG.timeout;
+  if (reg.timeoutNs === undefined || reg.timeoutNs === null) {
+    // The kernel reads { -1, -1 } as "no timeout"; zero would time out at once.
+    arg.setBigInt64(t, -1n, true);
+    arg.setBigInt64(t + 8, -1n, true);
+  } else {
+    const ns = Math.max(0, Math.floor(reg.timeoutNs));
+    arg.setBigInt64(t, BigInt(Math.floor(ns / 1e9)), true);
+    arg.setBigInt64(t + 8, BigInt(ns % 1e9), true);
+  }
+  arg.setUint8(SYNC_CANCEL_REG.opcode, reg.opcode ?? 0);
+  return ring.register(RegisterOp.REGISTER_SYNC_CANCEL, arg, 1);
+}
+
+// ---- NAPI, clock -------------------------------------------------------------
+
+/** Settings of io_uring_register_napi (struct io_uring_napi). */
+export interface NapiSettings {
+  /** Busy-poll timeout in microseconds. */
+  busyPollTo: number;
+  /** Set SO_PREFER_BUSY_POLL semantics. */
+  preferBusyPoll?: boolean;
+  /** NapiOp (6.13); default REGISTER_OP. */
+  opcode?: number;
+  /** NapiTracking for REGISTER_OP, or a NAPI ID for STATIC_ADD/DEL_ID (6.13). */
+  opParam?: number;
+}
+
+/**
+ * io_uring_register_napi (6.9): busy-poll the network stack while waiting for
+ * completions. Kernels without CONFIG_NET_RX_BUSY_POLL answer -EINVAL.
+ */
+export function registerNapi(ring: RegisterTarget, settings: NapiSettings): number {
+  const arg = new DataView(new ArrayBuffer(NAPI.size));
+  arg.setUint32(NAPI.busyPollTo, settings.busyPollTo, true);
+  arg.setUint8(NAPI.preferBusyPoll, settings.preferBusyPoll ? 1 : 0);
+  arg.setUint8(NAPI.opcode, settings.opcode ?? 0);
+  arg.setUint32(NAPI.opParam, settings.opParam ?? 0, true);
+  return ring.register(RegisterOp.REGISTER_NAPI, arg, 1);
+}
+
+/**
+ * io_uring_unregister_napi: stops busy polling. When `out` is given, it
+ * receives the settings that were in effect.
+ */
+export function unregisterNapi(ring: RegisterTarget, out?: NapiSettings): number {
+  const arg = new DataView(new ArrayBuffer(NAPI.size));
+  const ret = ring.register(RegisterOp.UNREGISTER_NAPI, arg, 1);
+  if (ret >= 0 && out) {
+    out.busyPollTo = arg.getUint32(NAPI.busyPollTo, true);
+    out.preferBusyPoll = arg.getUint8(NAPI.preferBusyPoll) !== 0;
+  }
+  return ret;
+}
+
+/** Clocks io_uring_register_clock accepts. */
+export const ClockId = {
+  MONOTONIC: 1,
+  BOOTTIME: 7,
+} as const;
+
+/** io_uring_register_clock (6.12): the clock that wait timeouts use (ClockId.MONOTONIC, the default, or BOOTTIME). */
+export function registerClock(ring: RegisterTarget, clockid: number): number {
+  const arg = new DataView(new ArrayBuffer(CLOCK_REGISTER.size));
+  arg.setUint32(CLOCK_REGISTER.clockid, clockid, true);
+  return ring.register(RegisterOp.REGISTER_CLOCK, arg, 0);
 }

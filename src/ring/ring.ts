@@ -5,7 +5,7 @@
  * pages describe them. Results are raw: >= 0 or -errno, as the kernel gives.
  */
 import { RSRC_UPDATE } from "../sys/abi.ts";
-import { CqRingFlags, EnterFlags, Features, RegisterOp, SetupFlags } from "../sys/constants.ts";
+import { CqeFlags, CqRingFlags, EnterFlags, Features, RegisterOp, SetupFlags } from "../sys/constants.ts";
 import { Errno, SyscallError } from "../sys/errno.ts";
 import { closeFd, ioUringRegister, type Addressable } from "../sys/ffi.ts";
 import { CompletionQueue } from "./cq.ts";
@@ -178,13 +178,17 @@ export class Ring {
     const cq = this.cq;
     const tail = cq.tail();
     let head = cq.head;
-    let n = 0;
+    const n = (tail - head) >>> 0;
+    if (!cq.mixed) {
+      const cqes = cq.cqes;
+      const mask = cq.mask;
+      for (; head !== tail; head = (head + 1) >>> 0) fn(cqes[head & mask]!);
+      return n;
+    }
     while (head !== tail) {
       const cqe = cq.cqes[head & cq.mask]!;
-      const slots = cq.slotsOf(cqe);
-      if (!cq.mixed || (cqe.flags & 0x20) === 0) fn(cqe);
-      head = (head + slots) >>> 0;
-      n += slots;
+      if ((cqe.flags & CqeFlags.SKIP) === 0) fn(cqe);
+      head = (head + cq.slotsOf(cqe)) >>> 0;
     }
     return n;
   }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { CQRING_OFFSETS, PARAMS, SQRING_OFFSETS } from "../sys/abi.ts";
 import { Features, Mman, MmapOffset, Rlimit, SetupFlags } from "../sys/constants.ts";
 import { Errno, SyscallError } from "../sys/errno.ts";
-import { alignedAlloc, closeFd, freeAligned, getrlimit, ioUringSetup, memoryView, mmap, munmap } from "../sys/ffi.ts";
+import { closeFd, getrlimit, ioUringSetup, memoryView, mmap, munmap } from "../sys/ffi.ts";
 
 /** Options for `new Ring(entries, options)`; each maps to an io_uring_setup flag or param. */
 export interface RingOptions {
@@ -67,8 +67,8 @@ export interface RingLayout {
   cqOff: { head: number; tail: number; ringMask: number; ringEntries: number; overflow: number; cqes: number; flags: number };
   /** The SQE array. */
   sqes: ArrayBuffer;
-  /** Mappings to release at close: [address, length, kind]. */
-  mappings: Array<{ addr: number; len: number; kind: "mmap" | "alloc" }>;
+  /** Mappings to munmap at close (kernel ring mappings, or our NO_MMAP memory). */
+  mappings: Array<{ addr: number; len: number }>;
 }
 
 const PAGE = 4096;
@@ -214,8 +214,9 @@ export function kernelHasSetupFlag(flag: number): boolean {
   if (flags & SetupFlags.CQSIZE) view.setUint32(PARAMS.cqEntries, 4, true);
   const mem: number[] = [];
   if (flags & SetupFlags.NO_MMAP) {
+    // Anonymous mappings for the same reason as in setupRing.
     for (let i = 0; i < 2; i++) {
-      const addr = alignedAlloc(PAGE, PAGE);
+      const addr = mmap(0, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
       if (addr < 0) return false;
       mem.push(addr);
     }
@@ -224,7 +225,7 @@ export function kernelHasSetupFlag(flag: number): boolean {
   }
   const fd = ioUringSetup(1, params);
   if (fd >= 0) closeFd(fd);
-  for (const addr of mem) freeAligned(addr);
+  for (const addr of mem) munmap(addr, PAGE);
   return fd >= 0;
 }
 
@@ -260,21 +261,25 @@ export function setupRing(entries: number, opts: RingOptions): RingLayout {
     const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
     userRingsLen = roundUp(PAGE + cq * cqeSize + sq * 4, PAGE);
     userSqesLen = roundUp(sq * sqeSize, PAGE);
-    userRings = alignedAlloc(PAGE, userRingsLen);
-    userSqes = alignedAlloc(PAGE, userSqesLen);
+    // Anonymous mappings, not malloc: the kernel pins these pages and may still
+    // write CQEs into them during its asynchronous ring teardown after close().
+    // munmap only drops our mapping (the pinned pages live until the kernel
+    // lets go); free() would hand them to malloc while the kernel still writes.
+    userRings = mmap(0, userRingsLen, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, -1, 0);
+    userSqes = mmap(0, userSqesLen, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, -1, 0);
     if (userRings < 0 || userSqes < 0) {
-      if (userRings > 0) freeAligned(userRings);
-      if (userSqes > 0) freeAligned(userSqes);
-      throw new SyscallError("io_uring_setup", Errno.ENOMEM, "Could not allocate memory for a NO_MMAP ring.");
+      if (userRings > 0) munmap(userRings, userRingsLen);
+      if (userSqes > 0) munmap(userSqes, userSqesLen);
+      throw new SyscallError("io_uring_setup", Errno.ENOMEM, "Could not map memory for a NO_MMAP ring.");
     }
     params.setBigUint64(PARAMS.sqOff + SQRING_OFFSETS.userAddr, BigInt(userSqes), true);
     params.setBigUint64(PARAMS.cqOff + CQRING_OFFSETS.userAddr, BigInt(userRings), true);
-    mappings.push({ addr: userRings, len: userRingsLen, kind: "alloc" }, { addr: userSqes, len: userSqesLen, kind: "alloc" });
+    mappings.push({ addr: userRings, len: userRingsLen }, { addr: userSqes, len: userSqesLen });
   }
 
   const fd = ioUringSetup(entries, paramBytes);
   if (fd < 0) {
-    for (const m of mappings) freeAligned(m.addr);
+    releaseMappings(mappings);
     throw new SyscallError("io_uring_setup", -fd, explainSetupFailure(-fd, entries, flags, opts));
   }
 
@@ -322,18 +327,18 @@ export function setupRing(entries: number, opts: RingOptions): RingLayout {
       // With SINGLE_MMAP (5.4+) the SQ and CQ rings share one mapping.
       const ringLen = single ? Math.max(sqRingLen, cqRingLen) : sqRingLen;
       const sqAddr = mapOrThrow(ringLen, rw, shared, fd, MmapOffset.SQ_RING, "SQ ring");
-      mappings.push({ addr: sqAddr, len: ringLen, kind: "mmap" });
+      mappings.push({ addr: sqAddr, len: ringLen });
       sqRing = memoryView(sqAddr, ringLen);
       if (single) {
         cqRing = sqRing;
       } else {
         const cqAddr = mapOrThrow(cqRingLen, rw, shared, fd, MmapOffset.CQ_RING, "CQ ring");
-        mappings.push({ addr: cqAddr, len: cqRingLen, kind: "mmap" });
+        mappings.push({ addr: cqAddr, len: cqRingLen });
         cqRing = memoryView(cqAddr, cqRingLen);
       }
       const sqesLen = sqEntries * sqeSize;
       const sqesAddr = mapOrThrow(sqesLen, rw, shared, fd, MmapOffset.SQES, "SQE array");
-      mappings.push({ addr: sqesAddr, len: sqesLen, kind: "mmap" });
+      mappings.push({ addr: sqesAddr, len: sqesLen });
       sqes = memoryView(sqesAddr, sqesLen);
     }
   } catch (err) {
@@ -357,10 +362,7 @@ function mapOrThrow(len: number, prot: number, flags: number, fd: number, offset
   return addr;
 }
 
-/** Unmaps or frees every mapping of a ring. */
+/** Unmaps every mapping of a ring. */
 export function releaseMappings(mappings: RingLayout["mappings"]): void {
-  for (const m of mappings.splice(0)) {
-    if (m.kind === "mmap") munmap(m.addr, m.len);
-    else freeAligned(m.addr);
-  }
+  for (const m of mappings.splice(0)) munmap(m.addr, m.len);
 }

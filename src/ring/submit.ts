@@ -5,7 +5,7 @@
  */
 import { GETEVENTS_ARG, KERNEL_SIGSET_SIZE, TIMESPEC } from "../sys/abi.ts";
 import { EnterFlags, SetupFlags, SqRingFlags } from "../sys/constants.ts";
-import { addressOf, ioUringEnter } from "../sys/ffi.ts";
+import { addressOf, ioUringEnter, ioUringEnterFast } from "../sys/ffi.ts";
 import type { SubmissionQueue } from "./sq.ts";
 
 /** Owns the fd used for enter (the registered index when the ring fd is registered). */
@@ -62,7 +62,7 @@ export class Submitter {
     }
     if (!needEnter) return submitted;
     this.enters++;
-    return ioUringEnter(this.enterFd, submitted, waitNr, flags, null, 0);
+    return ioUringEnterFast(this.enterFd, submitted, waitNr, flags);
   }
 
   /** A raw io_uring_enter on this ring (enter2 form: arg is null, a sigset, or a getevents arg). */

@@ -8,7 +8,7 @@
  * `URING_BENCH_SHIM=cc|tcc` forces one; by default the prebuilt library is used
  * when present and TinyCC otherwise.
  */
-import { cc, dlopen, FFIType, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
+import { cc, dlopen, FFIType, JSCallback, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,11 +26,12 @@ const { i32, u32, i64_fast, u64, ptr: P, cstring, void: VOID } = {
   ptr: FFIType.ptr,
   cstring: FFIType.cstring,
   void: FFIType.void,
-};
+} as const;
 
 const SYMBOLS = {
   us_io_uring_setup: { args: [u32, P], returns: i32 },
   us_io_uring_enter: { args: [i32, u32, u32, u32, P, u64], returns: i32 },
+  us_io_uring_enter_fast: { args: [i32, u32, u32, u32], returns: i32 },
   us_io_uring_register: { args: [i32, u32, P, u32], returns: i32 },
   us_mmap: { args: [u64, u64, i32, i32, i32, u64], returns: i64_fast },
   us_munmap: { args: [u64, u64], returns: i32 },
@@ -46,10 +47,20 @@ const SYMBOLS = {
   us_setrlimit: { args: [i32, u64, u64], returns: i32 },
   us_smp_mb: { args: [], returns: VOID },
   us_abi_describe: { args: [], returns: cstring },
+  us_waiter_start: { args: [i32, P], returns: i64_fast },
+  us_waiter_arm: { args: [i64_fast], returns: i32 },
+  us_waiter_stop: { args: [i64_fast], returns: i32 },
 } as const;
 
 /** Which build of the shim is loaded. */
 export type ShimBuild = "cc" | "tcc";
+
+/**
+ * The loaded library objects. If one were garbage-collected, Bun would free the
+ * code (TinyCC) or close the handle, and every symbol would dangle: a crash,
+ * not an error. A module-level reference keeps them for the process lifetime.
+ */
+const keepAlive: unknown[] = [];
 
 function loadShim(): { symbols: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"]; build: ShimBuild } {
   const forced = process.env.URING_BENCH_SHIM;
@@ -63,13 +74,21 @@ function loadShim(): { symbols: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbo
     );
   }
   if (forced !== "tcc" && havePrebuilt) {
-    return { symbols: dlopen(SHIM_LIBRARY_PATH, SYMBOLS).symbols, build: "cc" };
+    const lib = dlopen(SHIM_LIBRARY_PATH, SYMBOLS);
+    keepAlive.push(lib);
+    return { symbols: lib.symbols, build: "cc" };
   }
-  const compiled = cc({ source: SHIM_SOURCE_PATH, symbols: SYMBOLS});
+  const compiled = cc({ source: SHIM_SOURCE_PATH, symbols: SYMBOLS });
+  keepAlive.push(compiled);
   return { symbols: compiled.symbols as ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"], build: "tcc" };
 }
 
-const shim = loadShim();
+// One load per process, kept on globalThis: a test runner may evaluate this
+// module once per test file, and each TinyCC compilation that became garbage
+// would free code other module instances still call (a crash, not an error).
+const SHIM_KEY = Symbol.for("uring-bench.shim");
+const globalShim = globalThis as unknown as Record<symbol, ReturnType<typeof loadShim> | undefined>;
+const shim = (globalShim[SHIM_KEY] ??= loadShim());
 const S = shim.symbols;
 
 /** The shim build in use: "cc" (system compiler at install) or "tcc" (TinyCC at load). */
@@ -91,7 +110,7 @@ export function addressOf(buf: Addressable): number {
   if (typeof buf === "bigint") return Number(buf);
   if (buf instanceof ArrayBuffer) return buf.byteLength === 0 ? 0 : (ptr(buf) as number);
   if (buf.byteLength === 0) return 0;
-  return ptr(buf) as number;
+  return ptr(buf as Parameters<typeof ptr>[0]) as number;
 }
 
 /** A view of `length` bytes of raw memory at `address` (mmapped ring memory, shim allocations). */
@@ -119,6 +138,13 @@ export function ioUringEnter(
 ): number {
   return S.us_io_uring_enter(fd, toSubmit, minComplete, flags, arg === null ? null : (addressOf(arg) as Pointer), argSize);
 }
+
+/**
+ * io_uring_enter(2) with no argument (no sigset, no EXT_ARG): the hot-path form,
+ * with only 32-bit arguments. Returns SQEs consumed or -errno.
+ */
+export const ioUringEnterFast: (fd: number, toSubmit: number, minComplete: number, flags: number) => number =
+  S.us_io_uring_enter_fast;
 
 /** io_uring_register(2): returns >= 0 or -errno. */
 export function ioUringRegister(fd: number, opcode: number, arg: Addressable | null, nrArgs: number): number {
@@ -205,4 +231,38 @@ export function shimAbi(): Map<string, number> {
     map.set(k!, Number(v));
   }
   return map;
+}
+
+/**
+ * A thread in the shim that blocks on an eventfd and calls `onWake` on the JS
+ * thread (through a thread-safe JSCallback) once per {@link EventfdWaiter.arm}.
+ * The event-loop driver parks an idle ring on it (src/async/driver.ts).
+ */
+export interface EventfdWaiter {
+  /** Lets the thread wait for the eventfd and call back once. */
+  arm(): void;
+  /** Stops and joins the thread and frees the callback. Idempotent. */
+  stop(): void;
+}
+
+/** Starts a waiter thread on eventfd `efd`. Throws with the errno if the thread cannot start. */
+export function startEventfdWaiter(efd: number, onWake: () => void): EventfdWaiter {
+  const callback = new JSCallback(() => onWake(), { args: [FFIType.i32], returns: FFIType.void, threadsafe: true });
+  const handle = S.us_waiter_start(efd, callback.ptr) as number;
+  if (handle < 0) {
+    callback.close();
+    throw new Error(`could not start the eventfd waiter thread: errno ${-handle}`);
+  }
+  let live = true;
+  return {
+    arm(): void {
+      if (live) S.us_waiter_arm(handle);
+    },
+    stop(): void {
+      if (!live) return;
+      live = false;
+      S.us_waiter_stop(handle);
+      callback.close();
+    },
+  };
 }
