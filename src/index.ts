@@ -24,3 +24,7 @@ export * from "./sys/constants.ts";
 export { SyscallError, errnoName, Errno } from "./sys/errno.ts";
 export { addressOf, shimBuild, type Addressable } from "./sys/ffi.ts";
 export * from "./ops/index.ts";
+export { AlignedBuffer, PAGE_SIZE } from "./mem/aligned.ts";
+export { FixedBuffers, MAX_FIXED_BUFFERS } from "./mem/fixed-buffers.ts";
+export * from "./mem/pbuf-ring.ts";
+export { BufferRing, type BufferRingOptions } from "./mem/buf-ring.ts";

@@ -8,17 +8,21 @@
  */
 import {
   BUF_REG,
+  CQRING_OFFSETS,
   FILE_INDEX_RANGE,
   IOVEC,
   RESTRICTION,
   RSRC_REGISTER,
   RSRC_UPDATE,
+  PARAMS,
   RSRC_UPDATE2,
+  SQRING_OFFSETS,
   SYNC_CANCEL_REG,
 } from "../sys/abi.ts";
-import { RegisterOp, RSRC_REGISTER_SPARSE } from "../sys/constants.ts";
+import { Features, Mman, MmapOffset, RegisterOp, RSRC_REGISTER_SPARSE, SetupFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
-import { addressOf, type Addressable } from "../sys/ffi.ts";
+import { addressOf, memoryView, mmap, munmap, type Addressable } from "../sys/ffi.ts";
+import type { RingLayout } from "./setup.ts";
 
 /** The part of a ring the register calls need. */
 export interface RegisterTarget {
@@ -466,4 +470,110 @@ export function registerClock(ring: RegisterTarget, clockid: number): number {
   const arg = new DataView(new ArrayBuffer(CLOCK_REGISTER.size));
   arg.setUint32(CLOCK_REGISTER.clockid, clockid, true);
   return ring.register(RegisterOp.REGISTER_CLOCK, arg, 0);
+}
+
+// ---- resize rings ------------------------------------------------------------
+
+/** What resizing needs from a ring: the register call, its fd, setup flags and features. */
+export interface ResizeTarget extends RegisterTarget {
+  readonly fd: number;
+  readonly flags: number;
+  readonly features: number;
+}
+
+/**
+ * IORING_REGISTER_RESIZE_RINGS (6.13) and the new mappings: asks the kernel to
+ * move the SQ/CQ into rings of `sqEntries` / `cqEntries` (default 2 × SQ),
+ * copying what is pending, then maps the new rings. Returns their layout, or
+ * -errno (the old rings then stay in force).
+ *
+ * This is the low half of `Ring.resizeRings`, which swaps the ring's queues
+ * over to the returned layout and unmaps the old one: call that, not this, or
+ * the Ring keeps using memory the kernel no longer reads. The kernel allows it
+ * only on DEFER_TASKRUN rings (-EINVAL otherwise), and answers -EOVERFLOW when
+ * the pending SQEs or CQEs would not fit.
+ */
+export function resizeRingsLayout(ring: ResizeTarget, sqEntries: number, cqEntries?: number): RingLayout | number {
+  if (ring.flags & SetupFlags.NO_MMAP) return -Errno.EINVAL; // would need new user memory, as liburing also refuses
+  const paramBytes = new Uint8Array(PARAMS.size);
+  const params = new DataView(paramBytes.buffer);
+  params.setUint32(PARAMS.sqEntries, sqEntries, true);
+  if (cqEntries !== undefined) {
+    params.setUint32(PARAMS.cqEntries, cqEntries, true);
+    params.setUint32(PARAMS.flags, SetupFlags.CQSIZE, true);
+  }
+  const ret = ring.register(RegisterOp.REGISTER_RESIZE_RINGS, paramBytes, 1);
+  if (ret < 0) return ret;
+  return mapRings(ring.fd, params, ring.flags, ring.features);
+}
+
+/** Maps SQ ring, CQ ring and SQE array as io_uring_params describes them (the mmap half of setup). */
+function mapRings(fd: number, params: DataView, flags: number, features: number): RingLayout | number {
+  const sqEntries = params.getUint32(PARAMS.sqEntries, true);
+  const cqEntries = params.getUint32(PARAMS.cqEntries, true);
+  const so = (f: number) => params.getUint32(PARAMS.sqOff + f, true);
+  const co = (f: number) => params.getUint32(PARAMS.cqOff + f, true);
+  const sqOff = {
+    head: so(SQRING_OFFSETS.head),
+    tail: so(SQRING_OFFSETS.tail),
+    ringMask: so(SQRING_OFFSETS.ringMask),
+    ringEntries: so(SQRING_OFFSETS.ringEntries),
+    flags: so(SQRING_OFFSETS.flags),
+    dropped: so(SQRING_OFFSETS.dropped),
+    array: so(SQRING_OFFSETS.array),
+  };
+  const cqOff = {
+    head: co(CQRING_OFFSETS.head),
+    tail: co(CQRING_OFFSETS.tail),
+    ringMask: co(CQRING_OFFSETS.ringMask),
+    ringEntries: co(CQRING_OFFSETS.ringEntries),
+    overflow: co(CQRING_OFFSETS.overflow),
+    cqes: co(CQRING_OFFSETS.cqes),
+    flags: co(CQRING_OFFSETS.flags),
+  };
+  const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
+  const cqeSize = flags & SetupFlags.CQE32 ? 32 : 16;
+  const sqLen = flags & SetupFlags.NO_SQARRAY ? sqOff.array || cqOff.cqes : sqOff.array + sqEntries * 4;
+  const sqRingLen = Math.max(sqLen, sqOff.flags + 4, sqOff.dropped + 4);
+  const cqRingLen = cqOff.cqes + cqEntries * cqeSize;
+  const single = (features & Features.SINGLE_MMAP) !== 0;
+  const ringLen = single ? Math.max(sqRingLen, cqRingLen) : sqRingLen;
+  const sqesLen = sqEntries * sqeSize;
+  const rw = Mman.PROT_READ | Mman.PROT_WRITE;
+  const shared = Mman.MAP_SHARED | Mman.MAP_POPULATE;
+
+  const mappings: RingLayout["mappings"] = [];
+  const unmapAll = (err: number): number => {
+    for (const m of mappings) munmap(m.addr, m.len);
+    return err;
+  };
+  const sqAddr = mmap(0, ringLen, rw, shared, fd, MmapOffset.SQ_RING);
+  if (sqAddr < 0) return sqAddr;
+  mappings.push({ addr: sqAddr, len: ringLen });
+  let cqAddr = sqAddr;
+  if (!single) {
+    cqAddr = mmap(0, cqRingLen, rw, shared, fd, MmapOffset.CQ_RING);
+    if (cqAddr < 0) return unmapAll(cqAddr);
+    mappings.push({ addr: cqAddr, len: cqRingLen });
+  }
+  const sqesAddr = mmap(0, sqesLen, rw, shared, fd, MmapOffset.SQES);
+  if (sqesAddr < 0) return unmapAll(sqesAddr);
+  mappings.push({ addr: sqesAddr, len: sqesLen });
+
+  const sqRing = memoryView(sqAddr, ringLen);
+  return {
+    fd,
+    flags,
+    features,
+    sqEntries,
+    cqEntries,
+    sqeSize,
+    cqeSize,
+    sqRing,
+    sqOff,
+    cqRing: single ? sqRing : memoryView(cqAddr, cqRingLen),
+    cqOff,
+    sqes: memoryView(sqesAddr, sqesLen),
+    mappings,
+  };
 }

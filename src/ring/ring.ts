@@ -11,6 +11,7 @@ import { closeFd, ioUringRegister, type Addressable } from "../sys/ffi.ts";
 import { CompletionQueue } from "./cq.ts";
 import type { Cqe } from "./cqe.ts";
 import { probeRing, type Probe } from "./probe.ts";
+import { resizeRingsLayout } from "./register.ts";
 import { releaseMappings, setupRing, type RingLayout, type RingOptions } from "./setup.ts";
 import { SubmissionQueue } from "./sq.ts";
 import type { Sqe } from "./sqe.ts";
@@ -353,5 +354,39 @@ export class Ring {
     if ((this.features & Features.EXT_ARG) === 0) {
       throw new SyscallError("io_uring_enter", Errno.EOPNOTSUPP, "Timed waits need IORING_FEAT_EXT_ARG (Linux 5.11+).");
     }
+  }
+
+  // ---- resize (issue 3 part 2, added by the register/mem helper) -------------
+
+  /**
+   * io_uring_resize_rings (6.13): moves this ring to an SQ of `sqEntries` and a
+   * CQ of `cqEntries` (default 2 × SQ). Prepared SQEs are published first, so
+   * the kernel carries them (and unreaped CQEs) over. Returns 0 or -errno:
+   * -EINVAL unless the ring was created with DEFER_TASKRUN, -EOVERFLOW when
+   * what is pending does not fit; on failure the ring is unchanged.
+   *
+   * On success `sq`, `cq` and `submitter` are new objects over the new memory
+   * and the old mappings are gone: drop every Sqe, Cqe, `ring.sq` or `ring.cq`
+   * reference taken before (code that caches them must fetch them again).
+   */
+  resizeRings(sqEntries: number, cqEntries?: number): number {
+    this.assertOpen();
+    this.sq.flushSq();
+    const next = resizeRingsLayout(this, sqEntries, cqEntries);
+    if (typeof next === "number") return next;
+    const old = this.submitter;
+    const sq = new SubmissionQueue(next);
+    const submitter = new Submitter(this.fd, this.flags, sq);
+    submitter.enterFd = old.enterFd;
+    submitter.enterFlags = old.enterFlags;
+    submitter.enters = old.enters;
+    // The queues are readonly to users; only a resize swaps them.
+    const self = this as unknown as { sq: SubmissionQueue; cq: CompletionQueue; submitter: Submitter };
+    self.sq = sq;
+    self.cq = new CompletionQueue(next);
+    self.submitter = submitter;
+    releaseMappings(this.layout.mappings);
+    this.layout = next;
+    return 0;
   }
 }
