@@ -1,41 +1,126 @@
 /**
- * The generic preparer every other one builds on (liburing's io_uring_prep_rw)
- * and NOP. `getSqe` zeroes the slot, so preparers only write the fields they set.
+ * The generic preparer (liburing's io_uring_prep_rw), NOP, and the file
+ * read/write/fsync family: the hot path. Each writes the SQE as u32 words,
+ * allocates nothing and uses no BigInt for number arguments. `getSqe` zeroes
+ * the slot, so preparers only write the fields they set.
+ *
+ * Safety (every preparer here): buffers and iovec arrays passed in must stay
+ * reachable, unmoved, until the request's final CQE.
  */
 import { SQE_W } from "../sys/abi.ts";
-import { Op } from "../sys/constants.ts";
-import { addressOf, type Addressable } from "../sys/ffi.ts";
+import { FsyncFlags, Op, SqeFlags } from "../sys/constants.ts";
+import type { Addressable } from "../sys/ffi.ts";
 import type { Sqe } from "../ring/sqe.ts";
+import { putHead, rwWords } from "./fields.ts";
 
-const TWO_32 = 4294967296;
 
 /**
  * io_uring_prep_rw: opcode, fd, addr, len and offset. `addr` is a buffer (its
- * address is taken) or a raw address; `offset` a number (two's-complement 64-bit,
- * so -1 means "current file position") or a bigint.
+ * address is taken) or a raw address (number, or bigint for all 64 bits);
+ * `offset` a number (two's-complement 64-bit, so -1 means "current file
+ * position") or a bigint.
  *
  * Safety: the caller keeps `addr`'s buffer alive until the request's final CQE.
  */
 export function prepRw(op: number, sqe: Sqe, fd: number, addr: Addressable | null, len: number, offset: number | bigint): void {
-  const w = sqe.u32;
-  w[SQE_W.head] = op; // opcode; flags and ioprio are zero from getSqe
-  w[SQE_W.fd] = fd;
-  if (typeof offset === "number") {
-    w[SQE_W.offLo] = offset >>> 0;
-    w[SQE_W.offHi] = Math.floor(offset / TWO_32) >>> 0;
-  } else {
-    const v = BigInt.asUintN(64, offset);
-    w[SQE_W.offLo] = Number(v & 0xffffffffn);
-    w[SQE_W.offHi] = Number(v >> 32n);
-  }
-  const a = addr === null ? 0 : typeof addr === "number" ? addr : addressOf(addr);
-  w[SQE_W.addrLo] = a >>> 0;
-  w[SQE_W.addrHi] = (a / TWO_32) >>> 0;
-  w[SQE_W.len] = len;
+  rwWords(sqe.u32, op, fd, addr, len, offset);
 }
 
 /** io_uring_prep_nop: a request that completes with res 0. */
 export function prepNop(sqe: Sqe): void {
   sqe.u32[SQE_W.head] = Op.NOP;
   sqe.u32[SQE_W.fd] = 0xffffffff; // fd -1, as liburing's prep_rw(NOP, sqe, -1, ...)
+}
+
+/** io_uring_prep_read: read `nbytes` from `fd` at `offset` (-1: current position) into `buf`. */
+export function prepRead(sqe: Sqe, fd: number, buf: Addressable | null, nbytes: number, offset: number | bigint): void {
+  rwWords(sqe.u32, Op.READ, fd, buf, nbytes, offset);
+}
+
+/** io_uring_prep_write: write `nbytes` of `buf` to `fd` at `offset` (-1: current position). */
+export function prepWrite(sqe: Sqe, fd: number, buf: Addressable | null, nbytes: number, offset: number | bigint): void {
+  rwWords(sqe.u32, Op.WRITE, fd, buf, nbytes, offset);
+}
+
+/** io_uring_prep_readv: preadv into `nrVecs` iovecs (see makeIovecs). */
+export function prepReadv(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint): void {
+  rwWords(sqe.u32, Op.READV, fd, iovecs, nrVecs, offset);
+}
+
+/** io_uring_prep_readv2: preadv2, with RWF_* `flags`. */
+export function prepReadv2(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags = 0): void {
+  const w = sqe.u32;
+  rwWords(w, Op.READV, fd, iovecs, nrVecs, offset);
+  w[SQE_W.opFlags] = flags;
+}
+
+/** io_uring_prep_writev: pwritev from `nrVecs` iovecs. */
+export function prepWritev(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint): void {
+  rwWords(sqe.u32, Op.WRITEV, fd, iovecs, nrVecs, offset);
+}
+
+/** io_uring_prep_writev2: pwritev2, with RWF_* `flags`. */
+export function prepWritev2(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags = 0): void {
+  const w = sqe.u32;
+  rwWords(w, Op.WRITEV, fd, iovecs, nrVecs, offset);
+  w[SQE_W.opFlags] = flags;
+}
+
+/** io_uring_prep_read_fixed: read into registered buffer `bufIndex`; `buf` must lie inside it. */
+export function prepReadFixed(sqe: Sqe, fd: number, buf: Addressable | null, nbytes: number, offset: number | bigint, bufIndex: number): void {
+  const w = sqe.u32;
+  rwWords(w, Op.READ_FIXED, fd, buf, nbytes, offset);
+  w[SQE_W.bufIndex] = bufIndex & 0xffff;
+}
+
+/** io_uring_prep_write_fixed: write from registered buffer `bufIndex`; `buf` must lie inside it. */
+export function prepWriteFixed(sqe: Sqe, fd: number, buf: Addressable | null, nbytes: number, offset: number | bigint, bufIndex: number): void {
+  const w = sqe.u32;
+  rwWords(w, Op.WRITE_FIXED, fd, buf, nbytes, offset);
+  w[SQE_W.bufIndex] = bufIndex & 0xffff;
+}
+
+/** io_uring_prep_readv_fixed (6.15): preadv2 whose iovecs point into registered buffer `bufIndex`. */
+export function prepReadvFixed(
+  sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags: number, bufIndex: number,
+): void {
+  const w = sqe.u32;
+  rwWords(w, Op.READV_FIXED, fd, iovecs, nrVecs, offset);
+  w[SQE_W.opFlags] = flags;
+  w[SQE_W.bufIndex] = bufIndex & 0xffff;
+}
+
+/** io_uring_prep_writev_fixed (6.15): pwritev2 whose iovecs point into registered buffer `bufIndex`. */
+export function prepWritevFixed(
+  sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags: number, bufIndex: number,
+): void {
+  const w = sqe.u32;
+  rwWords(w, Op.WRITEV_FIXED, fd, iovecs, nrVecs, offset);
+  w[SQE_W.opFlags] = flags;
+  w[SQE_W.bufIndex] = bufIndex & 0xffff;
+}
+
+/**
+ * io_uring_prep_read_multishot (6.7): repeated reads of up to `nbytes` (0: the
+ * buffer's size) into buffers picked from provided-buffer group `bufGroup`;
+ * sets IOSQE_BUFFER_SELECT itself.
+ */
+export function prepReadMultishot(sqe: Sqe, fd: number, nbytes: number, offset: number | bigint, bufGroup: number): void {
+  const w = sqe.u32;
+  rwWords(w, Op.READ_MULTISHOT, fd, null, nbytes, offset);
+  putHead(w, Op.READ_MULTISHOT, SqeFlags.BUFFER_SELECT, 0);
+  w[SQE_W.bufIndex] = bufGroup & 0xffff;
+}
+
+/** io_uring_prep_fsync: fsync `fd` (FsyncFlags.DATASYNC for fdatasync). */
+export function prepFsync(sqe: Sqe, fd: number, fsyncFlags = 0): void {
+  const w = sqe.u32;
+  w[SQE_W.head] = Op.FSYNC;
+  w[SQE_W.fd] = fd;
+  w[SQE_W.opFlags] = fsyncFlags;
+}
+
+/** fdatasync `fd`: io_uring_prep_fsync with IORING_FSYNC_DATASYNC. */
+export function prepFdatasync(sqe: Sqe, fd: number): void {
+  prepFsync(sqe, fd, FsyncFlags.DATASYNC);
 }
