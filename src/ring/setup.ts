@@ -243,47 +243,81 @@ export function setupRing(entries: number, opts: RingOptions): RingLayout {
   let flags = setupFlagsFor(opts);
   if (opts.noSqArray === undefined && kernelHasNoSqArray()) flags |= SetupFlags.NO_SQARRAY;
 
-  const mappings: RingLayout["mappings"] = [];
   const paramBytes = new Uint8Array(PARAMS.size);
   const params = new DataView(paramBytes.buffer);
   fillParams(params, flags, opts);
 
-  // NO_MMAP: we provide the memory. Sizes follow the kernel's layout (rings
-  // header, CQEs, then the SQ array) with generous slack for the header.
-  let userRings = 0;
-  let userRingsLen = 0;
-  let userSqes = 0;
-  let userSqesLen = 0;
+  let user: UserRingMemory | undefined;
   if (flags & SetupFlags.NO_MMAP) {
-    const sq = roundPow2(Math.min(entries, 32768));
-    const cq = opts.cqEntries !== undefined ? roundPow2(opts.cqEntries) : 2 * sq;
-    const cqeSize = flags & SetupFlags.CQE32 ? 32 : 16;
-    const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
-    userRingsLen = roundUp(PAGE + cq * cqeSize + sq * 4, PAGE);
-    userSqesLen = roundUp(sq * sqeSize, PAGE);
-    // Anonymous mappings, not malloc: the kernel pins these pages and may still
-    // write CQEs into them during its asynchronous ring teardown after close().
-    // munmap only drops our mapping (the pinned pages live until the kernel
-    // lets go); free() would hand them to malloc while the kernel still writes.
-    userRings = mmap(0, userRingsLen, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, -1, 0);
-    userSqes = mmap(0, userSqesLen, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE, -1, 0);
-    if (userRings < 0 || userSqes < 0) {
-      if (userRings > 0) munmap(userRings, userRingsLen);
-      if (userSqes > 0) munmap(userSqes, userSqesLen);
-      throw new SyscallError("io_uring_setup", Errno.ENOMEM, "Could not map memory for a NO_MMAP ring.");
-    }
-    params.setBigUint64(PARAMS.sqOff + SQRING_OFFSETS.userAddr, BigInt(userSqes), true);
-    params.setBigUint64(PARAMS.cqOff + CQRING_OFFSETS.userAddr, BigInt(userRings), true);
-    mappings.push({ addr: userRings, len: userRingsLen }, { addr: userSqes, len: userSqesLen });
+    user = allocUserRingMemory(entries, opts.cqEntries, flags);
+    params.setBigUint64(PARAMS.sqOff + SQRING_OFFSETS.userAddr, BigInt(user.sqes.addr), true);
+    params.setBigUint64(PARAMS.cqOff + CQRING_OFFSETS.userAddr, BigInt(user.rings.addr), true);
   }
+  const releaseUser = (): void => {
+    if (user) releaseMappings([user.rings, user.sqes]);
+  };
 
   const fd = ioUringSetup(entries, paramBytes);
   if (fd < 0) {
-    releaseMappings(mappings);
+    releaseUser();
     throw new SyscallError("io_uring_setup", -fd, explainSetupFailure(-fd, entries, flags, opts));
   }
+  try {
+    return mapRings(fd, params, flags, params.getUint32(PARAMS.features, true), user);
+  } catch (err) {
+    releaseUser();
+    closeFd(fd);
+    throw err;
+  }
+}
 
-  const features = params.getUint32(PARAMS.features, true);
+/** Memory we give the kernel for a NO_MMAP ring: one region for the SQ + CQ rings, one for the SQEs. */
+export interface UserRingMemory {
+  /** Rings header, CQEs, then the SQ array (io_cqring_offsets.user_addr). */
+  rings: { addr: number; len: number };
+  /** The SQE array (io_sqring_offsets.user_addr). */
+  sqes: { addr: number; len: number };
+}
+
+/**
+ * Allocates the memory of a NO_MMAP ring of `entries` SQEs (and `cqEntries`
+ * CQEs, default 2 × SQ). Sizes follow the kernel's layout (rings header, CQEs,
+ * then the SQ array) with generous slack for the header. Throws on failure.
+ */
+function allocUserRingMemory(entries: number, cqEntries: number | undefined, flags: number): UserRingMemory {
+  const sq = roundPow2(Math.min(entries, 32768));
+  const cq = cqEntries !== undefined ? roundPow2(cqEntries) : 2 * sq;
+  const cqeSize = flags & SetupFlags.CQE32 ? 32 : 16;
+  const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
+  const ringsLen = roundUp(PAGE + cq * cqeSize + sq * 4, PAGE);
+  const sqesLen = roundUp(sq * sqeSize, PAGE);
+  // Anonymous mappings, not malloc: the kernel pins these pages and may still
+  // write CQEs into them during its asynchronous ring teardown after close().
+  // munmap only drops our mapping (the pinned pages live until the kernel
+  // lets go); free() would hand them to malloc while the kernel still writes.
+  const prot = Mman.PROT_READ | Mman.PROT_WRITE;
+  const anon = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE;
+  const rings = mmap(0, ringsLen, prot, anon, -1, 0);
+  const sqes = mmap(0, sqesLen, prot, anon, -1, 0);
+  if (rings < 0 || sqes < 0) {
+    if (rings > 0) munmap(rings, ringsLen);
+    if (sqes > 0) munmap(sqes, sqesLen);
+    throw new SyscallError("io_uring_setup", Errno.ENOMEM, "Could not map memory for a NO_MMAP ring.");
+  }
+  return { rings: { addr: rings, len: ringsLen }, sqes: { addr: sqes, len: sqesLen } };
+}
+
+/**
+ * The mmap half of setup (liburing's io_uring_mmap): the views of the SQ ring,
+ * CQ ring and SQE array that `params` describes, as io_uring_setup or
+ * IORING_REGISTER_RESIZE_RINGS filled it in. Kernel-allocated rings are mapped
+ * from `fd`; a NO_MMAP ring's memory is ours, already handed to the kernel, and
+ * is passed as `user` to be viewed, never mapped or allocated here.
+ *
+ * Throws a {@link SyscallError} when a mapping fails, after unmapping what it
+ * mapped; the caller still owns `fd` and `user`.
+ */
+export function mapRings(fd: number, params: DataView, flags: number, features: number, user?: UserRingMemory): RingLayout {
   const sqEntries = params.getUint32(PARAMS.sqEntries, true);
   const cqEntries = params.getUint32(PARAMS.cqEntries, true);
   const so = (f: number) => params.getUint32(PARAMS.sqOff + f, true);
@@ -308,46 +342,45 @@ export function setupRing(entries: number, opts: RingOptions): RingLayout {
   };
   const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
   const cqeSize = flags & SetupFlags.CQE32 ? 32 : 16;
+  const layout = (sqRing: ArrayBuffer, cqRing: ArrayBuffer, sqes: ArrayBuffer, mappings: RingLayout["mappings"]): RingLayout => ({
+    fd, flags, features, sqEntries, cqEntries, sqeSize, cqeSize, sqRing, sqOff, cqRing, cqOff, sqes, mappings,
+  });
 
-  let sqRing: ArrayBuffer;
-  let cqRing: ArrayBuffer;
-  let sqes: ArrayBuffer;
-  try {
-    if (flags & SetupFlags.NO_MMAP) {
-      sqRing = memoryView(userRings, userRingsLen);
-      cqRing = sqRing;
-      sqes = memoryView(userSqes, userSqesLen);
-    } else {
-      const sqLen = flags & SetupFlags.NO_SQARRAY ? sqOff.array || cqOff.cqes : sqOff.array + sqEntries * 4;
-      const sqRingLen = Math.max(sqLen, sqOff.flags + 4, sqOff.dropped + 4);
-      const cqRingLen = cqOff.cqes + cqEntries * cqeSize;
-      const single = (features & Features.SINGLE_MMAP) !== 0;
-      const rw = Mman.PROT_READ | Mman.PROT_WRITE;
-      const shared = Mman.MAP_SHARED | Mman.MAP_POPULATE;
-      // With SINGLE_MMAP (5.4+) the SQ and CQ rings share one mapping.
-      const ringLen = single ? Math.max(sqRingLen, cqRingLen) : sqRingLen;
-      const sqAddr = mapOrThrow(ringLen, rw, shared, fd, MmapOffset.SQ_RING, "SQ ring");
-      mappings.push({ addr: sqAddr, len: ringLen });
-      sqRing = memoryView(sqAddr, ringLen);
-      if (single) {
-        cqRing = sqRing;
-      } else {
-        const cqAddr = mapOrThrow(cqRingLen, rw, shared, fd, MmapOffset.CQ_RING, "CQ ring");
-        mappings.push({ addr: cqAddr, len: cqRingLen });
-        cqRing = memoryView(cqAddr, cqRingLen);
-      }
-      const sqesLen = sqEntries * sqeSize;
-      const sqesAddr = mapOrThrow(sqesLen, rw, shared, fd, MmapOffset.SQES, "SQE array");
-      mappings.push({ addr: sqesAddr, len: sqesLen });
-      sqes = memoryView(sqesAddr, sqesLen);
+  if (flags & SetupFlags.NO_MMAP) {
+    if (!user) {
+      throw new SyscallError("mmap", Errno.EINVAL, "A NO_MMAP ring's memory is the caller's: pass the UserRingMemory it was created with to mapRings.");
     }
-  } catch (err) {
-    releaseMappings(mappings);
-    closeFd(fd);
-    throw err;
+    const rings = memoryView(user.rings.addr, user.rings.len);
+    return layout(rings, rings, memoryView(user.sqes.addr, user.sqes.len), [user.rings, user.sqes]);
   }
 
-  return { fd, flags, features, sqEntries, cqEntries, sqeSize, cqeSize, sqRing, sqOff, cqRing, cqOff, sqes, mappings };
+  const sqLen = flags & SetupFlags.NO_SQARRAY ? sqOff.array || cqOff.cqes : sqOff.array + sqEntries * 4;
+  const sqRingLen = Math.max(sqLen, sqOff.flags + 4, sqOff.dropped + 4);
+  const cqRingLen = cqOff.cqes + cqEntries * cqeSize;
+  const single = (features & Features.SINGLE_MMAP) !== 0;
+  const rw = Mman.PROT_READ | Mman.PROT_WRITE;
+  const shared = Mman.MAP_SHARED | Mman.MAP_POPULATE;
+  const mappings: RingLayout["mappings"] = [];
+  try {
+    // With SINGLE_MMAP (5.4+) the SQ and CQ rings share one mapping.
+    const ringLen = single ? Math.max(sqRingLen, cqRingLen) : sqRingLen;
+    const sqAddr = mapOrThrow(ringLen, rw, shared, fd, MmapOffset.SQ_RING, "SQ ring");
+    mappings.push({ addr: sqAddr, len: ringLen });
+    const sqRing = memoryView(sqAddr, ringLen);
+    let cqRing = sqRing;
+    if (!single) {
+      const cqAddr = mapOrThrow(cqRingLen, rw, shared, fd, MmapOffset.CQ_RING, "CQ ring");
+      mappings.push({ addr: cqAddr, len: cqRingLen });
+      cqRing = memoryView(cqAddr, cqRingLen);
+    }
+    const sqesLen = sqEntries * sqeSize;
+    const sqesAddr = mapOrThrow(sqesLen, rw, shared, fd, MmapOffset.SQES, "SQE array");
+    mappings.push({ addr: sqesAddr, len: sqesLen });
+    return layout(sqRing, cqRing, memoryView(sqesAddr, sqesLen), mappings);
+  } catch (err) {
+    releaseMappings(mappings);
+    throw err;
+  }
 }
 
 function roundUp(n: number, to: number): number {

@@ -1,7 +1,8 @@
 /**
  * The kernel ABI as data: byte offsets and sizes of the structs shared with
- * io_uring (include/uapi/linux/io_uring.h). Declared once; test/abi.test.ts
- * checks them against the C compiler's offsetof/sizeof from the shim.
+ * io_uring (include/uapi/linux/io_uring.h). Declared once; test/ring-abi.test.ts
+ * checks them against the C compiler's offsetof/sizeof from the shim, and the
+ * structs newer than the installed header against values derived by hand.
  *
  * The SQE is written through a Uint32Array, so each field also has a u32 word
  * index (`SQE_W_*`) = byte offset / 4. Sub-word fields (flags, ioprio,
@@ -167,6 +168,49 @@ export const SYNC_CANCEL_REG = { size: 64, addr: 0, fd: 8, flags: 12, timeout: 1
 
 /** struct io_uring_file_index_range: 16 bytes. */
 export const FILE_INDEX_RANGE = { size: 16, off: 0, len: 4 } as const;
+
+/**
+ * struct io_uring_buf_status: 40 bytes, argument for IORING_REGISTER_PBUF_STATUS (6.8).
+ * - bufGroup: `__u32 buf_group`, input
+ * - head: `__u32 head`, output
+ * - resv: `__u32 resv[8]`
+ */
+export const BUF_STATUS = { size: 40, bufGroup: 0, head: 4, resv: 8 } as const;
+
+/**
+ * struct io_uring_clone_buffers: 32 bytes, argument for IORING_REGISTER_CLONE_BUFFERS
+ * (6.12; src_off and dst_off honoured from 6.13).
+ * - srcFd: `__u32 src_fd`, the source ring's fd (a registered ring index with IORING_REGISTER_SRC_REGISTERED)
+ * - flags: `__u32 flags`, IORING_REGISTER_SRC_REGISTERED / IORING_REGISTER_DST_REPLACE
+ * - srcOff, dstOff, nr: `__u32 src_off, dst_off, nr`, the slot range copied
+ * - pad: `__u32 pad[3]`
+ */
+export const CLONE_BUFFERS = { size: 32, srcFd: 0, flags: 4, srcOff: 8, dstOff: 12, nr: 16, pad: 20 } as const;
+
+/**
+ * struct io_uring_clock_register: 16 bytes, argument for IORING_REGISTER_CLOCK (6.12).
+ * - clockid: `__u32 clockid`, CLOCK_MONOTONIC or CLOCK_BOOTTIME
+ * - resv: `__u32 __resv[3]`
+ */
+export const CLOCK_REGISTER = { size: 16, clockid: 0, resv: 4 } as const;
+
+/**
+ * struct io_uring_napi: 16 bytes, argument for IORING_(UN)REGISTER_NAPI (6.9).
+ * - busyPollTo: `__u32 busy_poll_to`
+ * - preferBusyPoll: `__u8 prefer_busy_poll`
+ * - opcode: `__u8 opcode`, a io_uring_napi_op value (6.13)
+ * - pad: `__u8 pad[2]`
+ * - opParam: `__u32 op_param` (6.13): for IO_URING_NAPI_REGISTER_OP a
+ *   io_uring_napi_tracking_strategy value, for IO_URING_NAPI_STATIC_ADD_ID /
+ *   STATIC_DEL_ID the napi id to add/del from napi_list
+ * - resv: `__u32 resv`
+ *
+ * 6.9 declared the tail after prefer_busy_poll as `__u8 pad[3]; __u64 resv`;
+ * 6.13 (static tracking) carved opcode and op_param out of it, and zero there
+ * is the 6.9 behaviour. The copy of the header liburing ships still shows the
+ * 6.9 tail.
+ */
+export const NAPI = { size: 16, busyPollTo: 0, preferBusyPoll: 4, opcode: 5, pad: 6, opParam: 8, resv: 12 } as const;
 
 /** struct io_uring_recvmsg_out: 16 bytes, at the head of each multishot recvmsg buffer. */
 export const RECVMSG_OUT = { size: 16, namelen: 0, controllen: 4, payloadlen: 8, flags: 12 } as const;
