@@ -245,6 +245,13 @@ export interface EventfdWaiter {
   stop(): void;
 }
 
+/**
+ * Callbacks of running waiter threads. A JSCallback that became garbage would
+ * leave its thread calling freed code (a crash, not an error), so each stays
+ * referenced here until its thread is stopped and joined.
+ */
+const liveWaiterCallbacks = new Set<JSCallback>();
+
 /** Starts a waiter thread on eventfd `efd`. Throws with the errno if the thread cannot start. */
 export function startEventfdWaiter(efd: number, onWake: () => void): EventfdWaiter {
   const callback = new JSCallback(() => onWake(), { args: [FFIType.i32], returns: FFIType.void, threadsafe: true });
@@ -253,6 +260,7 @@ export function startEventfdWaiter(efd: number, onWake: () => void): EventfdWait
     callback.close();
     throw new Error(`could not start the eventfd waiter thread: errno ${-handle}`);
   }
+  liveWaiterCallbacks.add(callback);
   let live = true;
   return {
     arm(): void {
@@ -263,6 +271,7 @@ export function startEventfdWaiter(efd: number, onWake: () => void): EventfdWait
       live = false;
       S.us_waiter_stop(handle);
       callback.close();
+      liveWaiterCallbacks.delete(callback);
     },
   };
 }

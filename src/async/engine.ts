@@ -1,0 +1,639 @@
+/**
+ * The engine under `Uring`: the pending-op table, submission batching, the
+ * completion loop and the drivers. `Uring` (uring.ts) adds one small method
+ * per opcode on top.
+ *
+ * Hot path, per request: take a slot, write the SQE through the Sqe's
+ * Uint32Array, set user_data as two u32s, create the Promise. Per batch: one
+ * io_uring_enter (queued as a microtask, so every request made in the same
+ * tick shares it) and one pass over the CQ in shared memory, with one head
+ * store at the end. Nothing else allocates or crosses FFI.
+ */
+import { Ring, type RingOptions } from "../ring/ring.ts";
+import type { Sqe } from "../ring/sqe.ts";
+import { prepCancel64, prepCancelFd } from "../ops/cancel.ts";
+import { prepNop } from "../ops/rw.ts";
+import { prepLinkTimeout } from "../ops/timeout.ts";
+import { Timespec } from "../ops/timespec.ts";
+import { SQE_W } from "../sys/abi.ts";
+import { CancelFlags, EnterFlags, Features, Op, SqeFlags, SqRingFlags } from "../sys/constants.ts";
+import { Errno } from "../sys/errno.ts";
+import { EventfdWake, KeepAlive, type DriverKind } from "./driver.ts";
+import { abortError, closedError, errorFor, opName, timeoutError, unsupportedError, UringError } from "./errors.ts";
+import { GEN_MASK, Mode, PendingTable, State, TAG_IGNORE, TAG_LINK_TIMEOUT, TAG_OP, type SlotHandler } from "./pending.ts";
+import { parseStatx } from "./statx.ts";
+
+/** Options for `new Uring(options)`. */
+export interface UringOptions {
+  /** SQ entries (default 256). The CQ gets 4× as many. */
+  entries?: number;
+  /** How completions reach JavaScript (default "event-loop"; see driver.ts). */
+  driver?: DriverKind;
+  /** Extra io_uring_setup options; replaces the driver's default flag choice when given. */
+  ring?: RingOptions;
+  /** "run" driver: longest single block in io_uring_enter before timers get a turn (default 50 ms). */
+  runWaitMs?: number;
+  /** "sqpoll" driver: the kernel thread's idle time before it sleeps (default 1000 ms). */
+  sqpollIdleMs?: number;
+}
+
+/** Per-request options every op accepts. */
+export interface OpOptions {
+  /** Aborting cancels the request (IORING_OP_ASYNC_CANCEL); an aborted signal rejects without submitting. */
+  signal?: AbortSignal;
+  /** Milliseconds before the request is cancelled (a linked IORING_OP_LINK_TIMEOUT); rejects with ETIME. */
+  timeout?: number;
+}
+
+/** What `uring.cancel()` matches. */
+export type CancelTarget = { fd: number } | { all: true } | { op: number };
+
+/** Default SQ size: deep enough for a server's batch, small enough to stay in cache. */
+const DEFAULT_ENTRIES = 256;
+/** CQ = this × SQ: multishot requests post many CQEs per SQE. */
+const CQ_FACTOR = 4;
+/** Consecutive microtask flushes before one goes through setImmediate, so timers and I/O callbacks get a turn. */
+const MAX_MICROTASK_ROUNDS = 64;
+/** Quiet setImmediate polls (no syscall) before parking on the waiter thread; SQPOLL completions lag submission. */
+const IDLE_POLLS = { "event-loop": 1, run: 0, sqpoll: 8 } as const;
+const DEFAULT_RUN_WAIT_MS = 50;
+/** close(): how long to wait for cancelled requests to post their CQEs. */
+const CLOSE_DRAIN_MS = 2000;
+const TWO_32 = 4294967296;
+
+/** Buffers of requests abandoned at close() that the kernel may still touch: kept reachable for good. */
+const graveyard: unknown[] = [];
+
+/**
+ * Engines with requests in flight. A Uring the caller dropped while the
+ * kernel still owns its buffers must not be collected: its pending table is
+ * what keeps those buffers alive (and its callback what the waiter calls).
+ */
+const busyEngines = new Set<UringEngine>();
+
+/** The engine. Use {@link Uring}, which adds the ops. */
+export class UringEngine {
+  /** The ring (for registering buffers, buffer rings, files). */
+  readonly ring: Ring;
+  /** Which driver runs this ring. */
+  readonly driver: DriverKind;
+  /** The setup flags chosen, as option names (for reports). */
+  readonly setupChoice: string;
+  /** @internal */
+  readonly table: PendingTable;
+  private readonly supported: Uint8Array;
+  private readonly lastOp: number | null;
+  private readonly sqKring: Uint32Array;
+  private readonly sqKFlags: number;
+  private readonly cqWords: Int32Array;
+  private readonly cqKring: Uint32Array;
+  private readonly cqKTail: number;
+  private readonly cqMask: number;
+  private readonly cqeBase: number;
+  private readonly cqeStride: number;
+  private readonly keepAlive = new KeepAlive();
+  private readonly wake: EventfdWake | null;
+  private readonly runWaitNs: number;
+  private readonly idlePolls: number;
+  private flushQueued = false;
+  private afterQueued = false;
+  private idleQueued = false;
+  private microRounds = 0;
+  private idleRounds = 0;
+  private closed = false;
+  private closing = false;
+  /** The executor's resolve/reject land here: one bound function instead of a closure per request. */
+  private newResolve: ((value: any) => void) | null = null;
+  private newReject: ((reason: unknown) => void) | null = null;
+  private readonly captureResolvers = (resolve: (value: any) => void, reject: (reason: unknown) => void): void => {
+    this.newResolve = resolve;
+    this.newReject = reject;
+  };
+  private readonly flushFn = (): void => this.flush();
+  private readonly afterFlushFn = (): void => this.afterFlush();
+  private readonly idleFn = (): void => this.idleCheck();
+  private readonly hasWorkFn = (): boolean => this.hasWork();
+  private readonly settleIdleFn = (): void => this.settleIdle();
+  /** Holding the keep-alive ref and a place in busyEngines. */
+  private busy = false;
+  private idleSettleQueued = false;
+  private timespecs: Array<Timespec | undefined> = [];
+
+  constructor(options: UringOptions = {}) {
+    const entries = options.entries ?? DEFAULT_ENTRIES;
+    this.driver = options.driver ?? "event-loop";
+    if (this.driver !== "event-loop" && this.driver !== "run" && this.driver !== "sqpoll") {
+      throw new TypeError(`Uring: driver must be "event-loop", "run" or "sqpoll", got ${JSON.stringify(this.driver)}`);
+    }
+    const { ring, choice } = createRing(entries, this.driver, options);
+    this.ring = ring;
+    this.setupChoice = choice;
+    this.table = new PendingTable(Math.max(64, entries * 2));
+    const probe = ring.probe();
+    this.lastOp = probe?.lastOp ?? null;
+    this.supported = new Uint8Array(256);
+    for (let op = 0; op < 256; op++) this.supported[op] = probe === null || probe.opSupported(op) ? 1 : 0;
+    const sq = ring.sq;
+    this.sqKring = sq.kring;
+    this.sqKFlags = sq.kFlags;
+    const cq = ring.cq;
+    this.cqKring = cq.kring;
+    this.cqKTail = cq.kTail;
+    this.cqMask = cq.mask;
+    const first = cq.cqes[0]!.i32;
+    this.cqWords = new Int32Array(first.buffer);
+    this.cqeBase = first.byteOffset >>> 2;
+    this.cqeStride = cq.entries > 1 ? (cq.cqes[1]!.i32.byteOffset - first.byteOffset) >>> 2 : 4;
+    this.runWaitNs = (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6;
+    this.idlePolls = IDLE_POLLS[this.driver];
+    this.wake = this.driver === "run" ? null : new EventfdWake(ring, () => this.onWake());
+  }
+
+  /** Requests in flight (including armed multishot requests). */
+  get pending(): number {
+    return this.table.used;
+  }
+
+  /** Wake-ups from idle delivered by the waiter thread. */
+  get wakeups(): number {
+    return this.wake?.wakeups ?? 0;
+  }
+
+  /** True after close(). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The kernel supports opcode `op` (probe). */
+  opSupported(op: number): boolean {
+    return this.supported[op] === 1;
+  }
+
+  // ---- request plumbing (used by the op methods) -------------------------
+
+  /**
+   * Rejection for a request that must not be submitted (closed ring, opcode
+   * the kernel lacks, signal already aborted), or null to go ahead.
+   * @internal
+   */
+  precheck(op: number, options: OpOptions | undefined): Promise<never> | null {
+    if (this.closed) return Promise.reject(closedError(op));
+    if (this.supported[op] !== 1) return Promise.reject(unsupportedError(op, this.lastOp));
+    if (options !== undefined) {
+      const s = options.signal;
+      if (s !== undefined && s.aborted) return Promise.reject(abortError(op, s.reason));
+      const t = options.timeout;
+      if (t !== undefined && !(t >= 0 && Number.isFinite(t))) {
+        return Promise.reject(new UringError(opName(op), Errno.EINVAL, `${opName(op)}: timeout must be a finite number of ms >= 0, got ${t}`));
+      }
+    }
+    return null;
+  }
+
+  /** Takes a slot for a request; `keep`/`keep2` are what the kernel may touch. @internal */
+  acquire(op: number, mode: number, keep: unknown, keep2: unknown = null): number {
+    const t = this.table;
+    if (!this.busy) {
+      this.busy = true;
+      this.keepAlive.ref();
+      busyEngines.add(this);
+    }
+    const slot = t.acquire(op, mode);
+    t.keep[slot] = keep;
+    t.keep2[slot] = keep2;
+    return slot;
+  }
+
+  /**
+   * The next SQE, zeroed. `room` SQEs are guaranteed contiguous (a request
+   * and its linked timeout must not be split across two submits).
+   * @internal
+   */
+  sqe(room = 1): Sqe {
+    const ring = this.ring;
+    if (room > 1 && ring.sqSpaceLeft() < room) this.submitNow();
+    let sqe = ring.sq.getSqe();
+    if (sqe !== null) return sqe;
+    for (let i = 0; i < 1000; i++) {
+      this.submitNow();
+      sqe = ring.sq.getSqe();
+      if (sqe !== null) return sqe;
+      // SQPOLL: the kernel thread has not consumed the SQ yet; wait for room.
+      if (ring.submitter.sqpoll) ring.enter(0, 0, EnterFlags.SQ_WAIT);
+    }
+    throw new UringError("SUBMIT", Errno.EBUSY, "the submission queue stays full: the kernel is not consuming SQEs");
+  }
+
+  /**
+   * Finishes a request: user_data, optional linked timeout and AbortSignal,
+   * the Promise, and a flush for this tick.
+   * @internal
+   */
+  commit<T>(sqe: Sqe, slot: number, options: OpOptions | undefined): Promise<T> {
+    const t = this.table;
+    const w = sqe.u32;
+    w[SQE_W.userDataLo] = slot;
+    w[SQE_W.userDataHi] = t.gen[slot]!;
+    const p = new Promise<T>(this.captureResolvers);
+    t.resolve[slot] = this.newResolve;
+    t.reject[slot] = this.newReject;
+    if (options !== undefined) this.attachOptions(sqe, slot, options);
+    if (!this.flushQueued) this.scheduleFlush();
+    return p;
+  }
+
+  /**
+   * Undoes a request whose preparer threw (a bad argument): the SQE becomes
+   * an ignored NOP, the slot is freed, and the error comes back as a rejection.
+   * @internal
+   */
+  abandon(sqe: Sqe, slot: number, err: unknown): Promise<never> {
+    sqe.u32.fill(0, 0, 16);
+    prepNop(sqe);
+    sqe.u32[SQE_W.userDataLo] = 0xffffffff;
+    sqe.u32[SQE_W.userDataHi] = (TAG_IGNORE << 24) >>> 0;
+    const op = opName(this.table.op[slot]!);
+    this.releaseSlot(slot);
+    if (!this.flushQueued) this.scheduleFlush();
+    return Promise.reject(err instanceof TypeError || err instanceof RangeError ? new TypeError(`${op}: bad argument: ${err.message}`, { cause: err }) : err);
+  }
+
+  /** Registers a handler that takes the slot's CQEs (multishot, chains, SEND_ZC). @internal */
+  commitHandler(sqe: Sqe, slot: number, handler: SlotHandler): void {
+    const t = this.table;
+    sqe.u32[SQE_W.userDataLo] = slot;
+    sqe.u32[SQE_W.userDataHi] = t.gen[slot]!;
+    t.handler[slot] = handler;
+    if (!this.flushQueued) this.scheduleFlush();
+  }
+
+  /** Re-points an SQE at a slot that already exists (a multishot re-arm). @internal */
+  rearm(sqe: Sqe, slot: number): void {
+    sqe.u32[SQE_W.userDataLo] = slot;
+    sqe.u32[SQE_W.userDataHi] = this.table.gen[slot]!;
+    if (!this.flushQueued) this.scheduleFlush();
+  }
+
+  /** Frees a handler's slot after its final CQE. @internal */
+  releaseSlot(slot: number): void {
+    this.table.release(slot);
+    // Going idle is settled lazily, at the next macrotask: a QD1 loop empties
+    // the table on every request, and the ref/unref plus Set update would
+    // cost ~200 ns each time.
+    if (this.table.used === 0 && !this.idleSettleQueued) {
+      this.idleSettleQueued = true;
+      setImmediate(this.settleIdleFn);
+    }
+  }
+
+  /** Cancels one request by slot (ASYNC_CANCEL on its user_data). @internal */
+  cancelSlot(slot: number): void {
+    if (this.closed) return;
+    const gen = this.table.gen[slot]!;
+    const sqe = this.sqe();
+    prepCancel64(sqe, slot + gen * TWO_32, 0);
+    sqe.u32[SQE_W.userDataLo] = slot;
+    sqe.u32[SQE_W.userDataHi] = (gen | (TAG_IGNORE << 24)) >>> 0;
+    if (!this.flushQueued) this.scheduleFlush();
+  }
+
+  private attachOptions(sqe: Sqe, slot: number, options: OpOptions): void {
+    const t = this.table;
+    const ms = options.timeout;
+    if (ms !== undefined) {
+      sqe.u8[1] = sqe.u8[1]! | SqeFlags.IO_LINK;
+      const ts = (this.timespecs[slot] ??= new Timespec()).setMs(ms);
+      const tsqe = this.sqe();
+      prepLinkTimeout(tsqe, ts, 0);
+      tsqe.u32[SQE_W.userDataLo] = slot;
+      tsqe.u32[SQE_W.userDataHi] = (t.gen[slot]! | (TAG_LINK_TIMEOUT << 24)) >>> 0;
+      t.state[slot] = t.state[slot]! | State.HAS_TIMEOUT;
+      t.waiting[slot] = 2;
+      t.timeoutMs[slot] = ms;
+    }
+    const signal = options.signal;
+    if (signal !== undefined) {
+      const gen = t.gen[slot]!;
+      const onAbort = (): void => {
+        if (!this.table.live(slot, gen)) return;
+        this.table.state[slot] = this.table.state[slot]! | State.ABORTED;
+        this.cancelSlot(slot);
+      };
+      t.signal[slot] = signal;
+      t.onAbort[slot] = onAbort;
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+  }
+
+  // ---- completion --------------------------------------------------------
+
+  /** Settles a one-shot request with its final result. */
+  private settle(slot: number, res: number): void {
+    const t = this.table;
+    const resolve = t.resolve[slot]!;
+    const reject = t.reject[slot]!;
+    const mode = t.mode[slot]!;
+    if (res >= 0 || (mode === Mode.TIMEOUT && res === -Errno.ETIME)) {
+      let value: unknown = res;
+      if (mode === Mode.VOID || mode === Mode.TIMEOUT) value = undefined;
+      else if (mode === Mode.STATX) value = parseStatx(t.keep2[slot] as Uint8Array);
+      this.releaseSlot(slot);
+      resolve(value);
+      return;
+    }
+    const op = t.op[slot]!;
+    const state = t.state[slot]!;
+    let err: UringError;
+    if (res === -Errno.ECANCELED && state & State.TIMED_OUT) err = timeoutError(op, t.timeoutMs[slot]!);
+    else if (res === -Errno.ECANCELED && state & State.ABORTED) err = abortError(op, t.signal[slot]?.reason);
+    else if (res === -Errno.ECANCELED && this.closing) err = closedError(op);
+    else err = errorFor(op, res);
+    this.releaseSlot(slot);
+    reject(err);
+  }
+
+  private onCqe(lo: number, hi: number, res: number, flags: number): void {
+    const t = this.table;
+    const gen = hi & GEN_MASK;
+    if (lo >= t.capacity || t.gen[lo] !== gen) return; // stale: the slot moved on
+    const tag = hi >>> 24;
+    if (tag === TAG_OP) {
+      const h = t.handler[lo];
+      if (h !== null && h !== undefined) {
+        h.onCqe(lo, res, flags);
+        return;
+      }
+      if (t.waiting[lo] === 1) this.settle(lo, res);
+      else {
+        t.waiting[lo] = t.waiting[lo]! - 1;
+        t.res[lo] = res;
+      }
+    } else if (tag === TAG_LINK_TIMEOUT) {
+      if (res === -Errno.ETIME) t.state[lo] = t.state[lo]! | State.TIMED_OUT;
+      if (t.waiting[lo] === 1) this.settle(lo, t.res[lo]!);
+      else t.waiting[lo] = t.waiting[lo]! - 1;
+    }
+    // TAG_IGNORE: an ASYNC_CANCEL's own result; the target's CQE tells the story.
+    void flags;
+  }
+
+  /** Drains every CQE in shared memory (no syscall); one head store. Returns how many. */
+  private reap(): number {
+    const cq = this.ring.cq;
+    // Acquire: pairs with the kernel's release store of the tail after it wrote the CQEs.
+    const tail = Atomics.load(this.cqKring, this.cqKTail);
+    let head = cq.head;
+    if (head === tail) return 0;
+    const n = (tail - head) >>> 0;
+    const words = this.cqWords;
+    const base = this.cqeBase;
+    const stride = this.cqeStride;
+    const mask = this.cqMask;
+    while (head !== tail) {
+      const b = base + (head & mask) * stride;
+      head = (head + 1) >>> 0;
+      this.onCqe(words[b]! >>> 0, words[b + 1]! >>> 0, words[b + 2]!, words[b + 3]! >>> 0);
+    }
+    cq.advance(n);
+    return n;
+  }
+
+  /** CQEs are visible, or the kernel holds some (overflow list, deferred task work). */
+  private hasWork(): boolean {
+    if (Atomics.load(this.cqKring, this.cqKTail) !== this.ring.cq.head) return true;
+    return (Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0;
+  }
+
+  // ---- drivers -----------------------------------------------------------
+
+  private scheduleFlush(): void {
+    this.flushQueued = true;
+    if (this.microRounds < MAX_MICROTASK_ROUNDS) {
+      this.microRounds++;
+      queueMicrotask(this.flushFn);
+    } else {
+      this.microRounds = 0;
+      setImmediate(this.flushFn);
+    }
+  }
+
+  /** Submits what is queued (one enter, with GETEVENTS when the kernel holds CQEs). */
+  private submitNow(): void {
+    for (;;) {
+      const ret = this.ring.submit();
+      if (ret >= 0 || this.closed) return;
+      if (ret === -Errno.EINTR) continue;
+      if (ret === -Errno.EAGAIN || ret === -Errno.EBUSY) {
+        // The kernel is short of resources or the CQ is backed up: reap, then retry next tick.
+        this.reap();
+        if (!this.flushQueued) {
+          this.flushQueued = true;
+          setImmediate(this.flushFn);
+        }
+        return;
+      }
+      this.failAll(new UringError("SUBMIT", -ret, `io_uring_enter failed (${-ret}): the ring is unusable; close it and create a new one`));
+      return;
+    }
+  }
+
+  /** One round: submit, flush kernel-held CQEs, reap. Returns CQEs reaped. */
+  private cycle(): number {
+    if (this.ring.sq.sqeTail !== this.ring.sq.sqeHead || this.ring.sqReady() > 0) this.submitNow();
+    else if ((Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0) {
+      this.ring.getEvents();
+    }
+    let n = this.reap();
+    // Overflowed CQEs (NODROP kernels keep them) and deferred work: flush until quiet.
+    while ((Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0 && !this.closed) {
+      this.ring.getEvents();
+      const m = this.reap();
+      if (m === 0) break;
+      n += m;
+    }
+    return n;
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.closed) return;
+    this.cycle();
+    if (this.table.used > 0 && !this.afterQueued) {
+      this.afterQueued = true;
+      queueMicrotask(this.afterFlushFn);
+    }
+  }
+
+  /** After the continuations of this round: if they queued nothing, look again next macrotask. */
+  private afterFlush(): void {
+    this.afterQueued = false;
+    if (this.flushQueued || this.closed || this.table.used === 0 || this.idleQueued) return;
+    this.idleQueued = true;
+    setImmediate(this.idleFn);
+  }
+
+  private idleCheck(): void {
+    this.idleQueued = false;
+    this.microRounds = 0;
+    if (this.flushQueued || this.closed || this.table.used === 0) return;
+    const n = this.cycle();
+    if (this.table.used === 0) return;
+    if (n > 0) {
+      this.idleRounds = 0;
+      if (!this.afterQueued) {
+        this.afterQueued = true;
+        queueMicrotask(this.afterFlushFn);
+      }
+      return;
+    }
+    if (this.idleRounds < this.idlePolls) {
+      this.idleRounds++;
+      this.idleQueued = true;
+      setImmediate(this.idleFn);
+      return;
+    }
+    this.idleRounds = 0;
+    if (this.driver === "run") {
+      // Block in the kernel for a completion, bounded so timers still run.
+      this.waitBounded(this.runWaitNs);
+      this.idleQueued = true;
+      setImmediate(this.idleFn);
+      this.cycle();
+      return;
+    }
+    if (!this.wake!.park(this.hasWorkFn)) {
+      this.idleQueued = true;
+      setImmediate(this.idleFn);
+    }
+  }
+
+  /** Waits up to `ns` for one completion (EXT_ARG, 5.11+); older kernels only peek, so callers loop. */
+  private waitBounded(ns: number): void {
+    if (this.ring.features & Features.EXT_ARG) this.ring.submitAndWaitTimeout(1, ns);
+    else this.ring.submitAndGetEvents();
+  }
+
+  /** Nothing in flight since the last request settled: let the process exit, let the GC have us. */
+  private settleIdle(): void {
+    this.idleSettleQueued = false;
+    if (this.table.used !== 0 || !this.busy) return;
+    this.busy = false;
+    this.keepAlive.unref();
+    busyEngines.delete(this);
+  }
+
+  private onWake(): void {
+    if (this.closed) return;
+    this.microRounds = 0;
+    this.flush();
+  }
+
+  // ---- cancellation and teardown ----------------------------------------
+
+  /**
+   * Cancels every matching request: `{ fd }` (requests on that fd), `{ all: true }`,
+   * or `{ op }` (requests of that opcode, 6.6+). Resolves to how many were cancelled.
+   */
+  cancel(target: CancelTarget): Promise<number> {
+    const pre = this.precheck(Op.ASYNC_CANCEL, undefined);
+    if (pre !== null) return pre;
+    const sqe = this.sqe();
+    const slot = this.acquire(Op.ASYNC_CANCEL, Mode.NUMBER, null);
+    if ("fd" in target) prepCancelFd(sqe, target.fd, CancelFlags.ALL);
+    else if ("all" in target) prepCancel64(sqe, 0, CancelFlags.ANY | CancelFlags.ALL);
+    else if ("op" in target) {
+      prepCancel64(sqe, 0, CancelFlags.OP | CancelFlags.ALL);
+      sqe.u32[SQE_W.len] = target.op;
+    } else {
+      return this.abandon(sqe, slot, new TypeError("uring.cancel: pass { fd }, { all: true } or { op }"));
+    }
+    return this.commit<number>(sqe, slot, undefined).catch((err: unknown) => {
+      if (err instanceof UringError && err.errno === Errno.ENOENT) return 0;
+      throw err;
+    });
+  }
+
+  private failAll(err: UringError): void {
+    const t = this.table;
+    for (const slot of t.usedSlots()) {
+      graveyard.push(t.keep[slot], t.keep2[slot]);
+      const h = t.handler[slot];
+      if (h !== null && h !== undefined) h.onCqe(slot, -err.errno, 0);
+      else if (t.waiting[slot]! > 0) {
+        const reject = t.reject[slot];
+        this.releaseSlot(slot);
+        reject?.(err);
+      }
+    }
+  }
+
+  /**
+   * Cancels everything in flight, waits (bounded) for the kernel to let go
+   * of the buffers, rejects what is left with ECANCELED, then closes the
+   * ring. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closing = true;
+    const ring = this.ring;
+    if (this.table.used > 0) {
+      const sqe = this.sqe();
+      prepCancel64(sqe, 0, CancelFlags.ANY | CancelFlags.ALL);
+      sqe.u32[SQE_W.userDataHi] = (TAG_IGNORE << 24) >>> 0;
+      sqe.u32[SQE_W.userDataLo] = 0xffffffff;
+      const deadline = performance.now() + CLOSE_DRAIN_MS;
+      this.cycle();
+      while (this.table.used > 0 && performance.now() < deadline) {
+        this.waitBounded(10e6);
+        this.cycle();
+      }
+    }
+    this.closed = true;
+    // Whatever is left never completed: its buffers stay reachable forever,
+    // since the kernel may still write them until the ring is torn down.
+    this.failAll(new UringError("CLOSE", Errno.ECANCELED, "the request was cancelled: the Uring was closed"));
+    this.wake?.close();
+    this.keepAlive.dispose();
+    this.busy = false;
+    busyEngines.delete(this);
+    ring.close();
+  }
+
+  /** `using uring = new Uring()` support. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Setup flags per driver, best first; the first the kernel accepts wins. */
+function createRing(entries: number, driver: DriverKind, options: UringOptions): { ring: Ring; choice: string } {
+  const cqEntries = entries * CQ_FACTOR;
+  if (options.ring !== undefined) {
+    return { ring: new Ring(entries, { cqEntries, ...options.ring }), choice: "custom" };
+  }
+  // DEFER_TASKRUN | SINGLE_ISSUER: completion work runs only when this (the
+  // only) JS thread enters the kernel, never interrupting it; the kernel
+  // signals the registered eventfd when such work is queued, and our enter
+  // with GETEVENTS posts the CQEs. COOP_TASKRUN alone is not used: its task
+  // work waits for the thread's next syscall without waking it, and an idle
+  // Bun thread sleeping in epoll_wait would not see it.
+  const tries: Array<[string, RingOptions]> =
+    driver === "sqpoll"
+      ? [["sqpoll", { sqpoll: { idleMs: options.sqpollIdleMs ?? 1000 } }]]
+      : [
+          ["defer-taskrun+single-issuer", { deferTaskrun: true }],
+          ["single-issuer", { singleIssuer: true }],
+          ["plain", {}],
+        ];
+  let last: unknown;
+  for (const [name, opts] of tries) {
+    try {
+      return { ring: new Ring(entries, { cqEntries, ...opts }), choice: name };
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+

@@ -1,0 +1,8 @@
+/** The async API: `Uring` and what its methods take and return. */
+export { Uring, type RwOptions, type PathOptions, type MultishotOptions } from "./uring.ts";
+export { UringEngine, type UringOptions, type OpOptions, type CancelTarget } from "./engine.ts";
+export { UringError } from "./errors.ts";
+export { Chain, type ChainOptions, type ChainResult, type ChainStepResult, type ChainStepStatus } from "./chain.ts";
+export { MultishotIterator, type RecvLease } from "./multishot.ts";
+export { type StatxResult, STATX_BASIC_STATS } from "./statx.ts";
+export { type DriverKind } from "./driver.ts";

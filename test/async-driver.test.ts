@@ -1,0 +1,206 @@
+/**
+ * Drivers: Bun's timers keep firing while the ring is idle; an idle ring
+ * wakes through the waiter thread; the process stays alive exactly while
+ * requests are pending and exits when nothing is; the flag choice.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { Uring, type DriverKind, type UringOptions } from "../src/async/index.ts";
+import { kernelHasSetupFlag } from "../src/ring/setup.ts";
+import { SetupFlags } from "../src/sys/constants.ts";
+import { tempDir } from "./helpers.ts";
+
+const ASYNC_INDEX = join(import.meta.dir, "..", "src", "async", "index.ts");
+const BUN = process.execPath;
+/** Bound for a child that should exit on its own (generous: the machine may be loaded). */
+const CHILD_TIMEOUT_MS = 20_000;
+
+let dir: string;
+let cleanup: () => void;
+let n = 0;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterAll(() => cleanup());
+
+function fifo(): { fd: number; path: string; close: () => void } {
+  const path = join(dir, `fifo-${n++}`);
+  if (Bun.spawnSync(["mkfifo", path]).exitCode !== 0) throw new Error("mkfifo failed");
+  const fd = openSync(path, "r+");
+  return { fd, path, close: () => closeSync(fd) };
+}
+
+/** Runs `source` as a child bun script; returns exit code, stdout, and whether it had to be killed. */
+async function runChild(source: string): Promise<{ code: number | null; out: string; killed: boolean }> {
+  const file = join(dir, `child-${n++}.ts`);
+  writeFileSync(file, source);
+  const proc = Bun.spawn([BUN, file], { stdout: "pipe", stderr: "pipe" });
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    proc.kill(9);
+  }, CHILD_TIMEOUT_MS);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  const out = await new Response(proc.stdout).text();
+  const err = await new Response(proc.stderr).text();
+  if (code !== 0 && !killed) console.error(err);
+  return { code, out, killed };
+}
+
+const DRIVERS: Array<{ name: string; driver: DriverKind; options: UringOptions; available: boolean }> = [
+  { name: "event-loop", driver: "event-loop", options: {}, available: true },
+  // The fallback ring (no DEFER_TASKRUN): completions are posted by task work in the JS thread.
+  { name: "event-loop, plain ring", driver: "event-loop", options: { ring: {} }, available: true },
+  { name: "run", driver: "run", options: {}, available: true },
+  { name: "sqpoll", driver: "sqpoll", options: {}, available: kernelHasSetupFlag(SetupFlags.SQPOLL) },
+];
+
+describe.each(DRIVERS)("driver $name", ({ driver, options, available }) => {
+  test.skipIf(!available)("timers keep firing while the ring is idle, then the request completes", async () => {
+    const uring = new Uring({ ...options, driver, runWaitMs: 5 });
+    const f = fifo();
+    try {
+      const buf = new Uint8Array(4);
+      const p = uring.read(f.fd, buf, -1);
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 2);
+      await new Promise((r) => setTimeout(r, 60));
+      clearInterval(timer);
+      expect(ticks).toBeGreaterThanOrEqual(3);
+      expect(uring.pending).toBe(1);
+      writeSync(f.fd, "ping");
+      expect(await p).toBe(4);
+      expect(new TextDecoder().decode(buf)).toBe("ping");
+      if (driver !== "run") expect(uring.wakeups).toBeGreaterThan(0);
+    } finally {
+      f.close();
+      uring.close();
+    }
+  });
+
+  test.skipIf(!available)("the process exits when nothing is pending (Uring left open)", async () => {
+    const r = await runChild(`
+      import { Uring } from ${JSON.stringify(ASYNC_INDEX)};
+      const uring = new Uring({ ...${JSON.stringify(options)}, driver: ${JSON.stringify(driver)} });
+      await uring.nop();
+      await uring.sleep(5);
+      console.log("done", uring.pending);
+    `);
+    expect(r.killed).toBe(false);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe("done 0");
+  });
+
+  test.skipIf(!available)("the process stays alive while a request is pending", async () => {
+    const f = fifo();
+    f.close();
+    const r = await runChild(`
+      import { Uring } from ${JSON.stringify(ASYNC_INDEX)};
+      import { openSync, writeSync } from "node:fs";
+      const uring = new Uring({ ...${JSON.stringify(options)}, driver: ${JSON.stringify(driver)} });
+      const fd = openSync(${JSON.stringify(f.path)}, "r+");
+      const buf = new Uint8Array(3);
+      uring.read(fd, buf, -1).then((n) => console.log("read", n, new TextDecoder().decode(buf)));
+      // Nothing else holds the event loop: only the pending read does. An unref'd
+      // timer writes the data, so the child exits only if the read kept it alive.
+      setTimeout(() => writeSync(fd, "abc"), 50).unref();
+    `);
+    expect(r.killed).toBe(false);
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe("read 3 abc");
+  });
+});
+
+describe("workers", () => {
+  test("a Uring inside a Worker (its own single-issuer ring and waiter thread)", async () => {
+    const f = fifo();
+    f.close();
+    const file = join(dir, `worker-${n++}.ts`);
+    writeFileSync(
+      file,
+      `
+      import { Uring } from ${JSON.stringify(ASYNC_INDEX)};
+      import { openSync, writeSync, closeSync } from "node:fs";
+      declare var self: Worker;
+      const uring = new Uring();
+      const fd = openSync(${JSON.stringify(f.path)}, "r+");
+      const p = uring.read(fd, new Uint8Array(1), -1);
+      setTimeout(() => writeSync(fd, "w"), 10);
+      const r = await p;
+      self.postMessage({ nop: await uring.nop(), r, choice: uring.setupChoice });
+      uring.close();
+      closeSync(fd);
+    `,
+    );
+    const worker = new Worker(file);
+    try {
+      const msg = await new Promise<{ nop: number; r: number; choice: string }>((resolve, reject) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(e);
+      });
+      expect(msg.nop).toBe(0);
+      expect(msg.r).toBe(1);
+    } finally {
+      worker.terminate();
+    }
+  });
+});
+
+describe("setup flags", () => {
+  test("the event-loop ring prefers DEFER_TASKRUN | SINGLE_ISSUER where the kernel has them", () => {
+    const uring = new Uring();
+    try {
+      if (kernelHasSetupFlag(SetupFlags.DEFER_TASKRUN | SetupFlags.SINGLE_ISSUER)) {
+        expect(uring.setupChoice).toBe("defer-taskrun+single-issuer");
+        expect(uring.ring.flags & SetupFlags.DEFER_TASKRUN).toBeTruthy();
+      } else {
+        expect(["single-issuer", "plain"]).toContain(uring.setupChoice);
+      }
+    } finally {
+      uring.close();
+    }
+  });
+
+  test("an unknown driver is refused with a clear message", () => {
+    expect(() => new Uring({ driver: "epoll" as DriverKind })).toThrow(/driver must be/);
+  });
+
+  test("timers keep firing while the ring is busy (completions every tick)", async () => {
+    const uring = new Uring();
+    try {
+      let stop = false;
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      // If busy rounds starved the event loop, this timeout would never fire and the test would time out.
+      setTimeout(() => (stop = true), 40);
+      let ops = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (!stop) {
+            await uring.nop();
+            ops++;
+          }
+        }),
+      );
+      clearInterval(timer);
+      expect(ticks).toBeGreaterThanOrEqual(2);
+      expect(ops).toBeGreaterThan(100);
+    } finally {
+      uring.close();
+    }
+  });
+
+  test("many ops in one tick share one io_uring_enter", async () => {
+    const uring = new Uring({ entries: 256 });
+    try {
+      await uring.nop();
+      const before = uring.ring.enterCount;
+      await Promise.all(Array.from({ length: 100 }, () => uring.nop()));
+      expect(uring.ring.enterCount - before).toBe(1);
+    } finally {
+      uring.close();
+    }
+  });
+});
