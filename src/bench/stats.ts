@@ -10,7 +10,9 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   if (n === 0) return NaN;
   if (p <= 0) return sorted[0]!;
   if (p >= 100) return sorted[n - 1]!;
-  const rank = Math.ceil((p / 100) * n);
+  // p * n / 100 in that order, less a hair: (99.9 / 100) * 1000 is 999.0000000000001
+  // in floating point, and its ceiling would pick the maximum instead of rank 999.
+  const rank = Math.ceil((p * n) / 100 - 1e-9);
   return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
 }
 

@@ -1,0 +1,80 @@
+/** src/bench/stats.ts: nearest-rank percentiles, median, spread, the bounded latency recorder. */
+import { describe, expect, test } from "bun:test";
+import { LatencyRecorder, median, percentiles, percentileSorted, spread } from "../src/bench/stats.ts";
+
+describe("percentiles", () => {
+  test("nearest rank over 1..100", () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i); // unsorted on purpose
+    expect(percentiles(v, [0, 1, 50, 90, 99, 99.9, 100])).toEqual([1, 1, 50, 90, 99, 100, 100]);
+  });
+
+  test("small arrays and edges", () => {
+    expect(percentileSorted([], 50)).toBeNaN();
+    expect(percentileSorted([7], 0)).toBe(7);
+    expect(percentileSorted([7], 99.9)).toBe(7);
+    expect(percentileSorted([1, 2], 50)).toBe(1);
+    expect(percentileSorted([1, 2], 51)).toBe(2);
+    expect(percentileSorted([1, 2, 3, 4], -5)).toBe(1);
+    expect(percentileSorted([1, 2, 3, 4], 200)).toBe(4);
+  });
+
+  test("numeric, not lexicographic, sort; input untouched", () => {
+    const v = [10, 9, 100, 1];
+    expect(percentiles(v, [50, 100])).toEqual([9, 100]);
+    expect(v).toEqual([10, 9, 100, 1]);
+    expect(percentiles(new Float64Array([3, 1, 2]), [50])).toEqual([2]);
+  });
+
+  test("p99.9 needs 1000 samples to differ from max", () => {
+    const v = Array.from({ length: 1000 }, (_, i) => i + 1);
+    expect(percentiles(v, [99, 99.9])).toEqual([990, 999]);
+  });
+});
+
+describe("median and spread", () => {
+  test("median of odd, even, empty", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  test("spread: min, max and relative width", () => {
+    expect(spread([90, 100, 110])).toEqual({ min: 90, max: 110, relative: 0.2 });
+    expect(spread([5])).toEqual({ min: 5, max: 5, relative: 0 });
+    expect(spread([0, 0])).toEqual({ min: 0, max: 0, relative: 0 });
+    const e = spread([]);
+    expect([e.min, e.max, e.relative].every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe("LatencyRecorder", () => {
+  test("keeps every sample below capacity", () => {
+    const r = new LatencyRecorder(16);
+    for (const x of [5, 1, 4, 2, 3]) r.record(x);
+    expect(r.count).toBe(5);
+    expect(r.percentiles([0, 50, 100])).toEqual([1, 3, 5]);
+  });
+
+  test("reservoir beyond capacity stays bounded and representative (deterministic PRNG)", () => {
+    const r = new LatencyRecorder(1000);
+    for (let i = 0; i < 100_000; i++) r.record(i % 1000);
+    expect(r.count).toBe(100_000);
+    const [p50, p99] = r.percentiles([50, 99]) as [number, number];
+    // Uniform 0..999: the kept sample's median is near 500, its p99 near 990.
+    expect(Math.abs(p50 - 500)).toBeLessThan(100);
+    expect(p99).toBeGreaterThan(900);
+    // Same input, same samples.
+    const r2 = new LatencyRecorder(1000);
+    for (let i = 0; i < 100_000; i++) r2.record(i % 1000);
+    expect(r2.percentiles([50, 99])).toEqual([p50, p99]);
+  });
+
+  test("reset forgets warm-up samples", () => {
+    const r = new LatencyRecorder(8);
+    r.record(1000);
+    r.reset();
+    r.record(1);
+    expect(r.count).toBe(1);
+    expect(r.percentiles([100])).toEqual([1]);
+  });
+});
