@@ -25,7 +25,7 @@ const ADVICE: Record<number, string> = {
   [E.EOPNOTSUPP]: "this kernel or file type does not support the operation",
   [E.ENOBUFS]: "the buffer ring ran out of buffers: add buffers, or release leases sooner",
   [E.EAGAIN]: "the resource is temporarily unavailable: retry",
-  [E.ENOENT]: "no such file or directory (or, for a cancel, no matching request)",
+  [E.ENOENT]: "no such file or directory",
   [E.EACCES]: "permission denied",
   [E.EPERM]: "operation not permitted",
   [E.EEXIST]: "the file already exists",
@@ -36,6 +36,12 @@ const ADVICE: Record<number, string> = {
   [E.ENOTDIR]: "a path component is not a directory",
   [E.EALREADY]: "the request is already being cancelled",
 };
+
+/** Advice that depends on the opcode as well as the errno. */
+function adviceFor(op: string, errno: number): string {
+  if (op === "ASYNC_CANCEL" && errno === E.ENOENT) return "no matching request: it completed already, or never existed";
+  return ADVICE[errno] ?? "see errno(3)";
+}
 
 /** A request failed: `errno` (positive), its name `code`, and the opcode `op` it failed in. */
 export class UringError extends Error {
@@ -50,7 +56,7 @@ export class UringError extends Error {
     const n = Math.abs(errno);
     // 95 is both ENOTSUP and EOPNOTSUPP on Linux; io_uring docs say EOPNOTSUPP.
     const code = n === E.EOPNOTSUPP ? "EOPNOTSUPP" : errnoName(n);
-    super(message ?? `${op} failed: ${code}: ${ADVICE[n] ?? "see errno(3)"}`, options);
+    super(message ?? `${op} failed: ${code}: ${adviceFor(op, n)}`, options);
     this.name = "UringError";
     this.errno = n;
     this.code = code;
