@@ -1,0 +1,90 @@
+/**
+ * `uring-bench read`: storage reads at queue depth. io_uring variants (plain,
+ * fixed buffers, registered file, both, SQPOLL, IOPOLL) against a pread loop,
+ * Bun.file, node:fs/promises in Bun and in node, the liburing C loop and fio,
+ * in one interleaved run, every read checked against the file's pattern.
+ */
+import { Command, Option } from "commander";
+import { appendFileSync } from "node:fs";
+import { addCommonOptions, commonSettings } from "../src/bench/options.ts";
+import { buildRun, finishRun } from "../src/bench/output.ts";
+import { createProgress } from "../src/bench/progress.ts";
+import { drawTable } from "../src/bench/render-table.ts";
+import { markdownTable } from "../src/bench/save.ts";
+import { haveCLoop } from "../src/bench/read/clib.ts";
+import { formatBytes } from "../src/bench/read/errors.ts";
+import { fioVersion } from "../src/bench/read/fio.ts";
+import { findNode } from "../src/bench/read/node.ts";
+import { READ_VARIANTS, resolveReadOptions, type RawReadOptions } from "../src/bench/read/options.ts";
+import { VERIFY_MODES } from "../src/bench/read/pattern.ts";
+import { blankFailed, ratioRows } from "../src/bench/read/render.ts";
+import { runRead } from "../src/bench/read/run.ts";
+
+/** Exit code when a read failed or returned wrong bytes. */
+export const EXIT_READ_FAILED = 1;
+
+/** The `read` subcommand. */
+export function readCommand(): Command {
+  const cmd = addCommonOptions(new Command("read"), { durationMs: 1000, warmupMs: 300, repeat: 3 })
+    .description("storage reads at queue depth: io_uring variants vs pread, Bun.file, node:fs/promises, node, liburing C and fio")
+    .option("--file <path>", "read this file (default: generate a pattern file, removed afterwards)")
+    .option("--size <size>", "size of the generated file, e.g. 256m, 1g", "256m")
+    .option("--dir <dir>", "where to generate the file (default: the temp dir, or /var/tmp when that is tmpfs)")
+    .option("--keep", "keep the generated file (reuse it with --file: its pattern is recognised)")
+    .option("--bs <size>", "block size per read", "4k")
+    .option("--qd <n>", "queue depth: reads in flight (also the concurrency of the promise baselines)", "32")
+    .option("--entries <n>", "io_uring SQ entries (default: --qd)")
+    .option("--batch <n>", "completions waited for per submit (default: qd buffered, qd/8 with --direct)")
+    .addOption(new Option("--pattern <p>", "rand or seq").choices(["rand", "seq"]).default("rand"))
+    .option("--direct", "O_DIRECT: bypass the page cache (needs --bs a multiple of the logical block size)")
+    .option("--bytes <size>", "read this many bytes per run instead of reading for --duration")
+    .addOption(new Option("--verify <mode>", "check every read (all, full) or a sample (sample); length: only lengths").choices([...VERIFY_MODES]).default("all"))
+    .option("--variants <list>", `variants to run, comma-separated: ${READ_VARIANTS.join(",")}`)
+    .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core)")
+    .option("--fio", "also run fio's io_uring and psync engines (apt-get install fio)")
+    .option("--seed <n>", "seed of the random offsets");
+  return cmd.action(async (raw: RawReadOptions & Record<string, unknown>) => {
+    const cfg = resolveReadOptions(raw, {
+      node: findNode() !== null,
+      cLoop: haveCLoop(),
+      fio: !(raw.fio || (raw.variants ?? "").includes("fio")) || fioVersion() !== null,
+    });
+    const common = commonSettings(raw);
+    const totalMs = cfg.variants.length * (common.warmupMs + common.repeat * common.durationMs);
+    const progress = createProgress({ quiet: common.quiet, totalMs });
+    const ac = new AbortController();
+    const onSig = () => ac.abort();
+    process.once("SIGINT", onSig);
+    let outcome;
+    try {
+      outcome = await runRead(cfg, common, progress, ac.signal);
+    } finally {
+      process.off("SIGINT", onSig);
+    }
+    const baseline = common.baseline ?? (cfg.variants.includes("pread") ? "pread" : undefined);
+    const options = { ...cfg, baseline, file: outcome.target.path, fileSize: outcome.target.size, verified: outcome.target.verified };
+    const run = buildRun("read", options, outcome.results, outcome.ringFlags);
+    blankFailed(run);
+    const written = finishRun(run, { ...common, baseline });
+    const ratios = ratioRows(run);
+    // Markdown files get the ratio table too (the shared writer has room for one baseline only).
+    if (ratios.head.length > 1) for (const p of written) if (p.endsWith(".md")) appendFileSync(p, `\n${markdownTable(ratios)}\n`);
+    const toStdout = common.json !== true && !common.quiet;
+    const out = (s: string) => (toStdout ? process.stdout.write(s) : process.stderr.write(s));
+    if (ratios.head.length > 1) {
+      if (common.markdown === true) out(`\n${markdownTable(ratios)}\n`);
+      else if (!common.quiet) out(`${drawTable(ratios)}\n`);
+    }
+    const t = outcome.target;
+    if (!common.quiet) {
+      out(
+        `file: ${t.path} (${formatBytes(t.size)}, ${t.generated ? (t.kept ? "generated, kept" : "generated, removed") : "given"}), ` +
+          `verify: ${t.verified}, logical block ${t.logicalBlockSize} B. The machine may be shared: compare ratios within one run.\n`,
+      );
+    }
+    if (outcome.failed.length > 0) {
+      process.stderr.write(`uring-bench: reads failed or returned wrong bytes in: ${outcome.failed.join(", ")} (see notes).\n`);
+      process.exitCode = EXIT_READ_FAILED;
+    }
+  });
+}

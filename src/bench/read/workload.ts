@@ -1,0 +1,31 @@
+/** The read workload every variant runs: one description, shared by io_uring variants and baselines. */
+import type { AccessPattern } from "./offsets.ts";
+import type { VerifyMode } from "./pattern.ts";
+
+/** One read workload over one file. */
+export interface ReadWorkload {
+  path: string;
+  /** File size in bytes. */
+  size: number;
+  /** Block size in bytes. */
+  bs: number;
+  /** Reads in flight (the concurrency of the promise baselines). */
+  qd: number;
+  /** Ring SQ entries for the io_uring variants (>= qd). */
+  entries: number;
+  /** Completions waited for per submit (io_uring variants, the C loop, fio's batch). */
+  batch: number;
+  pattern: AccessPattern;
+  direct: boolean;
+  verify: VerifyMode;
+  /** PRNG seed for random offsets. */
+  seed: number;
+  /** Reads per run (--bytes / bs), 0 for runs bounded by time only. */
+  maxOps: number;
+}
+
+/** "4k rand qd32 direct": the cell label of a workload. */
+export function cellLabel(w: Pick<ReadWorkload, "bs" | "pattern" | "qd" | "direct">): string {
+  const bs = w.bs % (1 << 20) === 0 ? `${w.bs >> 20}m` : w.bs % 1024 === 0 ? `${w.bs >> 10}k` : `${w.bs}`;
+  return `${bs} ${w.pattern} qd${w.qd} ${w.direct ? "direct" : "buffered"}`;
+}

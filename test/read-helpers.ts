@@ -1,0 +1,55 @@
+/** Helpers for the read tests: small pattern files, an O_DIRECT-capable directory, a workload builder. */
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isMemoryFs, writePattern } from "../src/bench/read/target.ts";
+import type { ReadWorkload } from "../src/bench/read/workload.ts";
+
+/**
+ * A directory on a real disk where O_DIRECT opens work (not tmpfs), or null.
+ * /tmp may be tmpfs on other machines, so /var/tmp and the repo are tried too.
+ */
+export function findDirectDir(): string | null {
+  for (const base of [tmpdir(), "/var/tmp", join(import.meta.dir, "..")]) {
+    if (isMemoryFs(base)) continue;
+    let dir: string | null = null;
+    try {
+      dir = mkdtempSync(join(base, "uring-bench-read-probe-"));
+      const p = join(dir, "probe");
+      writeFileSync(p, new Uint8Array(4096));
+      closeSync(openSync(p, constants.O_RDONLY | constants.O_DIRECT));
+      return base;
+    } catch {
+      // not writable or no O_DIRECT here: try the next
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return null;
+}
+
+/** A temp dir under `base` (default: the O_DIRECT-capable one, else tmpdir). */
+export function readTempDir(base?: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(base ?? findDirectDir() ?? tmpdir(), "uring-bench-read-test-"));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a pattern file of `size` bytes (any size, also not a multiple of 8) and returns its path. */
+export function patternFile(dir: string, name: string, size: number): string {
+  const p = join(dir, name);
+  const fd = openSync(p, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o644);
+  try {
+    writePattern(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+  return p;
+}
+
+/** A workload over `path` with small defaults. */
+export function workload(path: string, size: number, over: Partial<ReadWorkload> = {}): ReadWorkload {
+  return {
+    path, size, bs: 4096, qd: 8, entries: 8, batch: 8, pattern: "rand", direct: false, verify: "full", seed: 12345, maxOps: 0,
+    ...over,
+  };
+}
