@@ -28,3 +28,5 @@ export { AlignedBuffer, PAGE_SIZE } from "./mem/aligned.ts";
 export { FixedBuffers, MAX_FIXED_BUFFERS } from "./mem/fixed-buffers.ts";
 export * from "./mem/pbuf-ring.ts";
 export { BufferRing, type BufferRingOptions } from "./mem/buf-ring.ts";
+export * from "./async/index.ts";
+export * from "./net/index.ts";

@@ -1,0 +1,76 @@
+#!/usr/bin/env bun
+/**
+ * Baseline `bun`: an echo server on Bun.listen (Bun's own epoll event loop
+ * in native code). Writes that Bun cannot finish at once are buffered and
+ * flushed on `drain`, so no byte is lost or reordered under backpressure.
+ *
+ * Usage: bun server-bun.ts --port P [--host 127.0.0.1]. Prints `READY <port>`.
+ */
+import type { Socket } from "bun";
+
+interface Pending {
+  chunks: Uint8Array[];
+  /** The peer half-closed: end our side once the queue is flushed. */
+  ended: boolean;
+}
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+
+/** Writes what it can; keeps the rest in order for the next drain. */
+function flush(socket: Socket<Pending>): void {
+  const q = socket.data.chunks;
+  while (q.length > 0) {
+    const chunk = q[0]!;
+    const n = socket.write(chunk);
+    if (n < 0) return;
+    if (n < chunk.byteLength) {
+      q[0] = chunk.subarray(n);
+      return;
+    }
+    q.shift();
+  }
+}
+
+const server = Bun.listen<Pending>({
+  hostname: arg("--host", "127.0.0.1"),
+  port: Number(arg("--port", "0")),
+  socket: {
+    open(socket) {
+      socket.data = { chunks: [], ended: false };
+      socket.setNoDelay?.(true);
+    },
+    data(socket, data) {
+      const q = socket.data.chunks;
+      if (q.length > 0) {
+        // Already behind: keep order. Copy: `data` may be reused after this call.
+        q.push(new Uint8Array(data));
+        return;
+      }
+      const n = socket.write(data);
+      if (n < data.byteLength) q.push(new Uint8Array(data.subarray(Math.max(0, n))));
+    },
+    drain(socket) {
+      flush(socket);
+      if (socket.data.ended && socket.data.chunks.length === 0) socket.end();
+    },
+    end(socket) {
+      // Half close by the peer: finish what is queued, then close.
+      socket.data.ended = true;
+      if (socket.data.chunks.length === 0) socket.end();
+    },
+    error() {
+      // Resets are the peer's business; keep serving the others.
+    },
+  },
+});
+process.stdout.write(`READY ${server.port}\n`);
+
+// Exit with the parent (no orphans even if it is SIGKILLed).
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 500).unref();
