@@ -7,7 +7,8 @@
  *   bun FileHandle.read     node:fs/promises in Bun, 32 in flight
  *   bun Bun.file().slice()  Bun.file(path).slice(off, off + 4096).arrayBuffer(), 32 in flight
  *   sync pread              fs.readSync loop
- *   liburing C              build/async_read_liburing (bench/c/async_read_liburing.c), same QD
+ *   liburing C              build/read_liburing (bench/c/read_liburing.c, the `uring-bench read` C loop):
+ *                           same QD, submit_and_wait(1) per round (BATCH 1), no pattern check (VERIFY length)
  *   node FileHandle.read    bench/async-read-node.mjs under `node`, 32 in flight
  *
  * Variants run in rotated order for ROUNDS rounds; the table shows the median
@@ -42,7 +43,7 @@ const WITH_SQPOLL = args.includes("--sqpoll");
 const BS = 4096;
 const BLOCKS = SIZE / BS;
 const ROOT = join(import.meta.dir, "..");
-const C_LOOP = join(ROOT, "build", "async_read_liburing");
+const C_LOOP = join(ROOT, "build", "read_liburing");
 const NODE_SCRIPT = join(ROOT, "bench", "async-read-node.mjs");
 
 // ---- the file -----------------------------------------------------------------
@@ -110,11 +111,29 @@ const uringSqpoll = WITH_SQPOLL ? new Uring({ entries: 2 * QD, driver: "sqpoll" 
 const fh = await open(path, "r");
 const bunFile = Bun.file(path);
 
-function external(cmd: string, argv: string[]): Sample {
+/** Runs a baseline program; returns the JSON object of its last stdout line. */
+function external<T>(cmd: string, argv: string[]): T {
   const r = spawnSync(cmd, argv, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.error}`);
-  const { ops, seconds, cpu } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { ops: number; seconds: number; cpu: number };
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}
+
+/** The node script: ops, seconds, and CPU seconds. */
+function nodeLoop(ms: number): Sample {
+  const { ops, seconds, cpu } = external<{ ops: number; seconds: number; cpu: number }>("node", [NODE_SCRIPT, path, String(SIZE), String(QD), String(ms)]);
   return { opsPerSec: ops / seconds, cpuUsPerOp: (cpu * 1e6) / ops };
+}
+
+/**
+ * The liburing C loop (PATH SIZE BS QD BATCH MS WARMUP_MS DIRECT RAND FIXED SEED MAXOPS VERIFY):
+ * buffered random reads, one completion waited for per round, no warm-up, no
+ * byte budget, no check (the file holds random bytes). It reports CPU as
+ * usr and sys seconds (its `cpu` is in cores).
+ */
+function cLoop(ms: number): Sample {
+  const argv = [path, String(SIZE), String(BS), String(QD), "1", String(ms), "0", "0", "1", "0", "12345", "0", "length"];
+  const { ops, seconds, usr, sys } = external<{ ops: number; seconds: number; usr: number; sys: number }>(C_LOOP, argv);
+  return { opsPerSec: ops / seconds, cpuUsPerOp: ((usr + sys) * 1e6) / ops };
 }
 
 const haveNode = spawnSync("node", ["--version"]).status === 0;
@@ -146,8 +165,8 @@ const variants: Variant[] = [
   },
 ];
 if (uringSqpoll !== null) variants.splice(2, 0, { name: "uring (sqpoll)", run: (ms) => inFlight(ms, (b) => uringSqpoll.read(fd, b, nextOffset())) });
-if (existsSync(C_LOOP)) variants.push({ name: "liburing C", run: async (ms) => external(C_LOOP, [path, String(SIZE), String(QD), String(ms)]) });
-if (haveNode) variants.push({ name: "node FileHandle.read", run: async (ms) => external("node", [NODE_SCRIPT, path, String(SIZE), String(QD), String(ms)]) });
+if (existsSync(C_LOOP)) variants.push({ name: "liburing C", run: async (ms) => cLoop(ms) });
+if (haveNode) variants.push({ name: "node FileHandle.read", run: async (ms) => nodeLoop(ms) });
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -9,6 +9,7 @@
 import { Command, Option } from "commander";
 import { addCommonOptions, commonSettings } from "../src/bench/options.ts";
 import { buildRun, finishRun } from "../src/bench/output.ts";
+import { withSigintAbort } from "../src/bench/children.ts";
 import { createProgress } from "../src/bench/progress.ts";
 import { drawTable } from "../src/bench/render-table.ts";
 import { markdownTable } from "../src/bench/save.ts";
@@ -53,15 +54,7 @@ export function fsyncChainCommand(): Command {
     const perCell = cfg.variants.reduce((n, v) => n + (v === "fio" ? 2 : 1), 0);
     const totalMs = cells * perCell * (common.warmupMs + common.repeat * common.durationMs);
     const progress = createProgress({ quiet: common.quiet, totalMs });
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once("SIGINT", onSig);
-    let outcome;
-    try {
-      outcome = await runFsyncChain(cfg, common, progress, ac.signal);
-    } finally {
-      process.off("SIGINT", onSig);
-    }
+    const outcome = await withSigintAbort((signal) => runFsyncChain(cfg, common, progress, signal));
     const baseline = common.baseline ?? (cfg.variants.includes("loop") ? "loop" : undefined);
     const run = buildRun("fsync-chain", { ...cfg, baseline }, outcome.results, outcome.ringFlags);
     finishRun(run, { ...common, baseline });

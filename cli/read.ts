@@ -8,6 +8,7 @@ import { Command, Option } from "commander";
 import { appendFileSync } from "node:fs";
 import { addCommonOptions, commonSettings } from "../src/bench/options.ts";
 import { buildRun, finishRun } from "../src/bench/output.ts";
+import { withSigintAbort } from "../src/bench/children.ts";
 import { createProgress } from "../src/bench/progress.ts";
 import { drawTable } from "../src/bench/render-table.ts";
 import { markdownTable } from "../src/bench/save.ts";
@@ -52,15 +53,7 @@ export function readCommand(): Command {
     const common = commonSettings(raw);
     const totalMs = cfg.variants.length * (common.warmupMs + common.repeat * common.durationMs);
     const progress = createProgress({ quiet: common.quiet, totalMs });
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once("SIGINT", onSig);
-    let outcome;
-    try {
-      outcome = await runRead(cfg, common, progress, ac.signal);
-    } finally {
-      process.off("SIGINT", onSig);
-    }
+    const outcome = await withSigintAbort((signal) => runRead(cfg, common, progress, signal));
     const baseline = common.baseline ?? (cfg.variants.includes("pread") ? "pread" : undefined);
     const options = { ...cfg, baseline, file: outcome.target.path, fileSize: outcome.target.size, verified: outcome.target.verified };
     const run = buildRun("read", options, outcome.results, outcome.ringFlags);

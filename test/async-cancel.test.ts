@@ -3,28 +3,16 @@
  * racing completion; uring.cancel({ fd | all | op }); close() with requests
  * in flight (each rejects with ECANCELED, no fd leaks).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, UringError } from "../src/async/index.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { countFds, openFifo, tempDirPerFile } from "./helpers.ts";
 
-let dir: string;
-let cleanup: () => void;
-let n = 0;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterAll(() => cleanup());
-
+const tmp = tempDirPerFile();
 /** A FIFO opened read-write: reads on it wait until something is written. */
-function fifo(): { fd: number; close: () => void } {
-  const path = join(dir, `fifo-${n++}`);
-  if (Bun.spawnSync(["mkfifo", path]).exitCode !== 0) throw new Error("mkfifo failed");
-  const fd = openSync(path, "r+");
-  return { fd, close: () => closeSync(fd) };
-}
+const fifo = () => openFifo(tmp.dir);
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -99,7 +87,7 @@ describe("AbortSignal", () => {
 
   test("abort racing completion: every request settles exactly once, either way", async () => {
     const uring = new Uring();
-    const path = join(dir, "race.bin");
+    const path = join(tmp.dir, "race.bin");
     writeFileSync(path, new Uint8Array(4096).fill(1));
     const fd = openSync(path, "r");
     try {

@@ -3,37 +3,26 @@
  * wakes through the waiter thread; the process stays alive exactly while
  * requests are pending and exits when nothing is; the flag choice.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, type DriverKind, type UringOptions } from "../src/async/index.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { tempDir } from "./helpers.ts";
+import { openFifo, tempDirPerFile } from "./helpers.ts";
 
 const ASYNC_INDEX = join(import.meta.dir, "..", "src", "async", "index.ts");
 const BUN = process.execPath;
 /** Bound for a child that should exit on its own (generous: the machine may be loaded). */
 const CHILD_TIMEOUT_MS = 20_000;
 
-let dir: string;
-let cleanup: () => void;
+const tmp = tempDirPerFile();
 let n = 0;
-beforeAll(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterAll(() => cleanup());
-
-function fifo(): { fd: number; path: string; close: () => void } {
-  const path = join(dir, `fifo-${n++}`);
-  if (Bun.spawnSync(["mkfifo", path]).exitCode !== 0) throw new Error("mkfifo failed");
-  const fd = openSync(path, "r+");
-  return { fd, path, close: () => closeSync(fd) };
-}
+const fifo = () => openFifo(tmp.dir);
 
 /** Runs `source` as a child bun script; returns exit code, stdout, and whether it had to be killed. */
 async function runChild(source: string): Promise<{ code: number | null; out: string; killed: boolean }> {
-  const file = join(dir, `child-${n++}.ts`);
+  const file = join(tmp.dir, `child-${n++}.ts`);
   writeFileSync(file, source);
   const proc = Bun.spawn([BUN, file], { stdout: "pipe", stderr: "pipe" });
   let killed = false;
@@ -117,7 +106,7 @@ describe("workers", () => {
   test("a Uring inside a Worker (its own single-issuer ring and waiter thread)", async () => {
     const f = fifo();
     f.close();
-    const file = join(dir, `worker-${n++}.ts`);
+    const file = join(tmp.dir, `worker-${n++}.ts`);
     writeFileSync(
       file,
       `

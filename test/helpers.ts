@@ -1,5 +1,6 @@
 /** Shared test helpers: ring configurations, fd counting, temp files, probe-based skips. */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "bun:test";
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
@@ -15,6 +16,70 @@ export function countFds(): number {
 export function tempDir(prefix = "uring-bench-test-"): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Fails every test of the calling file (or describe block) that leaves an fd open. */
+export function checkFdsPerTest(): void {
+  let fdsBefore: number;
+  beforeEach(() => {
+    fdsBefore = countFds();
+  });
+  afterEach(() => {
+    expect(countFds()).toBe(fdsBefore);
+  });
+}
+
+/**
+ * A fresh temp dir for every test of the calling file (or describe block),
+ * removed after it, and the fd-leak check of {@link checkFdsPerTest}.
+ * `.dir` is the current test's directory.
+ */
+export function tempDirPerTest(prefix?: string): { readonly dir: string } {
+  let tmp: ReturnType<typeof tempDir> | null = null;
+  let fdsBefore: number;
+  beforeEach(() => {
+    tmp = tempDir(prefix);
+    fdsBefore = countFds();
+  });
+  afterEach(() => {
+    tmp?.cleanup();
+    tmp = null;
+    expect(countFds()).toBe(fdsBefore);
+  });
+  return {
+    get dir(): string {
+      if (tmp === null) throw new Error("tempDirPerTest: .dir is only there while a test runs");
+      return tmp.dir;
+    },
+  };
+}
+
+/** One temp dir for the whole calling file (made before its first test, removed after its last); `.dir` is its path. */
+export function tempDirPerFile(prefix?: string): { readonly dir: string } {
+  let tmp: ReturnType<typeof tempDir> | null = null;
+  beforeAll(() => {
+    tmp = tempDir(prefix);
+  });
+  afterAll(() => {
+    tmp?.cleanup();
+    tmp = null;
+  });
+  return {
+    get dir(): string {
+      if (tmp === null) throw new Error("tempDirPerFile: .dir is only there while the file's tests run");
+      return tmp.dir;
+    },
+  };
+}
+
+let fifoSeq = 0;
+
+/** A new FIFO in `dir`, opened read-write: reads on it wait until something is written. */
+export function openFifo(dir: string): { fd: number; path: string; close: () => void } {
+  const path = join(dir, `fifo-${fifoSeq++}`);
+  if (Bun.spawnSync(["mkfifo", path]).exitCode !== 0) throw new Error("mkfifo failed");
+  const fd = openSync(path, "r+");
+  return { fd, path, close: () => closeSync(fd) };
 }
 
 /** The ring configurations each kernel test runs under (liburing's test matrix idea). */

@@ -3,13 +3,13 @@
  * bounds, explicit free (idempotent, access after free throws), and that the
  * memory really is what the kernel sees (a READ into it lands in `bytes`).
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AlignedBuffer, PAGE_SIZE } from "../src/mem/aligned.ts";
 import { prepRw } from "../src/ops/rw.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { tempDirPerTest } from "./helpers.ts";
 import { pattern, prep, reapOne, withRing } from "./op-helpers.ts";
 
 describe("AlignedBuffer", () => {
@@ -102,16 +102,7 @@ describe("AlignedBuffer leak guard (FinalizationRegistry)", () => {
 });
 
 describe("AlignedBuffer as kernel memory", () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let fdsBefore: number;
-  beforeEach(() => {
-    tmp = tempDir();
-    fdsBefore = countFds();
-  });
-  afterEach(() => {
-    tmp.cleanup();
-    expect(countFds()).toBe(fdsBefore);
-  });
+  const tmp = tempDirPerTest();
 
   test("a READ by address lands in bytes", () => {
     const path = join(tmp.dir, "data");

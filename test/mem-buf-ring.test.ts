@@ -4,7 +4,7 @@
  * empty, the kernel's head via PBUF_STATUS, incremental consumption
  * (CQE_F_BUF_MORE), and the liburing-level functions underneath.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeSync } from "node:fs";
 import { BufferRing } from "../src/mem/buf-ring.ts";
 import {
@@ -20,9 +20,8 @@ import { bufRingHead } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags, PbufRingFlags } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, tempDir } from "./helpers.ts";
 import { CONFIGS, reapOne, type CqeRecord } from "./op-helpers.ts";
-import { makePipe, prepReadSelect, readSelect, type Pipe } from "./register-helpers.ts";
+import { pipePerTest, prepReadSelect, readSelect, type Pipe } from "./register-helpers.ts";
 
 /** Does the kernel accept a buffer ring registered with `flags`? */
 function bufRingFlagSupported(flags: number): boolean {
@@ -54,20 +53,8 @@ const bidOf = (c: CqeRecord) => {
 };
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 
-let tmp: ReturnType<typeof tempDir>;
 let fifo: Pipe;
-let fdsBefore: number;
-beforeEach(() => {
-  tmp = tempDir();
-  fifo = makePipe(tmp.dir);
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  const after = countFds();
-  fifo.close();
-  tmp.cleanup();
-  expect(after).toBe(fdsBefore);
-});
+pipePerTest((p) => (fifo = p));
 
 describe.each(CONFIGS)("BufferRing ($name)", ({ options }) => {
   for (const kernelMemory of [false, true]) {

@@ -2,7 +2,7 @@
  * FixedBuffers: a registered-buffer table, and the READ_FIXED / WRITE_FIXED
  * round trip through it on a temp file, under each ring configuration.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FixedBuffers } from "../src/mem/fixed-buffers.ts";
@@ -10,7 +10,7 @@ import { prepRw } from "../src/ops/rw.ts";
 import type { Sqe } from "../src/ring/sqe.ts";
 import { Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { kernelHasOp, tempDirPerTest } from "./helpers.ts";
 import { CONFIGS, pattern, prep, reap, reapOne, withRing } from "./op-helpers.ts";
 
 /** READ_FIXED / WRITE_FIXED: prep_rw plus sqe->buf_index (u16 at byte 40). */
@@ -22,16 +22,7 @@ function prepFixed(op: number, sqe: Sqe, fd: number, addr: number, len: number, 
 const EFAULT = -Errno.EFAULT;
 const hasFixed = kernelHasOp(Op.READ_FIXED) && kernelHasOp(Op.WRITE_FIXED);
 
-let tmp: ReturnType<typeof tempDir>;
-let fdsBefore: number;
-beforeEach(() => {
-  tmp = tempDir();
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  tmp.cleanup();
-  expect(countFds()).toBe(fdsBefore);
-});
+const tmp = tempDirPerTest();
 
 describe.each(CONFIGS)("FixedBuffers ($name)", ({ options }) => {
   test.skipIf(!hasFixed)("WRITE_FIXED then READ_FIXED round-trips through registered buffers", () => {

@@ -4,32 +4,20 @@
  * AlignedBuffer; READ with IOSQE_BUFFER_SELECT picks them, -ENOBUFS when none
  * are left, and REMOVE_BUFFERS takes the unused ones back.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeSync } from "node:fs";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import { prepProvideBuffers, prepRemoveBuffers } from "../src/ops/buffers.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags, Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { kernelHasOp } from "./helpers.ts";
 import { CONFIGS, prep, reapOne, withRing } from "./op-helpers.ts";
-import { makePipe, readSelect, type Pipe } from "./register-helpers.ts";
+import { pipePerTest, readSelect, type Pipe } from "./register-helpers.ts";
 
 const hasProvide = kernelHasOp(Op.PROVIDE_BUFFERS) && kernelHasOp(Op.REMOVE_BUFFERS);
 
-let tmp: ReturnType<typeof tempDir>;
 let pipe: Pipe;
-let fdsBefore: number;
-beforeEach(() => {
-  tmp = tempDir();
-  pipe = makePipe(tmp.dir);
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  const after = countFds();
-  pipe.close();
-  tmp.cleanup();
-  expect(after).toBe(fdsBefore);
-});
+pipePerTest((p) => (pipe = p));
 
 describe.each(CONFIGS)("provided buffers ($name)", ({ options }) => {
   test.skipIf(!hasProvide)("provide, select, run out, remove", () => {

@@ -13,6 +13,22 @@ import { countFds, kernelHasOp } from "./helpers.ts";
 const HOST = "127.0.0.1";
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
 
+/**
+ * Starts `client` (a bun -e script) and runs the server on this thread until
+ * it stops (the run loop blocks), then closes it; returns what the client printed.
+ */
+async function serveClient(server: TcpServer, client: string): Promise<string> {
+  const child = Bun.spawn({ cmd: [process.execPath, "-e", client], stdout: "pipe", stderr: "inherit" });
+  try {
+    server.run();
+  } finally {
+    server.close();
+  }
+  const out = await new Response(child.stdout).text();
+  await child.exited;
+  return out;
+}
+
 test.skipIf(!haveNetOps)("a handler that uppercases, with send(), onOpen/onClose, stop() and no fd leak", async () => {
   const port = await freePort(HOST);
   const fdsBefore = countFds();
@@ -51,14 +67,7 @@ test.skipIf(!haveNetOps)("a handler that uppercases, with send(), onOpen/onClose
       s.on("data", (d) => (got += d));
       s.on("end", () => { console.log(got); if (++done === 3) process.exit(0); });
     }`;
-  const child = Bun.spawn({ cmd: [process.execPath, "-e", client], stdout: "pipe", stderr: "inherit" });
-  try {
-    server.run();
-  } finally {
-    server.close();
-  }
-  const out = await new Response(child.stdout).text();
-  await child.exited;
+  const out = await serveClient(server, client);
   expect(out.trim().split("\n").sort()).toEqual(["HELLO 0", "HELLO 1", "HELLO 2"]);
   expect(events.filter((e) => e.startsWith("open")).length).toBe(3);
   expect(events.filter((e) => e.startsWith("close") && e.endsWith(" 0")).length).toBe(3);
@@ -105,12 +114,6 @@ test.skipIf(!haveNetOps)("20000 queued send()s on one connection: the queue grow
       console.log(all.length, ok);
       process.exit(0);
     });`;
-  const child = Bun.spawn({ cmd: [process.execPath, "-e", client], stdout: "pipe", stderr: "inherit" });
-  try {
-    server.run();
-  } finally {
-    server.close();
-  }
-  const out = await new Response(child.stdout).text();
+  const out = await serveClient(server, client);
   expect(out.trim()).toBe(`${N} true`);
 }, 30_000);

@@ -4,13 +4,13 @@
  * all, by opcode, and the -ENOENT of cancelling nothing. Pending requests are
  * reads and polls on empty pipes, which wait forever until cancelled.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepCancel, prepCancel64, prepCancelFd, prepNop, prepPollAdd, prepRead, prepTimeout, Timespec } from "../src/ops/index.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { CancelFlags, Op } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
-import { CONFIGS, fdBaseline, NEG, makePipe, prep, reap, reapOne, withRing, type CqeRecord, type Pipe } from "./op-helpers.ts";
+import { countFds, kernelHasOp } from "./helpers.ts";
+import { CONFIGS, fdBaseline, NEG, makePipe, pipesPerFile, prep, reap, reapOne, withRing, type CqeRecord } from "./op-helpers.ts";
 
 const POLLIN = 0x1;
 
@@ -37,21 +37,8 @@ const hasCancelAny = cancelFlagsSupported(CancelFlags.ANY);
 const hasCancelOp = cancelFlagsSupported(CancelFlags.OP | CancelFlags.ALL); // 6.6
 const hasCancelFdUserdata = cancelFlagsSupported(CancelFlags.FD | CancelFlags.USERDATA);
 
-let tmp: ReturnType<typeof tempDir>;
-let pipes: Pipe[] = [];
-beforeAll(() => {
-  tmp = tempDir("uring-op-cancel-");
-});
-afterAll(() => {
-  for (const f of pipes) f.close();
-  tmp.cleanup();
-});
-
-function pipe(): Pipe {
-  const f = makePipe(tmp.dir);
-  pipes.push(f);
-  return f;
-}
+const files = pipesPerFile("uring-op-cancel-");
+const pipe = files.pipe;
 
 /** Arms a read on an empty pipe (it pends until data or cancel). */
 function pendingRead(ring: Ring, userData: number, fd: number, keep: Uint8Array[]): void {
@@ -267,7 +254,7 @@ describe.each(CONFIGS)("async cancel on $name ring", ({ options }) => {
 
 test.skipIf(!hasCancel)("cancel tests leak no fds", () => {
   const before = fdBaseline();
-  const f = makePipe(tmp.dir);
+  const f = makePipe(files.dir);
   const keep: Uint8Array[] = [];
   withRing(8, {}, (ring) => {
     pendingRead(ring, 1, f.readFd, keep);

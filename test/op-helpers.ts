@@ -7,6 +7,7 @@
  * Every wait here is bounded: a kernel or library bug makes a test fail with a
  * message listing what did arrive, never hang.
  */
+import { afterAll } from "bun:test";
 import { closeSync, constants, openSync } from "node:fs";
 import { join } from "node:path";
 import { prepPipe } from "../src/ops/index.ts";
@@ -15,7 +16,7 @@ import { Ring, type RingOptions } from "../src/ring/ring.ts";
 import { sqeSetData64, sqeSetFlags, type Sqe } from "../src/ring/sqe.ts";
 import { Op } from "../src/sys/constants.ts";
 import { Errno, errnoName } from "../src/sys/errno.ts";
-import { countFds, kernelHasOp, RING_CONFIGS } from "./helpers.ts";
+import { countFds, kernelHasOp, RING_CONFIGS, tempDirPerFile } from "./helpers.ts";
 
 /** The ring configurations this kernel accepts, for `describe.each`. */
 export const CONFIGS: Array<{ name: string; options: RingOptions }> = RING_CONFIGS.filter((c) => c.available).map((c) => ({
@@ -216,3 +217,25 @@ export const NEG = {
   EOPNOTSUPP: -Errno.EOPNOTSUPP,
   ENOBUFS: -Errno.ENOBUFS,
 } as const;
+
+/**
+ * Pipes for the whole calling file: `pipe()` makes one (closed after the
+ * file's last test), `dir` is the file's temp dir (for makePipe's FIFO fallback).
+ */
+export function pipesPerFile(prefix: string): { readonly dir: string; pipe: () => Pipe } {
+  const tmp = tempDirPerFile(prefix);
+  const pipes: Pipe[] = [];
+  afterAll(() => {
+    for (const f of pipes.splice(0)) f.close();
+  });
+  return {
+    get dir() {
+      return tmp.dir;
+    },
+    pipe: () => {
+      const f = makePipe(tmp.dir);
+      pipes.push(f);
+      return f;
+    },
+  };
+}

@@ -4,12 +4,12 @@
  * poll-mshot-wake.c. Readiness comes from pipes: a read end is readable once
  * the test writes, a write end is always writable.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { closeSync, readSync, writeSync } from "node:fs";
 import { prepPollAdd, prepPollMultishot, prepPollRemove, prepPollUpdate } from "../src/ops/index.ts";
 import { CqeFlags, Op, PollFlags } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
-import { CONFIGS, fdBaseline, NEG, makePipe, prep, reap, reapOne, withRing, type CqeRecord, type Pipe } from "./op-helpers.ts";
+import { countFds, kernelHasOp } from "./helpers.ts";
+import { CONFIGS, fdBaseline, NEG, makePipe, pipesPerFile, prep, reap, reapOne, withRing, type CqeRecord, type Pipe } from "./op-helpers.ts";
 
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
@@ -19,21 +19,8 @@ const hasPoll = kernelHasOp(Op.POLL_ADD) && kernelHasOp(Op.POLL_REMOVE);
 const more = (c: CqeRecord) => (c.flags & CqeFlags.MORE) !== 0;
 const byUd = (cqes: readonly CqeRecord[]) => new Map(cqes.map((c) => [c.userData, c]));
 
-let tmp: ReturnType<typeof tempDir>;
-const pipes: Pipe[] = [];
-beforeAll(() => {
-  tmp = tempDir("uring-op-poll-");
-});
-afterAll(() => {
-  for (const f of pipes) f.close();
-  tmp.cleanup();
-});
-
-function pipe(): Pipe {
-  const f = makePipe(tmp.dir);
-  pipes.push(f);
-  return f;
-}
+const files = pipesPerFile("uring-op-poll-");
+const pipe = files.pipe;
 
 /** Empties a pipe's read end of `n` bytes. */
 function drain(f: Pipe, n: number): void {
@@ -181,7 +168,7 @@ describe.each(CONFIGS)("poll on $name ring", ({ options }) => {
   });
 
   test.skipIf(!hasPoll)("closing the write end wakes a reader's poll with POLLHUP", () => {
-    const f = makePipe(tmp.dir);
+    const f = makePipe(files.dir);
     try {
       withRing(8, options, (ring) => {
         prep(ring, 1, (s) => prepPollAdd(s, f.readFd, POLLIN));
@@ -206,7 +193,7 @@ describe.each(CONFIGS)("poll on $name ring", ({ options }) => {
 
 test.skipIf(!hasPoll)("poll tests leak no fds (a pending multishot poll is torn down with the ring)", () => {
   const before = fdBaseline();
-  const f = makePipe(tmp.dir);
+  const f = makePipe(files.dir);
   withRing(8, {}, (ring) => {
     prep(ring, 1, (s) => prepPollMultishot(s, f.readFd, POLLIN));
     ring.submit();

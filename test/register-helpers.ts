@@ -5,11 +5,13 @@
  *
  * Pipes come from op-helpers' makePipe (IORING_OP_PIPE where the kernel has it).
  */
+import { afterEach, beforeEach, expect } from "bun:test";
 import { prepRw } from "../src/ops/rw.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { Op, SqeFlags } from "../src/sys/constants.ts";
-import { prep, reapOne, type CqeRecord } from "./op-helpers.ts";
+import { countFds, tempDir } from "./helpers.ts";
+import { makePipe, prep, reapOne, type CqeRecord, type Pipe } from "./op-helpers.ts";
 
 export { makePipe, type Pipe } from "./op-helpers.ts";
 
@@ -33,3 +35,26 @@ export function readSelect(ring: Ring, userData: number, fd: number, len: number
 }
 
 export { cstr } from "../src/ops/structs.ts";
+
+/**
+ * A fresh pipe (in a fresh temp dir) for every test of the calling file, handed
+ * to `set` before each test; after each test it is closed and the test fails
+ * if it leaked an fd.
+ */
+export function pipePerTest(set: (pipe: Pipe) => void): void {
+  let tmp: ReturnType<typeof tempDir>;
+  let pipe: Pipe;
+  let fdsBefore: number;
+  beforeEach(() => {
+    tmp = tempDir();
+    pipe = makePipe(tmp.dir);
+    set(pipe);
+    fdsBefore = countFds();
+  });
+  afterEach(() => {
+    const after = countFds();
+    pipe.close();
+    tmp.cleanup();
+    expect(after).toBe(fdsBefore);
+  });
+}

@@ -4,21 +4,15 @@
  * in/out array). Limits belong to the task's io-wq, shared by every ring of
  * this process, so the test restores what it found.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepNop } from "../src/ops/rw.ts";
 import { registerIowqAff, registerIowqMaxWorkers, unregisterIowqAff } from "../src/ring/register.ts";
 import { SqeFlags } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds } from "./helpers.ts";
+import { checkFdsPerTest } from "./helpers.ts";
 import { CONFIGS, prep, reapOne, withRing } from "./op-helpers.ts";
 
-let fdsBefore: number;
-beforeEach(() => {
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  expect(countFds()).toBe(fdsBefore);
-});
+checkFdsPerTest();
 
 describe.each(CONFIGS)("io-wq ($name)", ({ options }) => {
   test("max workers: set, read back, restore", () => {

@@ -3,12 +3,12 @@
  * NAPI needs CONFIG_NET_RX_BUSY_POLL: where the kernel lacks it the register
  * call's documented -EINVAL / -EOPNOTSUPP is accepted and printed.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepNop } from "../src/ops/rw.ts";
 import { ClockId, registerClock, registerNapi, unregisterNapi, type NapiSettings } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { Errno, errnoName } from "../src/sys/errno.ts";
-import { countFds } from "./helpers.ts";
+import { checkFdsPerTest } from "./helpers.ts";
 import { prep, reapOne, withRing } from "./op-helpers.ts";
 
 /** REGISTER_CLOCK exists (6.12) when registering the default clock (MONOTONIC) succeeds. */
@@ -21,13 +21,7 @@ const hasClock = (() => {
   }
 })();
 
-let fdsBefore: number;
-beforeEach(() => {
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  expect(countFds()).toBe(fdsBefore);
-});
+checkFdsPerTest();
 
 describe("NAPI", () => {
   test("register, read back on unregister (or the kernel's documented refusal)", () => {

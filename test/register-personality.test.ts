@@ -2,7 +2,7 @@
  * Personalities: register the current credentials, run requests under them
  * (sqe->personality), unregister; unknown IDs give EINVAL.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { prepNop, prepRw } from "../src/ops/rw.ts";
@@ -11,7 +11,7 @@ import type { Sqe } from "../src/ring/sqe.ts";
 import { SQE } from "../src/sys/abi.ts";
 import { Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { tempDirPerTest } from "./helpers.ts";
 import { CONFIGS, prep, reapOne, withRing } from "./op-helpers.ts";
 import { cstr } from "./register-helpers.ts";
 
@@ -20,16 +20,7 @@ function setPersonality(sqe: Sqe, id: number): void {
   sqe.u16[SQE.personality >>> 1] = id;
 }
 
-let fdsBefore: number;
-let tmp: ReturnType<typeof tempDir>;
-beforeEach(() => {
-  fdsBefore = countFds();
-  tmp = tempDir();
-});
-afterEach(() => {
-  tmp.cleanup();
-  expect(countFds()).toBe(fdsBefore);
-});
+const tmp = tempDirPerTest();
 
 describe.each(CONFIGS)("personality ($name)", ({ options }) => {
   test("requests run under a registered personality; unknown IDs are refused", () => {

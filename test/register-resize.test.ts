@@ -4,14 +4,14 @@
  * (no DEFER_TASKRUN: EINVAL; pending work that would not fit: EOVERFLOW) leave
  * the ring working.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepNop } from "../src/ops/rw.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { sqeSetData64 } from "../src/ring/sqe.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
-import { countFds } from "./helpers.ts";
+import { checkFdsPerTest } from "./helpers.ts";
 import { prep, reap, reapOne } from "./op-helpers.ts";
 
 const EOVERFLOW = 75;
@@ -28,13 +28,7 @@ const hasResize =
     }
   })();
 
-let fdsBefore: number;
-beforeEach(() => {
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  expect(countFds()).toBe(fdsBefore);
-});
+checkFdsPerTest();
 
 describe("resize rings", () => {
   test.skipIf(!hasResize)("grows SQ and CQ, carrying pending SQEs and unreaped CQEs", () => {

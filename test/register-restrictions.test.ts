@@ -3,26 +3,20 @@
  * created disabled accepts restrictions once; after enabling, SQE opcodes and
  * flags and register opcodes outside the allow-list fail with EACCES.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepNop, prepRw } from "../src/ops/rw.ts";
 import { enableRings, registerFiles, registerPersonality, registerRestrictions } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { Op, RegisterOp, RestrictionOp, SetupFlags, SqeFlags } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds } from "./helpers.ts";
+import { checkFdsPerTest } from "./helpers.ts";
 import { prep, reapOne } from "./op-helpers.ts";
 
 /** Linux errno values node:os does not list. */
 const EBADFD = 77;
 const EACCES = 13;
 
-let fdsBefore: number;
-beforeEach(() => {
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  expect(countFds()).toBe(fdsBefore);
-});
+checkFdsPerTest();
 
 describe("restrictions", () => {
   test("an R_DISABLED ring runs only what the restrictions allow", () => {

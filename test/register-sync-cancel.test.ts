@@ -3,15 +3,14 @@
  * user_data and by fd, synchronously (the call returns once the request is
  * gone), with and without a timeout; -ENOENT when nothing matches.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { prepRw } from "../src/ops/rw.ts";
 import { registerSyncCancel } from "../src/ring/register.ts";
 import { CancelFlags, Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, tempDir } from "./helpers.ts";
 import { CONFIGS, WAIT_MS, prep, reapOne, withRing } from "./op-helpers.ts";
 import type { Ring } from "../src/ring/ring.ts";
-import { makePipe, type Pipe } from "./register-helpers.ts";
+import { pipePerTest, type Pipe } from "./register-helpers.ts";
 
 /** A cancelled blocking read ends with -ECANCELED, or -EINTR if it was already running in a worker. */
 const CANCELLED = [-Errno.ECANCELED, -Errno.EINTR];
@@ -29,20 +28,8 @@ function waitIssued(ring: Ring): void {
   }
 }
 
-let tmp: ReturnType<typeof tempDir>;
 let pipe: Pipe;
-let fdsBefore: number;
-beforeEach(() => {
-  tmp = tempDir();
-  pipe = makePipe(tmp.dir);
-  fdsBefore = countFds();
-});
-afterEach(() => {
-  const after = countFds();
-  pipe.close();
-  tmp.cleanup();
-  expect(after).toBe(fdsBefore);
-});
+pipePerTest((p) => (pipe = p));
 
 describe.each(CONFIGS)("sync cancel ($name)", ({ options }) => {
   test("cancels a pending pipe read by user_data, then by fd", () => {

@@ -54,6 +54,22 @@ export function interruptSignal(): AbortSignal {
 }
 
 /**
+ * Runs `run` with an AbortSignal that aborts on SIGINT while it runs (the
+ * listener is removed afterwards, so a later Ctrl-C is not swallowed): how a
+ * command's measurement loop stops between runs and still prints its results.
+ */
+export async function withSigintAbort<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once("SIGINT", onSig);
+  try {
+    return await run(ac.signal);
+  } finally {
+    process.off("SIGINT", onSig);
+  }
+}
+
+/**
  * How long the program gets, after the first Ctrl-C, to stop on its own
  * (print what it measured, remove temp files) before we exit for it.
  */

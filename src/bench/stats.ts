@@ -71,7 +71,10 @@ export class LatencyRecorder {
     x ^= x >>> 17;
     x ^= x << 5;
     this.seed = x >>> 0;
-    const j = this.seed % this.seen;
+    // Multiply-shift instead of a modulo: `seen` passes 2^31 only after
+    // billions of samples, but the draw is a full u32, and JSC does u32 % n in
+    // floating point.
+    const j = Math.floor((this.seed / 4294967296) * this.seen);
     if (j < this.samples.length) this.samples[j] = value;
   }
 
@@ -83,6 +86,11 @@ export class LatencyRecorder {
   /** Percentiles of the kept samples. */
   percentiles(ps: readonly number[]): number[] {
     return percentiles(this.samples.subarray(0, this.n), ps);
+  }
+
+  /** A copy of the kept samples (e.g. to post from a Worker and merge there). */
+  take(): Float64Array {
+    return this.samples.slice(0, this.n);
   }
 
   /** Forgets everything (after a warm-up). */

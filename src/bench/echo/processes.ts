@@ -8,7 +8,7 @@ import { readLineMatching, spawnChild, stopChild, type Child } from "../children
 import { existsSync } from "node:fs";
 import { bunPath, C_CLIENT_PATH, SERVERS, type ClientName, type ServerName } from "./servers.ts";
 import { parseResultLine } from "./load-worker.ts";
-import type { LoadResult } from "./load.ts";
+import type { LoadOptions, LoadResult } from "./load.ts";
 
 /** How long a server may take to print READY (Bun and node start in well under a second). */
 export const SERVER_START_TIMEOUT_MS = 15_000;
@@ -91,15 +91,8 @@ export async function stopServer(server: ServerProcess): Promise<void> {
   await stopChild(server.child);
 }
 
-/** Options of {@link runClient}. */
-export interface ClientRun {
-  host: string;
-  port: number;
-  connections: number;
-  bytes: number;
-  durationMs: number;
-  warmupMs: number;
-  serverPid?: number;
+/** Options of {@link runClient}: the load shape of {@link LoadOptions}, plus where and which client runs. */
+export interface ClientRun extends Pick<LoadOptions, "host" | "port" | "connections" | "bytes" | "durationMs" | "warmupMs" | "serverPid"> {
   cpus?: readonly number[];
   /** Which load generator (default "uring": ours). */
   client?: ClientName;

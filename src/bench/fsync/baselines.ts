@@ -49,6 +49,31 @@ function recordBuffer(bytes: number): { u8: Uint8Array; u32: Uint32Array } {
   return { u8, u32: new Uint32Array(u8.buffer) };
 }
 
+/**
+ * Records one commit's outcome: acknowledged (ledger and latency stats) when
+ * its writes and sync all succeeded, failed otherwise. Returns false on a
+ * failure, after which the committer stops.
+ */
+function settleCommit(
+  ledger: Ledger,
+  stats: CommitStats,
+  c: number,
+  t0: number,
+  tw: number,
+  t1: number,
+  writeRes: number | null,
+  syncRes: number | null,
+): boolean {
+  if (writeRes === null && syncRes === null) {
+    ledger.ack(c);
+    stats.ack(t0, tw, t1);
+    return true;
+  }
+  ledger.fail(c, writeRes, syncRes);
+  stats.failed++;
+  return false;
+}
+
 /** The synchronous write + sync loop. */
 export class SyscallLoopCommitter {
   broken = false;
@@ -94,14 +119,7 @@ export class SyscallLoopCommitter {
         }
       }
       const t1 = performance.now();
-      if (writeRes === null && syncRes === null) {
-        this.ledger.ack(c);
-        stats.ack(t0, tw, t1);
-      } else {
-        this.ledger.fail(c, writeRes, syncRes);
-        stats.failed++;
-        this.broken = true;
-      }
+      if (!settleCommit(this.ledger, stats, c, t0, tw, t1, writeRes, syncRes)) this.broken = true;
       if (t1 >= deadline) break;
       if (report && t1 - lastReport >= 100) {
         report(stats.commits);
@@ -170,14 +188,7 @@ export class PromisesCommitter {
           }
         }
         const t1 = performance.now();
-        if (writeRes === null && syncRes === null) {
-          this.ledger.ack(c);
-          stats.ack(t0, tw, t1);
-        } else {
-          this.ledger.fail(c, writeRes, syncRes);
-          stats.failed++;
-          this.broken = true;
-        }
+        if (!settleCommit(this.ledger, stats, c, t0, tw, t1, writeRes, syncRes)) this.broken = true;
         inflight.delete(c);
         const waiting = wakeups;
         wakeups = [];

@@ -5,36 +5,26 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { fioPercentileUs, parseFioJob, type FioEngine, type FioLat } from "../fio.ts";
 import type { Measurement } from "../runner.ts";
 import { removeDataFile } from "./file.ts";
 import type { SyncKind } from "./options.ts";
 
-/** fio engines run as baselines. */
-export const FIO_ENGINES = ["psync", "io_uring"] as const;
-/** A fio engine name. */
-export type FioEngine = (typeof FIO_ENGINES)[number];
+export { FIO_ENGINES, fioVersion, type FioEngine } from "../fio.ts";
 
-/** fio's version string, or null when fio is not installed. */
-export function fioVersion(): string | null {
-  try {
-    const r = spawnSync("fio", ["--version"], { encoding: "utf8", timeout: 10_000 });
-    return r.status === 0 ? r.stdout.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The fio job for one run, as command-line arguments. */
-export function fioArgs(opts: {
+/** One fsync-chain fio run: the job's shape (the file is added by {@link runFio}). */
+export interface FioRunOptions {
   engine: FioEngine;
-  file: string;
   recordBytes: number;
   durationMs: number;
   sync: SyncKind;
   append: boolean;
   fileBytes: number;
   cpu?: number | null;
-}): string[] {
+}
+
+/** The fio job for one run, as command-line arguments. */
+export function fioArgs(opts: FioRunOptions & { file: string }): string[] {
   const args = [
     "--name=fsync-chain",
     `--filename=${opts.file}`,
@@ -57,10 +47,6 @@ export function fioArgs(opts: {
   return args;
 }
 
-interface FioLat {
-  mean?: number;
-  percentile?: Record<string, number>;
-}
 interface FioJob {
   error?: number;
   write?: { iops?: number; bw_bytes?: number; total_ios?: number; runtime?: number; lat_ns?: FioLat };
@@ -69,12 +55,8 @@ interface FioJob {
 
 /** Turns fio's JSON output into a Measurement (throws with fio's words when it failed). */
 export function parseFioJson(text: string): Measurement {
-  const start = text.indexOf("{");
-  if (start < 0) throw new Error(`fio printed no JSON: ${text.trim().slice(0, 200)}`);
-  const doc = JSON.parse(text.slice(start)) as { jobs?: FioJob[] };
-  const job = doc.jobs?.[0];
-  if (!job?.write) throw new Error("fio JSON has no jobs[0].write section");
-  if (job.error) throw new Error(`fio job failed with error ${job.error}`);
+  const { job } = parseFioJob<FioJob>(text);
+  if (!job.write) throw new Error("fio JSON has no jobs[0].write section");
   const w = job.write;
   const seconds = (w.runtime ?? 0) / 1000;
   const ops = w.total_ios ?? 0;
@@ -84,10 +66,9 @@ export function parseFioJson(text: string): Measurement {
   const sl = job.sync?.lat_ns;
   if (wl?.mean !== undefined) extra.writeUs = wl.mean / 1000;
   if (sl?.mean !== undefined) extra.syncUs = sl.mean / 1000;
-  const p = (l: FioLat | undefined, k: string) => (l?.percentile?.[k] ?? NaN) / 1000;
   if (sl?.percentile) {
-    extra.syncP50Us = p(sl, "50.000000");
-    extra.syncP99Us = p(sl, "99.000000");
+    extra.syncP50Us = fioPercentileUs(sl, "50.000000");
+    extra.syncP99Us = fioPercentileUs(sl, "99.000000");
   }
   m.extra = extra;
   m.notes = ["fio: write/sync latency in extra (writeUs, syncUs); not verified"];
@@ -95,16 +76,7 @@ export function parseFioJson(text: string): Measurement {
 }
 
 /** Runs fio once for about `durationMs` and returns its Measurement. */
-export function runFio(opts: {
-  engine: FioEngine;
-  dir: string;
-  recordBytes: number;
-  durationMs: number;
-  sync: SyncKind;
-  append: boolean;
-  fileBytes: number;
-  cpu?: number | null;
-}): Measurement {
+export function runFio(opts: FioRunOptions & { dir: string }): Measurement {
   const file = join(opts.dir, `uring-bench-fsync-${process.pid}-fio-${opts.engine}.dat`);
   try {
     const r = spawnSync("fio", fioArgs({ ...opts, file }), {

@@ -3,23 +3,16 @@
  * build/read_liburing) as a baseline: the same loop shape, batch and checks
  * as the TypeScript ring loop, so the ratio between them is our per-op cost.
  */
-import { spawn } from "node:child_process";
+import { collectChild } from "../child-output.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { ReadWorkload } from "./workload.ts";
+import type { ChildReadResult, ReadWorkload } from "./workload.ts";
 
 /** Where the postinstall step puts the C loop. */
 export const C_READ_BINARY = join(import.meta.dir, "..", "..", "..", "build", "read_liburing");
 
 /** What the C loop printed. */
-export interface CRunResult {
-  ops: number;
-  bytes: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  cpu: number;
+export interface CRunResult extends ChildReadResult {
   /** User and system CPU seconds of the measured window. */
   usr: number;
   sys: number;
@@ -31,33 +24,16 @@ export function haveCLoop(): boolean {
 }
 
 /** Runs the C loop; `fixed` registers buffers and the file, as the uring-fixed variant does. */
-export function runCLoop(w: ReadWorkload, fixed: boolean, durationMs: number, warmupMs: number): Promise<CRunResult> {
+export async function runCLoop(w: ReadWorkload, fixed: boolean, durationMs: number, warmupMs: number): Promise<CRunResult> {
   const args = [
     w.path, String(w.size), String(w.bs), String(w.qd), String(w.batch), String(durationMs), String(warmupMs),
     w.direct ? "1" : "0", w.pattern === "rand" ? "1" : "0", fixed ? "1" : "0", String(w.seed), String(w.maxOps), w.verify,
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(C_READ_BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), durationMs + warmupMs + 30_000);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run ${C_READ_BINARY}: ${e.message}`));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`C loop failed (exit ${code}): ${err.trim()}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out.trim()) as CRunResult);
-      } catch {
-        reject(new Error(`C loop printed no result: ${out.slice(0, 200)}`));
-      }
-    });
-  });
+  const { code, out, err } = await collectChild(C_READ_BINARY, args, durationMs + warmupMs + 30_000, (e) => `could not run ${C_READ_BINARY}: ${e.message}`);
+  if (code !== 0) throw new Error(`C loop failed (exit ${code}): ${err.trim()}`);
+  try {
+    return JSON.parse(out.trim()) as CRunResult;
+  } catch {
+    throw new Error(`C loop printed no result: ${out.slice(0, 200)}`);
+  }
 }

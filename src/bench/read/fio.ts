@@ -4,11 +4,11 @@
  * answer "what does io_uring buy my reads?" with today, so our numbers stand
  * next to its numbers. Optional: `apt-get install fio`.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { fioPercentileUs, parseFioJob, type FioEngine, type FioLat } from "../fio.ts";
+import { collectChild } from "../child-output.ts";
 import type { ReadWorkload } from "./workload.ts";
 
-/** The fio engines we compare against. */
-export type FioEngine = "io_uring" | "psync";
+export { fioVersion, type FioEngine } from "../fio.ts";
 
 /** What one fio run measured. */
 export interface FioResult {
@@ -21,12 +21,6 @@ export interface FioResult {
   /** usr + sys CPU as a fraction of one core. */
   cpu: number;
   version: string;
-}
-
-/** fio's version string, or null when fio is not installed. */
-export function fioVersion(): string | null {
-  const r = spawnSync("fio", ["--version"], { encoding: "utf8" });
-  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 /** The fio command line for a workload and engine (also shown in results, so it can be rerun by hand). */
@@ -60,33 +54,16 @@ export function fioArgs(w: ReadWorkload, engine: FioEngine, durationMs: number, 
 
 /** Parses fio's JSON output (first job). Throws with fio's own error text when there is no result. */
 export function parseFioJson(text: string): FioResult {
-  // fio may print warnings before the JSON object.
-  const start = text.indexOf("{");
-  if (start < 0) throw new Error(`fio printed no JSON: ${text.trim().slice(0, 300)}`);
-  const doc = JSON.parse(text.slice(start)) as {
-    "fio version"?: string;
-    jobs?: Array<{
-      error?: number;
-      job_runtime?: number;
-      usr_cpu?: number;
-      sys_cpu?: number;
-      read: {
-        iops: number;
-        bw_bytes: number;
-        total_ios: number;
-        runtime: number;
-        lat_ns?: { mean?: number; percentile?: Record<string, number> };
-        clat_ns?: { mean?: number; percentile?: Record<string, number> };
-      };
-    }>;
-  };
-  const job = doc.jobs?.[0];
-  if (!job) throw new Error("fio JSON has no job");
-  if (job.error) throw new Error(`fio job failed with error ${job.error}`);
+  const { doc, job } = parseFioJob<{
+    error?: number;
+    job_runtime?: number;
+    usr_cpu?: number;
+    sys_cpu?: number;
+    read: { iops: number; bw_bytes: number; total_ios: number; runtime: number; lat_ns?: FioLat; clat_ns?: FioLat };
+  }>(text);
   const r = job.read;
   const latSrc = r.lat_ns?.percentile ? r.lat_ns : r.clat_ns;
-  const p = latSrc?.percentile ?? {};
-  const us = (k: string) => (p[k] ?? NaN) / 1000;
+  const us = (k: string) => fioPercentileUs(latSrc, k);
   const seconds = r.runtime / 1000;
   const cpuPct = (job.usr_cpu ?? 0) + (job.sys_cpu ?? 0);
   return {
@@ -101,30 +78,9 @@ export function parseFioJson(text: string): FioResult {
 }
 
 /** Runs fio and parses its result; rejects with fio's error text when it fails. */
-export function runFio(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number): Promise<FioResult> {
+export async function runFio(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number): Promise<FioResult> {
   const args = fioArgs(w, engine, durationMs, warmupMs);
-  return new Promise((resolve, reject) => {
-    const child = spawn("fio", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), durationMs + warmupMs + 30_000);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`could not run fio: ${e.message} (install it with apt-get install fio)`));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`fio ${engine} failed (exit ${code}): ${(err || out).trim().split("\n").slice(-2).join(" ")}`));
-        return;
-      }
-      try {
-        resolve(parseFioJson(out));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+  const { code, out, err } = await collectChild("fio", args, durationMs + warmupMs + 30_000, (e) => `could not run fio: ${e.message} (install it with apt-get install fio)`);
+  if (code !== 0) throw new Error(`fio ${engine} failed (exit ${code}): ${(err || out).trim().split("\n").slice(-2).join(" ")}`);
+  return parseFioJson(out);
 }

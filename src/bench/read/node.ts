@@ -6,9 +6,10 @@
  * O_DIRECT reads use that. The pattern check is the same as pattern.ts (one
  * copy in plain JavaScript, since node cannot load our TypeScript).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
+import { collectChild } from "../child-output.ts";
 import { PATTERN_MAGIC, VERIFY_SAMPLE_EVERY, VERIFY_SECTOR } from "./pattern.ts";
-import type { ReadWorkload } from "./workload.ts";
+import type { ChildReadResult, ReadWorkload } from "./workload.ts";
 
 /** The script node runs: argv[1] is the JSON config; prints one JSON line. */
 const NODE_SCRIPT = String.raw`
@@ -73,15 +74,9 @@ console.log(JSON.stringify({ ops: r.ops, bytes: r.ops * c.bs, seconds: r.seconds
 `;
 
 /** What the node child reported. */
-export interface NodeRunResult {
-  ops: number;
-  bytes: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  p999: number;
+export interface NodeRunResult extends ChildReadResult {
+  /** Mean latency, µs. */
   mean: number;
-  cpu: number;
   version: string;
 }
 
@@ -93,28 +88,17 @@ export function findNode(): string | null {
 }
 
 /** Runs the node baseline for `durationMs` (after `warmupMs`); rejects with node's error text. */
-export function runNode(bin: string, w: ReadWorkload, durationMs: number, warmupMs: number): Promise<NodeRunResult> {
+export async function runNode(bin: string, w: ReadWorkload, durationMs: number, warmupMs: number): Promise<NodeRunResult> {
   const config = JSON.stringify({ ...w, durationMs, warmupMs });
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["--input-type=module", "-e", NODE_SCRIPT, config], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    // Bounded: the run plus a generous margin for startup; never hang the benchmark.
-    const timer = setTimeout(() => child.kill("SIGKILL"), durationMs + warmupMs + 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        const line = err.split("\n").find((l) => /Error|error:/.test(l)) ?? err.trim().split("\n").pop() ?? "";
-        reject(new Error(`node baseline failed (exit ${code}): ${line.trim()}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()!) as NodeRunResult);
-      } catch {
-        reject(new Error(`node baseline printed no result: ${out.slice(0, 200)}`));
-      }
-    });
-  });
+  // Bounded: the run plus a generous margin for startup; never hang the benchmark.
+  const { code, out, err } = await collectChild(bin, ["--input-type=module", "-e", NODE_SCRIPT, config], durationMs + warmupMs + 30_000, (e) => `could not run ${bin}: ${e.message}`);
+  if (code !== 0) {
+    const line = err.split("\n").find((l) => /Error|error:/.test(l)) ?? err.trim().split("\n").pop() ?? "";
+    throw new Error(`node baseline failed (exit ${code}): ${line.trim()}`);
+  }
+  try {
+    return JSON.parse(out.trim().split("\n").pop()!) as NodeRunResult;
+  } catch {
+    throw new Error(`node baseline printed no result: ${out.slice(0, 200)}`);
+  }
 }

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from "commander";
 import { qdAboveRing, ReadInputError } from "./errors.ts";
 import type { AccessPattern } from "./offsets.ts";
 import { VERIFY_MODES, type VerifyMode } from "./pattern.ts";
+import type { ReadWorkload } from "./workload.ts";
 
 /** Every variant the read command knows, in table order. */
 export const READ_VARIANTS = [
@@ -59,23 +60,15 @@ export interface RawReadOptions {
   rings?: string;
 }
 
-/** Resolved read options. */
-export interface ReadConfig {
+/** Resolved read options: the workload's shape (see {@link ReadWorkload}) and where the file comes from. */
+export interface ReadConfig extends Pick<ReadWorkload, "bs" | "qd" | "entries" | "batch" | "pattern" | "direct" | "verify" | "seed"> {
   file?: string;
   size: number;
   dir?: string;
   keep: boolean;
-  bs: number;
-  qd: number;
-  entries: number;
-  batch: number;
-  pattern: AccessPattern;
-  direct: boolean;
   /** Bytes per run (0: run for --duration). */
   bytes: number;
-  verify: VerifyMode;
   variants: ReadVariant[];
-  seed: number;
   /** io_uring readers run at once, one per Worker (--rings). */
   rings: number;
 }

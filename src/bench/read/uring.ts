@@ -17,9 +17,10 @@ import { SetupFlags, SqeFlags } from "../../sys/constants.ts";
 import { Errno, errnoName, SyscallError } from "../../sys/errno.ts";
 import { AlignedBuffer, PAGE_SIZE } from "../../mem/aligned.ts";
 import { closeSync } from "node:fs";
-import { OffsetGenerator, type AccessPattern } from "./offsets.ts";
+import { OffsetGenerator } from "./offsets.ts";
 import { checkPattern, VERIFY_SAMPLE_EVERY, verifyRead, type VerifyMode } from "./pattern.ts";
 import { openForRead } from "./target.ts";
+import type { ReadWorkload } from "./workload.ts";
 
 /** SQ thread idle time before it sleeps: long enough to stay awake between batches. */
 export const SQPOLL_IDLE_MS = 1000;
@@ -34,20 +35,8 @@ export interface UringFeatures {
   iopoll: boolean;
 }
 
-/** Everything one io_uring reader needs. */
-export interface UringReadConfig extends UringFeatures {
-  path: string;
-  /** File size in bytes. */
-  size: number;
-  bs: number;
-  qd: number;
-  /** Ring SQ entries (>= qd). */
-  entries: number;
-  /** Completions to wait for per submitAndWait (1..qd). */
-  batch: number;
-  pattern: AccessPattern;
-  direct: boolean;
-  verify: VerifyMode;
+/** Everything one io_uring reader needs: the workload (without the run bound; seed optional) and the ring features. */
+export interface UringReadConfig extends UringFeatures, Omit<ReadWorkload, "seed" | "maxOps"> {
   seed?: number;
 }
 
@@ -76,7 +65,7 @@ export class ReadOpError extends Error {
   }
 }
 
-/** Where the loop records each read's latency (µs): a SampleBuffer or the shared LatencyRecorder. */
+/** Where the loop records each read's latency (µs): a LatencyRecorder. */
 export interface LatencySink {
   record(valueUs: number): void;
 }

@@ -6,7 +6,7 @@
  * each run and skip the runner's warm-up.
  */
 import type { BenchVariant, Measurement, RunControl } from "../runner.ts";
-import { SampleBuffer } from "./samples.ts";
+import { LatencyRecorder } from "../stats.ts";
 import { BunFileReader } from "./bunfile.ts";
 import { haveCLoop, runCLoop } from "./clib.ts";
 import { fioArgs, runFio, type FioEngine } from "./fio.ts";
@@ -35,7 +35,7 @@ export const URING_FEATURES: Record<string, UringFeatures> = {
 };
 
 /** Percentiles of a recorder as the result format wants them (µs). */
-function latencyOf(lat: SampleBuffer): Measurement["latencyUs"] {
+function latencyOf(lat: LatencyRecorder): Measurement["latencyUs"] {
   if (lat.count === 0) return undefined;
   const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]) as [number, number, number];
   return { p50, p99, p999 };
@@ -59,7 +59,7 @@ function inProcess<T>(
   run: (
     r: T,
     durationMs: number,
-    lat: SampleBuffer,
+    lat: LatencyRecorder,
     report: (ops: number) => void,
   ) => Promise<{ ops: number; bytes: number; seconds: number; latencyUs?: Measurement["latencyUs"]; extra?: Record<string, number | string> }>,
   close: (r: T) => void | Promise<void>,
@@ -67,7 +67,7 @@ function inProcess<T>(
 ): BenchVariant {
   let reader: T | null = null;
   let skip: string | null = null;
-  const lat = new SampleBuffer(LATENCY_SAMPLES);
+  const lat = new LatencyRecorder(LATENCY_SAMPLES);
   // One progress callback for every run (a new closure per run would make the
   // optimized read loop exit and recompile once per repetition).
   let current: RunControl | null = null;

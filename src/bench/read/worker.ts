@@ -4,7 +4,7 @@
  * `{ type: "open" }` once, `{ type: "run" }` per repetition and
  * `{ type: "close" }` at the end; each answer is one message back.
  */
-import { SampleBuffer } from "./samples.ts";
+import { LatencyRecorder } from "../stats.ts";
 import { UringReader, UnsupportedError, type UringReadConfig } from "./uring.ts";
 
 /** Messages the main thread sends. */
@@ -24,7 +24,7 @@ declare const self: Worker;
 
 let reader: UringReader | null = null;
 /** Per-worker sample cap: with N workers the merged set stays under a few MB. */
-const lat = new SampleBuffer(1 << 18);
+const lat = new LatencyRecorder(1 << 18);
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const msg = ev.data;

@@ -24,6 +24,19 @@ export interface ReadWorkload {
   maxOps: number;
 }
 
+/** What a read baseline run as a child program (the C loop, node) prints: one JSON line. */
+export interface ChildReadResult {
+  ops: number;
+  bytes: number;
+  seconds: number;
+  /** Latency percentiles, µs. */
+  p50: number;
+  p99: number;
+  p999: number;
+  /** usr + sys CPU as a fraction of one core. */
+  cpu: number;
+}
+
 /** "4k rand qd32 direct": the cell label of a workload. */
 export function cellLabel(w: Pick<ReadWorkload, "bs" | "pattern" | "qd" | "direct">): string {
   const bs = w.bs % (1 << 20) === 0 ? `${w.bs >> 20}m` : w.bs % 1024 === 0 ? `${w.bs >> 10}k` : `${w.bs}`;
