@@ -47,11 +47,10 @@ import {
   prepWritev,
 } from "../src/ops/index.ts";
 import { makeIovecs } from "../src/ring/register.ts";
-import type { Ring } from "../src/ring/ring.ts";
 import { FsyncFlags, Op, SqeFlags } from "../src/sys/constants.ts";
 import { alignedAlloc, freeAligned } from "../src/sys/ffi.ts";
 import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
-import { CONFIGS, fdBaseline, NEG, closeAll, pattern, prep, reap, reapOne, withRing } from "./op-helpers.ts";
+import { CONFIGS, fdBaseline, NEG, closeAll, pattern, prep, reap, reapOne, run1, withRing } from "./op-helpers.ts";
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -108,11 +107,6 @@ const xattrUsable = ((): boolean => {
   }
 })();
 
-/** Runs one request and returns its res. */
-function run1(ring: Ring, prepFn: Parameters<typeof prep>[2], flags = 0): number {
-  prep(ring, 1, prepFn, flags);
-  return reapOne(ring).res;
-}
 
 describe.each(CONFIGS)("file-system ops on $name ring", ({ options }) => {
   test.skipIf(!kernelHasOp(Op.STATX))("statx by path and by fd (AT_EMPTY_PATH) matches fstat", () => {

@@ -100,6 +100,15 @@ export function reapOne(ring: Ring, timeoutMs = WAIT_MS): CqeRecord {
   return reap(ring, 1, timeoutMs)[0]!;
 }
 
+/** Runs one request (user_data 1) and returns its res. */
+export function run1(ring: Ring, prepFn: (sqe: Sqe) => void, flags = 0): number {
+  prep(ring, 1, prepFn, flags);
+  return reapOne(ring).res;
+}
+
+/** The CQEs of one reap, by user_data. */
+export const byUd = (cqes: readonly CqeRecord[]): Map<number, CqeRecord> => new Map(cqes.map((c) => [c.userData, c]));
+
 /**
  * Submits and waits up to `ms` for a CQE that should NOT come. Returns it
  * (or null). Use only as a negative check; positive checks never depend on time.

@@ -7,18 +7,13 @@
  * the socket's inode in /proc/net/tcp, since there is no getsockname op here.
  */
 import { describe, expect, test } from "bun:test";
-import { fstatSync, readFileSync } from "node:fs";
 import { BufferRing } from "../src/mem/buf-ring.ts";
 import {
   AF,
   SOCKADDR_IN_SIZE,
   makeMsghdr,
-  parseSockaddr,
-  prepAccept,
-  prepBind,
   prepCancel64,
   prepConnect,
-  prepListen,
   prepMultishotAccept,
   prepRecv,
   prepRecvMultishot,
@@ -31,16 +26,13 @@ import {
   sockaddrIn,
 } from "../src/ops/index.ts";
 import { makeIovecs } from "../src/ring/register.ts";
-import type { Ring } from "../src/ring/ring.ts";
 import { sqeSetBufGroup } from "../src/ring/sqe.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags, NOTIF_USAGE_ZC_COPIED, Op, RecvSendFlags, SqeFlags } from "../src/sys/constants.ts";
 import { countFds, kernelHasOp } from "./helpers.ts";
-import { CONFIGS, fdBaseline, NEG, closeAll, pattern, prep, reap, reapOne, withRing, type CqeRecord } from "./op-helpers.ts";
+import { CONFIGS, byUd, fdBaseline, NEG, closeAll, pattern, prep, reap, reapOne, run1, withRing, type CqeRecord } from "./op-helpers.ts";
+import { connectPair, listener, localPort, MSG_WAITALL, recvAll, SOCK_CLOEXEC, SOCK_STREAM, tcpSocket } from "./op-net-helpers.ts";
 
-const SOCK_STREAM = 1;
-const SOCK_CLOEXEC = 0x80000;
 const SHUT_WR = 1;
-const MSG_WAITALL = 0x100;
 const ECONNREFUSED = 111;
 const ENOTSOCK = 88;
 
@@ -49,91 +41,6 @@ const hasBindListen = kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
 const hasNet = hasSocket && hasBindListen && kernelHasOp(Op.ACCEPT) && kernelHasOp(Op.CONNECT);
 const hasSendZc = kernelHasOp(Op.SEND_ZC);
 const more = (c: CqeRecord) => (c.flags & CqeFlags.MORE) !== 0;
-const byUd = (cqes: readonly CqeRecord[]) => new Map(cqes.map((c) => [c.userData, c]));
-
-/** The local port of TCP socket `fd`, found by its inode in /proc/net/tcp. */
-function localPort(fd: number): number {
-  const ino = String(fstatSync(fd).ino);
-  for (const line of readFileSync("/proc/self/net/tcp", "utf8").split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[9] === ino) return Number.parseInt(cols[1]!.split(":")[1]!, 16);
-  }
-  throw new Error(`socket fd ${fd} (inode ${ino}) is not in /proc/self/net/tcp`);
-}
-
-/** Runs one request and returns its res. */
-function run1(ring: Ring, fn: Parameters<typeof prep>[2], flags = 0): number {
-  prep(ring, 1, fn, flags);
-  return reapOne(ring).res;
-}
-
-/** A TCP socket made by IORING_OP_SOCKET. */
-function socket(ring: Ring): number {
-  const fd = run1(ring, (s) => prepSocket(s, AF.INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0));
-  if (fd < 0) throw new Error(`IORING_OP_SOCKET failed: ${fd}`);
-  return fd;
-}
-
-/** A listener on 127.0.0.1 (BIND + LISTEN through the ring) and its port. */
-function listener(ring: Ring, backlog = 16): { fd: number; port: number } {
-  const fd = socket(ring);
-  const addr = sockaddrIn("127.0.0.1", 0);
-  const b = run1(ring, (s) => prepBind(s, fd, addr, SOCKADDR_IN_SIZE));
-  const l = b === 0 ? run1(ring, (s) => prepListen(s, fd, backlog)) : b;
-  if (l !== 0) {
-    closeAll(fd);
-    throw new Error(`bind/listen failed: ${l}`);
-  }
-  return { fd, port: localPort(fd) };
-}
-
-/** A connected pair: `client` from CONNECT, `server` from ACCEPT (with the peer address it reported). */
-interface Conn {
-  listenFd: number;
-  port: number;
-  client: number;
-  server: number;
-  peer: ReturnType<typeof parseSockaddr>;
-  close(): void;
-}
-
-function connectPair(ring: Ring): Conn {
-  const l = listener(ring);
-  const client = socket(ring);
-  const peerBuf = new Uint8Array(SOCKADDR_IN_SIZE);
-  const peerLen = new Uint32Array([SOCKADDR_IN_SIZE]);
-  const dest = sockaddrIn("127.0.0.1", l.port);
-  prep(ring, 10, (s) => prepAccept(s, l.fd, peerBuf, peerLen, SOCK_CLOEXEC));
-  prep(ring, 11, (s) => prepConnect(s, client, dest, SOCKADDR_IN_SIZE));
-  const got = byUd(reap(ring, 2));
-  const server = got.get(10)!.res;
-  if (server < 0 || got.get(11)!.res !== 0) {
-    closeAll(l.fd, client, server);
-    throw new Error(`accept ${server} / connect ${got.get(11)!.res}`);
-  }
-  expect(peerLen[0]).toBe(SOCKADDR_IN_SIZE);
-  return {
-    listenFd: l.fd,
-    port: l.port,
-    client,
-    server,
-    peer: parseSockaddr(peerBuf),
-    close: () => closeAll(client, server, l.fd),
-  };
-}
-
-/** Receives exactly `n` bytes on `fd` through RECV (MSG_WAITALL). */
-function recvAll(ring: Ring, fd: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const view = out.subarray(got);
-    const r = run1(ring, (s) => prepRecv(s, fd, view, view.length, MSG_WAITALL));
-    if (r <= 0) throw new Error(`recv returned ${r} after ${got} of ${n} bytes`);
-    got += r;
-  }
-  return out;
-}
 
 describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
   test.skipIf(!hasNet)("socket, bind, listen, connect and accept give a connected pair", () => {
@@ -224,7 +131,7 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
       const l = listener(ring);
       const port = l.port;
       closeAll(l.fd);
-      const client = socket(ring);
+      const client = tcpSocket(ring);
       try {
         const dest = sockaddrIn("127.0.0.1", port);
         expect(run1(ring, (s) => prepConnect(s, client, dest, SOCKADDR_IN_SIZE))).toBe(-ECONNREFUSED);
@@ -253,7 +160,7 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
         expect(ring.submit()).toBe(1);
         const dest = sockaddrIn("127.0.0.1", l.port);
         for (let i = 0; i < 3; i++) {
-          const fd = socket(ring);
+          const fd = tcpSocket(ring);
           clients.push(fd);
           prep(ring, 60 + i, (s) => prepConnect(s, fd, dest, SOCKADDR_IN_SIZE));
           const got = reap(ring, 2);

@@ -13,35 +13,29 @@
  * Without python3 those tests are skipped.
  */
 import { describe, expect, test } from "bun:test";
-import { fstatSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import {
   AF,
   cstr,
   EPOLL_EVENT_SIZE,
-  SOCKADDR_IN_SIZE,
   makeEpollEvent,
   makeMsghdr,
-  prepAccept,
   prepBind,
   prepCmdSock,
-  prepConnect,
   prepEpollCtl,
   prepEpollWait,
   prepFilesUpdate,
-  prepListen,
   prepOpenat,
   prepRead,
   prepReadvFixed,
-  prepRecv,
   prepRecvmsg,
   prepSend,
   prepSendmsgZc,
   prepSocket,
   prepWrite,
   prepWritevFixed,
-  sockaddrIn,
   sockaddrUn,
   sockaddrUnLength,
 } from "../src/ops/index.ts";
@@ -49,12 +43,9 @@ import { makeIovecs, registerBuffers, registerFilesSparse } from "../src/ring/re
 import type { Ring } from "../src/ring/ring.ts";
 import { CqeFlags, FILE_INDEX_ALLOC, NOTIF_USAGE_ZC_COPIED, Op, RecvSendFlags, SocketUringOp, SqeFlags } from "../src/sys/constants.ts";
 import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
-import { CONFIGS, NEG, closeAll, fdBaseline, makePipe, pattern, prep, reap, reapOne, withRing, type CqeRecord } from "./op-helpers.ts";
+import { CONFIGS, NEG, byUd, closeAll, fdBaseline, makePipe, pattern, prep, reap, run1, withRing, type CqeRecord } from "./op-helpers.ts";
+import { connectPair, recvAll, SOCK_CLOEXEC, SOCK_DGRAM } from "./op-net-helpers.ts";
 
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0x80000;
-const MSG_WAITALL = 0x100;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
@@ -70,13 +61,7 @@ const hasPythonEpoll =
   Bun.which("python3") !== null && Bun.spawnSync(["python3", "-c", "import select; select.epoll().close()"], { timeout: 4000 }).exitCode === 0;
 const more = (c: CqeRecord) => (c.flags & CqeFlags.MORE) !== 0;
 const notif = (c: CqeRecord) => (c.flags & CqeFlags.NOTIF) !== 0;
-const byUd = (cqes: readonly CqeRecord[]) => new Map(cqes.map((c) => [c.userData, c]));
 
-/** Runs one request and returns its res. */
-function run1(ring: Ring, fn: Parameters<typeof prep>[2], flags = 0): number {
-  prep(ring, 1, fn, flags);
-  return reapOne(ring).res;
-}
 
 /** A temp file holding `data`, opened read-write through the ring (OPENAT), and its cleanup. */
 function tempFile(ring: Ring, data: Uint8Array): { fd: number; close: () => void } {
@@ -97,61 +82,6 @@ function tempFile(ring: Ring, data: Uint8Array): { fd: number; close: () => void
     tmp.cleanup();
   };
   return { fd, close };
-}
-
-/** The local port of TCP socket `fd`, found by its inode in /proc/net/tcp (no getsockname here). */
-function localPort(fd: number): number {
-  const ino = String(fstatSync(fd).ino);
-  for (const line of readFileSync("/proc/self/net/tcp", "utf8").split("\n").slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols[9] === ino) return Number.parseInt(cols[1]!.split(":")[1]!, 16);
-  }
-  throw new Error(`socket fd ${fd} (inode ${ino}) is not in /proc/self/net/tcp`);
-}
-
-/** A connected 127.0.0.1 TCP pair made entirely by the ring (SOCKET, BIND, LISTEN, ACCEPT, CONNECT). */
-function connectPair(ring: Ring): { client: number; server: number; close: () => void } {
-  const sock = () => {
-    const fd = run1(ring, (s) => prepSocket(s, AF.INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0));
-    if (fd < 0) throw new Error(`IORING_OP_SOCKET failed: ${fd}`);
-    return fd;
-  };
-  const lfd = sock();
-  let client = -1;
-  try {
-    const any = sockaddrIn("127.0.0.1", 0);
-    expect(run1(ring, (s) => prepBind(s, lfd, any, SOCKADDR_IN_SIZE))).toBe(0);
-    expect(run1(ring, (s) => prepListen(s, lfd, 4))).toBe(0);
-    client = sock();
-    const dest = sockaddrIn("127.0.0.1", localPort(lfd));
-    prep(ring, 10, (s) => prepAccept(s, lfd, null, null, SOCK_CLOEXEC));
-    prep(ring, 11, (s) => prepConnect(s, client, dest, SOCKADDR_IN_SIZE));
-    const got = byUd(reap(ring, 2));
-    const server = got.get(10)!.res;
-    if (server < 0 || got.get(11)!.res !== 0) {
-      closeAll(client, server);
-      throw new Error(`accept ${server} / connect ${got.get(11)!.res}`);
-    }
-    return { client, server, close: () => closeAll(client, server) };
-  } catch (e) {
-    closeAll(client);
-    throw e;
-  } finally {
-    closeAll(lfd); // the pair outlives its listener
-  }
-}
-
-/** Receives exactly `n` bytes on `fd` through RECV (MSG_WAITALL). */
-function recvAll(ring: Ring, fd: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const view = out.subarray(got);
-    const r = run1(ring, (s) => prepRecv(s, fd, view, view.length, MSG_WAITALL));
-    if (r <= 0) throw new Error(`recv returned ${r} after ${got} of ${n} bytes`);
-    got += r;
-  }
-  return out;
 }
 
 /**
