@@ -90,6 +90,12 @@ int32_t us_munmap(uint64_t addr, uint64_t len)
 	return neg_errno(munmap((void *)(uintptr_t)addr, (size_t)len));
 }
 
+/* madvise(2), for MADV_HUGEPAGE on buffers the kernel reads into. */
+int32_t us_madvise(uint64_t addr, uint64_t len, int32_t advice)
+{
+	return neg_errno(madvise((void *)(uintptr_t)addr, (size_t)len, advice));
+}
+
 /* Zeroed memory aligned to `align` (a power of two >= sizeof(void *)). */
 int64_t us_aligned_alloc(uint64_t align, uint64_t size)
 {

@@ -36,6 +36,8 @@ export function readCommand(): Command {
     .option("--qd <n>", "queue depth: reads in flight (also the concurrency of the promise baselines)", "32")
     .option("--entries <n>", "io_uring SQ entries (default: --qd)")
     .option("--batch <n>", "completions waited for per submit (default: qd buffered, qd/8 with --direct)")
+    .option("--submit <n>", "reads prepared per submission while refilling: 1 sends each read alone, as fio does (default: 1 for random --direct reads, else qd)")
+    .option("--no-huge-pages", "read buffers in 4 KiB pages instead of transparent huge pages (a large O_DIRECT read then spans one device segment per page)")
     .addOption(new Option("--pattern <p>", "rand or seq").choices(["rand", "seq"]).default("rand"))
     .option("--direct", "O_DIRECT: bypass the page cache (needs --bs a multiple of the logical block size)")
     .option("--bytes <size>", "read this many bytes per run instead of reading for --duration")

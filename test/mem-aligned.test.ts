@@ -4,9 +4,9 @@
  * memory really is what the kernel sees (a READ into it lands in `bytes`).
  */
 import { describe, expect, test } from "bun:test";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AlignedBuffer, PAGE_SIZE } from "../src/mem/aligned.ts";
+import { AlignedBuffer, HUGE_PAGE_SIZE, PAGE_SIZE } from "../src/mem/aligned.ts";
 import { prepRw } from "../src/ops/rw.ts";
 import { Op } from "../src/sys/constants.ts";
 import { tempDirPerTest } from "./helpers.ts";
@@ -70,12 +70,42 @@ describe("AlignedBuffer", () => {
     expect(() => new AlignedBuffer(10, 2 * PAGE_SIZE, { mapped: true })).toThrow(/needs the heap/);
   });
 
+  test("hugePages: a 2 MiB-aligned mapping advised for transparent huge pages, zeroed and freed", () => {
+    const live = AlignedBuffer.live;
+    const thp = thpMode();
+    const buf = new AlignedBuffer(3 * 1024 * 1024, PAGE_SIZE, { hugePages: true });
+    try {
+      expect(buf.mapped).toBe(true);
+      expect(buf.address % HUGE_PAGE_SIZE).toBe(0);
+      // The advice is refused only where THP is compiled out.
+      if (thp !== null) expect(buf.hugePages).toBe(true);
+      expect(buf.bytes.length).toBe(3 * 1024 * 1024);
+      expect(buf.bytes[0]).toBe(0);
+      expect(buf.bytes[buf.length - 1]).toBe(0);
+      buf.bytes.fill(7, buf.length - 100);
+      expect(buf.bytes[buf.length - 1]).toBe(7);
+    } finally {
+      buf.free();
+    }
+    expect(AlignedBuffer.live).toBe(live);
+    expect(new AlignedBuffer(10, PAGE_SIZE, { mapped: true }).hugePages).toBe(false);
+  });
+
   test("rejects bad sizes and alignments with a clear message", () => {
     expect(() => new AlignedBuffer(0)).toThrow(/positive integer/);
     expect(() => new AlignedBuffer(10, 3)).toThrow(/power of two/);
     expect(() => new AlignedBuffer(1.5)).toThrow(/positive integer/);
   });
 });
+
+/** The kernel's THP mode ("always", "madvise", "never"), or null where THP is not built in. */
+function thpMode(): string | null {
+  try {
+    return /\[(\w+)\]/.exec(readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** Allocates `n` AlignedBuffers and drops them without free(). */
 function forget(n: number): void {

@@ -152,6 +152,17 @@ describe("options", () => {
     expect(inputError(() => resolveReadOptions({ qd: "64", entries: "65536" }, avail)).reason).toBe("entries");
   });
 
+  test("submission size and buffer pages: defaults follow the workload; above qd is refused", () => {
+    // Random O_DIRECT reads go out one by one; sequential and page-cache reads together.
+    expect(resolveReadOptions({ direct: true }, avail).submit).toBe(1);
+    expect(resolveReadOptions({ direct: true, pattern: "seq", qd: "8" }, avail).submit).toBe(8);
+    expect(resolveReadOptions({ qd: "16" }, avail).submit).toBe(16);
+    expect(resolveReadOptions({ qd: "16", submit: "4" }, avail).submit).toBe(4);
+    expect(inputError(() => resolveReadOptions({ qd: "8", submit: "9" }, avail)).message).toMatch(/--submit 9 is above --qd 8/);
+    expect(resolveReadOptions({}, avail).hugePages).toBe(true);
+    expect(resolveReadOptions({ hugePages: false }, avail).hugePages).toBe(false);
+  });
+
   test("batch above qd, bad bs, bad sizes and names", () => {
     expect(inputError(() => resolveReadOptions({ qd: "8", batch: "16" }, avail)).reason).toBe("batch");
     expect(inputError(() => resolveReadOptions({ bs: "4100" }, avail)).reason).toBe("bs");

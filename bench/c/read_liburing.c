@@ -7,8 +7,10 @@
  * the default "all" mode), latency timestamps taken once per round as the TypeScript side does.
  * Ring: DEFER_TASKRUN|SINGLE_ISSUER where the kernel has them, registered ring fd.
  *
- * usage: read_liburing PATH SIZE BS QD BATCH MS WARMUP_MS DIRECT(0|1) RAND(0|1) FIXED(0|1) SEED [MAXOPS [VERIFY]]
+ * usage: read_liburing PATH SIZE BS QD BATCH MS WARMUP_MS DIRECT(0|1) RAND(0|1) FIXED(0|1) SEED [MAXOPS [VERIFY [SUBMIT [HUGE]]]]
  * VERIFY: all (default), full, sample (every word of one read in 64) or length.
+ * SUBMIT: submit every SUBMIT prepared reads while refilling (default QD: all at once).
+ * HUGE: 1 puts the read buffers on transparent huge pages (2 MiB aligned, MADV_HUGEPAGE), as the TypeScript loop does by default.
  * prints one JSON line: ops, bytes, seconds, p50, p99, p999 (µs), cpu (cores), usr and sys (CPU seconds)
  */
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +120,10 @@ int main(int argc, char **argv)
 	blocks = size / bs;
 	unsigned long long maxops = argc > 12 ? strtoull(argv[12], NULL, 10) : 0;
 	const char *verify = argc > 13 ? argv[13] : "all";
+	unsigned submit_every = argc > 14 ? (unsigned)atoi(argv[14]) : qd;
+	int huge = argc > 15 ? atoi(argv[15]) : 0;
+	if (submit_every == 0 || submit_every >= qd)
+		submit_every = 0;
 	int vfull = !strcmp(verify, "full"), vsample = !strcmp(verify, "sample"), vlength = !strcmp(verify, "length");
 	unsigned long long checked = 0;
 
@@ -142,9 +149,19 @@ int main(int argc, char **argv)
 
 	unsigned stride = (bs + 4095) & ~4095u;
 	char *arena;
-	if (posix_memalign((void **)&arena, 4096, (size_t)stride * qd))
+	size_t arena_len = (size_t)stride * qd;
+	if (huge) {
+		/* 2 MiB aligned and advised, then touched: huge pages where THP allows. */
+		size_t hp = 2u << 20, len = (arena_len + hp - 1) & ~(hp - 1);
+		char *raw = mmap(NULL, len + hp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (raw == MAP_FAILED)
+			return 1;
+		arena = (char *)(((uintptr_t)raw + hp - 1) & ~(uintptr_t)(hp - 1));
+		madvise(arena, len, MADV_HUGEPAGE);
+	} else if (posix_memalign((void **)&arena, 4096, arena_len)) {
 		return 1;
-	memset(arena, 0, (size_t)stride * qd);
+	}
+	memset(arena, 0, arena_len);
 	if (fixed) {
 		struct iovec *iov = calloc(qd, sizeof(*iov));
 		for (unsigned i = 0; i < qd; i++) {
@@ -192,6 +209,8 @@ int main(int argc, char **argv)
 					offs[slot] = off;
 					sub[slot] = t;
 					inflight++;
+					if (submit_every && issued % submit_every == 0)
+						io_uring_submit(&ring);
 				}
 			}
 			if (!inflight)

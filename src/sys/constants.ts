@@ -430,6 +430,8 @@ export const Mman = {
   MAP_ANONYMOUS: 0x20,
   MAP_POPULATE: 0x8000,
   MAP_HUGETLB: 0x40000,
+  /** madvise: back this range with transparent huge pages. */
+  MADV_HUGEPAGE: 14,
 } as const;
 
 /** Resource numbers for getrlimit/setrlimit (Linux). */

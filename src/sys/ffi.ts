@@ -35,6 +35,7 @@ const SYMBOLS = {
   us_io_uring_register: { args: [i32, u32, P, u32], returns: i32 },
   us_mmap: { args: [u64, u64, i32, i32, i32, u64], returns: i64_fast },
   us_munmap: { args: [u64, u64], returns: i32 },
+  us_madvise: { args: [u64, u64, i32], returns: i32 },
   us_aligned_alloc: { args: [u64, u64], returns: i64_fast },
   us_free: { args: [u64], returns: VOID },
   us_memcpy: { args: [u64, u64, u64], returns: VOID },
@@ -159,6 +160,11 @@ export function mmap(addr: number, length: number, prot: number, flags: number, 
 /** munmap(2): returns 0 or -errno. */
 export function munmap(addr: number, length: number): number {
   return S.us_munmap(addr, length);
+}
+
+/** madvise(2): returns 0 or -errno. */
+export function madvise(addr: number, length: number, advice: number): number {
+  return S.us_madvise(addr, length, advice);
 }
 
 /** Zeroed off-heap memory aligned to `align`; returns the address or -errno. Free with {@link freeAligned}. */

@@ -26,7 +26,7 @@ export class FsPromisesReader {
   constructor(w: ReadWorkload) {
     this.w = w;
     this.stride = Math.ceil(w.bs / PAGE_SIZE) * PAGE_SIZE;
-    this.arena = new AlignedBuffer(this.stride * w.qd, PAGE_SIZE);
+    this.arena = new AlignedBuffer(this.stride * w.qd, PAGE_SIZE, { mapped: true, hugePages: w.hugePages });
     const bytes = this.arena.bytes;
     for (let i = 0; i < w.qd; i++) this.buffers.push(Buffer.from(bytes.buffer, bytes.byteOffset + i * this.stride, w.bs));
     this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);

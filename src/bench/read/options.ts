@@ -50,6 +50,8 @@ export interface RawReadOptions {
   qd?: string;
   entries?: string;
   batch?: string;
+  submit?: string;
+  hugePages?: boolean;
   pattern?: string;
   direct?: boolean;
   bytes?: string;
@@ -61,7 +63,7 @@ export interface RawReadOptions {
 }
 
 /** Resolved read options: the workload's shape (see {@link ReadWorkload}) and where the file comes from. */
-export interface ReadConfig extends Pick<ReadWorkload, "bs" | "qd" | "entries" | "batch" | "pattern" | "direct" | "verify" | "seed"> {
+export interface ReadConfig extends Pick<ReadWorkload, "bs" | "qd" | "entries" | "batch" | "submit" | "hugePages" | "pattern" | "direct" | "verify" | "seed"> {
   file?: string;
   size: number;
   dir?: string;
@@ -107,6 +109,12 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
   if (batch > qd) throw new ReadInputError("batch", `--batch ${batch} is above --qd ${qd}: a batch cannot wait for more reads than are in flight.`);
   const pattern = (raw.pattern ?? "rand") as AccessPattern;
   if (pattern !== "rand" && pattern !== "seq") throw new InvalidArgumentError(`--pattern takes rand or seq, got "${raw.pattern}".`);
+  // Random device reads: each read goes out alone, so the device starts on it
+  // at once (measured here: +15-25% IOPS on 4k random O_DIRECT, as fio does).
+  // Sequential reads gain from going out together: the block layer merges
+  // adjacent ones into larger requests. Page-cache reads complete inline.
+  const submit = raw.submit !== undefined ? positive("--submit", raw.submit) : direct && pattern === "rand" ? 1 : qd;
+  if (submit > qd) throw new ReadInputError("submit", `--submit ${submit} is above --qd ${qd}: there are never more reads than that to submit.`);
   const verify = (raw.verify ?? "all") as VerifyMode;
   if (!VERIFY_MODES.includes(verify)) throw new InvalidArgumentError(`--verify takes ${VERIFY_MODES.join(", ")}, got "${raw.verify}".`);
   const size = raw.size !== undefined ? positive("--size", raw.size) : DEFAULT_FILE_SIZE;
@@ -136,5 +144,6 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
   if (variants.includes("node") && !available.node) {
     throw new ReadInputError("no-node", "The node baseline needs the node binary on PATH (or URING_BENCH_NODE): install Node.js or drop node from --variants.");
   }
-  return { file: raw.file, size, dir: raw.dir, keep: raw.keep === true, bs, qd, entries, batch, pattern, direct, bytes, verify, variants, seed, rings };
+  const hugePages = raw.hugePages !== false;
+  return { file: raw.file, size, dir: raw.dir, keep: raw.keep === true, bs, qd, entries, batch, submit, hugePages, pattern, direct, bytes, verify, variants, seed, rings };
 }

@@ -55,6 +55,8 @@ export function workloadFor(cfg: ReadConfig, target: ReadTarget): ReadWorkload {
     qd: cfg.qd,
     entries: cfg.entries,
     batch: cfg.batch,
+    submit: cfg.submit,
+    hugePages: cfg.hugePages,
     pattern: cfg.pattern,
     direct: cfg.direct,
     // A file without the pattern can only be checked for full-length reads.

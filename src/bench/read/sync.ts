@@ -24,7 +24,7 @@ export class PreadReader {
   constructor(w: ReadWorkload) {
     this.w = w;
     this.fd = openForRead(w.path, w.direct);
-    this.buf = new AlignedBuffer(Math.ceil(w.bs / PAGE_SIZE) * PAGE_SIZE, PAGE_SIZE);
+    this.buf = new AlignedBuffer(Math.ceil(w.bs / PAGE_SIZE) * PAGE_SIZE, PAGE_SIZE, { mapped: true, hugePages: w.hugePages });
     this.bytes = this.buf.bytes;
     this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >>> 2);
     this.gen = new OffsetGenerator(w.pattern, Math.floor(w.size / w.bs), w.bs, w.seed);

@@ -1,8 +1,12 @@
 /**
  * The io_uring read loop: `qd` reads in flight on one Ring, driven directly
- * (no promises): prepare every free slot, one submitAndWait per batch, reap
- * every available CQE with one head update (io_uring_for_each_cqe +
- * io_uring_cq_advance), check each read, refill. Variants: plain READ, fixed
+ * (no promises): prepare every free slot (submitting every `submit` of them
+ * when that is below `qd`: random device reads go out one by one, as fio
+ * sends them, so the device starts on each at once), one submitAndWait per
+ * batch, reap every available CQE with one head update
+ * (io_uring_for_each_cqe + io_uring_cq_advance), check each read, refill.
+ * Buffers sit on transparent huge pages unless `hugePages` is off: a large
+ * O_DIRECT read is then one device segment, not one per 4 KiB page. Variants: plain READ, fixed
  * buffers (READ_FIXED), a registered file (IOSQE_FIXED_FILE), both, SQPOLL
  * (the Ring enters only to wait, or when the SQ thread sets NEED_WAKEUP) and
  * IOPOLL. Nothing on the per-read path allocates or calls into FFI.
@@ -148,7 +152,7 @@ export class UringReader {
     let ring: Ring | null = null;
     let arena: AlignedBuffer | null = null;
     try {
-      arena = new AlignedBuffer(this.stride * qd, PAGE_SIZE);
+      arena = new AlignedBuffer(this.stride * qd, PAGE_SIZE, { mapped: true, hugePages: config.hugePages });
       try {
         ring = new Ring(config.entries, ringOptionsFor(config));
       } catch (err) {
@@ -237,6 +241,8 @@ export class UringReader {
   ): LoopResult {
     const ring = this.ring;
     const { bs, batch, size } = this.config;
+    // Submit early every `submit` prepared reads (0: only with the wait below).
+    const submitEvery = this.config.submit < this.config.qd ? this.config.submit : 0;
     const fdField = this.config.fixedFiles ? 0 : this.fd;
     const sqeFlags = this.config.fixedFiles ? SqeFlags.FIXED_FILE : 0;
     const fixedBuf = this.config.fixedBuffers;
@@ -271,6 +277,7 @@ export class UringReader {
           this.lens[slot] = len;
           this.submitted[slot] = now;
           this.inflight++;
+          if (submitEvery !== 0 && issued % submitEvery === 0) ring.submit();
         }
       }
       if (this.inflight === 0) break;

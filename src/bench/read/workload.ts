@@ -15,6 +15,18 @@ export interface ReadWorkload {
   entries: number;
   /** Completions waited for per submit (io_uring variants, the C loop, fio's batch). */
   batch: number;
+  /**
+   * Reads prepared per submission while refilling (io_uring variants and the
+   * C loop): 1 sends each read to the kernel as soon as it is prepared, as
+   * fio does; `qd` submits every refilled slot in one enter.
+   */
+  submit: number;
+  /**
+   * Read buffers on transparent huge pages (io_uring variants, the C loop and
+   * the pread and fs/promises loops, which read into off-heap memory). See
+   * AlignedBufferOptions.hugePages for why.
+   */
+  hugePages: boolean;
   pattern: AccessPattern;
   direct: boolean;
   verify: VerifyMode;
