@@ -14,6 +14,7 @@ import { createProgress } from "../src/bench/progress.ts";
 import { drawTable } from "../src/bench/render-table.ts";
 import { markdownTable } from "../src/bench/save.ts";
 import { checkDataDir } from "../src/bench/fsync/file.ts";
+import { requireCFsync } from "../src/bench/fsync/clib.ts";
 import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, VARIANTS, type RawFsyncOptions } from "../src/bench/fsync/options.ts";
 import { splitRows } from "../src/bench/fsync/render.ts";
 import { runFsyncChain } from "../src/bench/fsync/run.ts";
@@ -39,7 +40,7 @@ export function fsyncChainCommand(): Command {
     .option("--file-size <size>", "file size for --overwrite", "64m")
     .option("--prefill", "with --overwrite: write the whole file once first, so overwrites change no extent metadata")
     .option("--commits <n>", "stop each run after this many commits (0: by --duration)", "0")
-    .option("--variants <list>", `variants to run: ${VARIANTS.join(",")}`, "uring,loop,promises")
+    .option("--variants <list>", `variants to run: ${VARIANTS.join(",")} (c-liburing: the same chains in C, build/fsync_liburing)`, "uring,loop,promises")
     .option("--fio", "also run fio (--fdatasync=1) under psync and io_uring, when fio is installed")
     .option("--keep", "keep the data files")
     .option("--no-defer-taskrun", "ring without SINGLE_ISSUER|DEFER_TASKRUN")
@@ -49,6 +50,7 @@ export function fsyncChainCommand(): Command {
   return cmd.action(async (raw: RawFsyncOptions & Record<string, unknown>) => {
     const cfg = resolveFsyncOptions(raw);
     checkDataDir(cfg.dir);
+    if (cfg.variants.includes("c-liburing")) requireCFsync();
     const common = commonSettings(raw);
     const cells = cfg.inflight.length;
     const perCell = cfg.variants.reduce((n, v) => n + (v === "fio" ? 2 : 1), 0);

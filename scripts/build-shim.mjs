@@ -29,6 +29,7 @@ const targets = [
   ["liburing_shim.so", ["c/uring_shim.c"], ["-shared", "-fPIC", "-pthread"], null],
   ["nop_liburing", ["bench/c/nop_liburing.c"], ["-luring"], "liburing.h"],
   ["read_liburing", ["bench/c/read_liburing.c"], ["-luring"], "liburing.h"],
+  ["fsync_liburing", ["bench/c/fsync_liburing.c"], ["-luring"], "liburing.h"],
   ["echo_epoll", ["c/echo_epoll.c"], [], null],
   ["echo_client_epoll", ["c/echo_client_epoll.c"], [], null],
 ];

@@ -22,7 +22,7 @@ export const SYNC_KINDS = ["fdatasync", "fsync", "sync-file-range", "rwf-dsync",
 export type SyncKind = (typeof SYNC_KINDS)[number];
 
 /** Benchmark variants the command can run. */
-export const VARIANTS = ["uring", "loop", "promises", "fio"] as const;
+export const VARIANTS = ["uring", "loop", "promises", "fio", "c-liburing"] as const;
 /** A variant name. */
 export type VariantName = (typeof VARIANTS)[number];
 

@@ -13,7 +13,7 @@ import { removeDataFile } from "./file.ts";
 import { fioVersion, FIO_ENGINES } from "./fio.ts";
 import { CommitStatus, formatRanges, summarizeFailures } from "./ledger.ts";
 import type { FsyncConfig } from "./options.ts";
-import { fioVariant, loopVariant, promisesVariant, ringSetup, uringVariant, type FileVariant } from "./variants.ts";
+import { cLiburingVariant, fioVariant, loopVariant, promisesVariant, ringSetup, uringVariant, type FileVariant } from "./variants.ts";
 import { verifyDataFile, type VerifyReport } from "./verify.ts";
 import type { BenchVariant } from "../runner.ts";
 
@@ -63,6 +63,7 @@ export function buildVariants(cfg: FsyncConfig, withFio: boolean): BenchVariant[
       if (name === "uring") out.push(uringVariant(cfg, inflight, cell));
       else if (name === "loop") out.push(loopVariant(cfg, cell, inflight));
       else if (name === "promises") out.push(promisesVariant(cfg, inflight, cell));
+      else if (name === "c-liburing") out.push(cLiburingVariant(cfg, inflight, cell));
       else if (name === "fio" && withFio) for (const e of FIO_ENGINES) out.push(fioVariant(cfg, e, cell));
     }
   }

@@ -12,6 +12,7 @@ import { errnoName } from "../../sys/errno.ts";
 import { cpuMask, pinThread, getAffinity } from "../affinity.ts";
 import type { BenchVariant, Measurement, RunControl } from "../runner.ts";
 import { baselineSync, PromisesCommitter, SyscallLoopCommitter } from "./baselines.ts";
+import { C_CHILD_WARMUP_MS, cFsyncArgs, feedLedger, requireCFsync, runCFsync } from "./clib.ts";
 import type { CommitStats } from "./commit-stats.ts";
 import { createDataFile, preallocate, removeDataFile } from "./file.ts";
 import { runFio, type FioEngine } from "./fio.ts";
@@ -195,6 +196,67 @@ export function promisesVariant(cfg: FsyncConfig, inflight: number, cell: string
     async teardown() {
       await fh?.close();
       fh = null;
+    },
+  };
+  return v;
+}
+
+/**
+ * The liburing C committer (build/fsync_liburing): the same chains in C, one
+ * process per run (warm-up included), on a data file of its own that this
+ * side creates (and preallocates in overwrite mode) and verifies like the others.
+ * It pins itself and its io-wq workers for --cpu.
+ */
+export function cLiburingVariant(cfg: FsyncConfig, inflight: number, cell: string): FileVariant {
+  let broken = false;
+  const layout = layoutOf(cfg);
+  const v: FileVariant = {
+    name: "c-liburing",
+    cell,
+    path: null,
+    ledger: new Ledger(layout),
+    notes: new Set(),
+    counters: { orderViolations: 0, syncsCancelled: 0, syncsAfterFailedWrite: 0, enters: 0 },
+    setup() {
+      requireCFsync();
+      // The C side opens the file itself (O_DSYNC for o-dsync); here it is only created and preallocated.
+      const f = openFile(cfg, fileName("c-liburing", inflight), false, v.notes);
+      closeSync(f.fd);
+      v.path = f.path;
+      if (cfg.split) v.notes.add("c-liburing: no --split (waits for whole commits, as uring by default)");
+    },
+    async run(durationMs: number, ctx: RunControl): Promise<Measurement> {
+      if (broken) return { ops: 0, seconds: durationMs / 1000, errors: 0, notes: ["not run: the log broke in an earlier run"] };
+      const args = cFsyncArgs(cfg, { path: v.path!, inflight, first: v.ledger.started, durationMs, warmupMs: C_CHILD_WARMUP_MS }, layout.slots);
+      let r;
+      try {
+        r = await runCFsync(args, durationMs + C_CHILD_WARMUP_MS);
+      } catch (err) {
+        // Whatever it wrote is not in the ledger: no further runs on this file.
+        broken = true;
+        throw err;
+      }
+      if (feedLedger(v.ledger, r) > 0) broken = true;
+      const t = v.counters!;
+      t.orderViolations += r.orderViolations;
+      t.syncsCancelled += r.syncsCancelled;
+      t.syncsAfterFailedWrite += r.syncsAfterFailedWrite;
+      t.enters += r.enters;
+      const want = ringSetup(cfg).flags.join("|");
+      if (r.flags !== want) v.notes.add(`c-liburing ring flags: ${r.flags || "none"} (uring: ${want || "none"})`);
+      if (r.iowqAff < 0) v.notes.add(`c-liburing io-wq affinity not set: ${errnoName(r.iowqAff)}`);
+      ctx.report(r.commits);
+      const m: Measurement = {
+        ops: r.commits,
+        seconds: r.seconds,
+        bytes: r.commits * cfg.recordBytes * cfg.writesPerCommit,
+        errors: r.orderViolations,
+        cpu: { self: r.cpu },
+        // Its own warm-up's commits count here too: enters per commit started.
+        extra: { entersPerCommit: r.started > 0 ? r.enters / r.started : 0 },
+      };
+      if (r.commits > 0) m.latencyUs = { p50: r.p50, p99: r.p99, p999: r.p999, mean: r.mean };
+      return m;
     },
   };
   return v;
