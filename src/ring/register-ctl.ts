@@ -9,6 +9,7 @@ import { CLOCK_REGISTER, NAPI, RESTRICTION, SYNC_CANCEL_REG, TIMESPEC } from "..
 import { RegisterOp } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
 import type { RegisterTarget } from "./register-common.ts";
+import { noteIowqLimitsChosen } from "./iowq-limit.ts";
 
 // ---- eventfd, enable ---------------------------------------------------------
 
@@ -96,11 +97,15 @@ export function unregisterIowqAff(ring: RegisterTarget): number {
 /**
  * io_uring_register_iowq_max_workers (5.15): `values` = [bounded, unbounded]
  * worker limits; 0 leaves a limit unchanged. On success the array holds the
- * previous limits (so [0, 0] reads them).
+ * previous limits (so [0, 0] reads them). Limits set here are the program's
+ * choice: later rings of this thread no longer raise them (see iowq-limit.ts).
  */
 export function registerIowqMaxWorkers(ring: RegisterTarget, values: Uint32Array): number {
   if (values.length < 2) return -Errno.EINVAL;
-  return ring.register(RegisterOp.REGISTER_IOWQ_MAX_WORKERS, values, 2);
+  const chosen = Uint32Array.of(values[0]!, values[1]!);
+  const ret = ring.register(RegisterOp.REGISTER_IOWQ_MAX_WORKERS, values, 2);
+  if (ret >= 0) noteIowqLimitsChosen(chosen);
+  return ret;
 }
 
 // ---- sync cancel -------------------------------------------------------------

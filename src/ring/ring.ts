@@ -16,6 +16,7 @@ import { releaseMappings, setupRing, type RingLayout, type RingOptions } from ".
 import { SubmissionQueue } from "./sq.ts";
 import type { Sqe } from "./sqe.ts";
 import { Submitter } from "./submit.ts";
+import { restoreIowqConcurrency } from "./iowq-limit.ts";
 
 export type { RingOptions } from "./setup.ts";
 
@@ -51,6 +52,10 @@ export class Ring {
     this.submitter = new Submitter(this.fd, this.flags, this.sq);
     if (options.registerRingFd !== false && (this.flags & SetupFlags.REGISTERED_FD_ONLY) === 0) {
       this.registerRingFd();
+    }
+    // A smaller ring set up earlier on this thread (a probe, say) may have left io-wq one worker.
+    if (options.restoreIowqConcurrency !== false && (this.flags & SetupFlags.SQPOLL) === 0) {
+      restoreIowqConcurrency(this, this.sq.entries);
     }
   }
 

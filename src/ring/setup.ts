@@ -13,6 +13,13 @@ import { closeFd, getrlimit, ioUringSetup, memoryView, mmap, munmap } from "../s
 export interface RingOptions {
   /** Raw IORING_SETUP_* flags, OR-ed with those the named options below imply. */
   flags?: number;
+  /**
+   * Raise this thread's io-wq bounded-worker limit to min(entries, 4 × CPUs)
+   * when a smaller ring set up earlier left it lower (default true; the kernel
+   * sizes a thread's io-wq by its first ring, see ring/iowq-limit.ts). Limits
+   * the program set with registerIowqMaxWorkers are never raised.
+   */
+  restoreIowqConcurrency?: boolean;
   /** IORING_SETUP_SQPOLL: a kernel thread polls the SQ. `idleMs` = sq_thread_idle, `cpu` = pin it (SQ_AFF). */
   sqpoll?: boolean | { idleMs?: number; cpu?: number };
   /** IORING_SETUP_IOPOLL: busy-poll for completions (O_DIRECT on pollable devices). */
