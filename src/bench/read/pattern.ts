@@ -61,30 +61,20 @@ export function checkPattern(words: Uint32Array, wordBase: number, fileOffset: n
   if (nWords === 0) return -1;
   const hiBase = Math.floor(fileOffset / TWO_32);
   const loBase = fileOffset >>> 0;
-  if (full) {
-    for (let i = 0; i < nWords; i += 2) {
-      const at = loBase + i * 4; // bytes into the read, as an unwrapped sum
-      if (words[wordBase + i] !== at >>> 0 || words[wordBase + i + 1] !== ((hiBase + Math.floor(at / TWO_32)) ^ PATTERN_MAGIC) >>> 0) {
-        return i * 4;
-      }
-    }
-    return -1;
-  }
-  // Sampled check: the first word of every 512-byte sector (a sector from the
-  // wrong place, a zeroed or stale sector) and the last word of the read (a
-  // torn or short end). Devices write whole sectors, so a sector's first word
-  // stands for it.
-  const step = VERIFY_SECTOR >>> 2; // u32 per sector
   const last = nWords - 2;
-  const endOffset = fileOffset + last * 4;
-  if (Math.floor(endOffset / TWO_32) === hiBase) {
+  const step = full ? 2 : VERIFY_SECTOR >>> 2; // u32 per checked word: all, or one per sector
+  if (loBase + last * 4 < TWO_32) {
     // Fast path (every read that does not straddle a 4 GiB boundary): the high
-    // word is the same throughout, the low word is the offset.
-    const hi = (hiBase ^ PATTERN_MAGIC) >>> 0;
+    // word is the same throughout and the low word is the offset. Compared as
+    // int32 on both sides (`| 0`), so the JIT keeps integers: a uint32 above
+    // 2^31 would otherwise turn the loop into double arithmetic.
+    const hi = (hiBase ^ PATTERN_MAGIC) | 0;
+    const lo = loBase | 0;
     for (let i = 0; i < nWords; i += step) {
-      if (words[wordBase + i] !== ((loBase + i * 4) >>> 0) || words[wordBase + i + 1] !== hi) return i * 4;
+      if ((words[wordBase + i]! | 0) !== ((lo + i * 4) | 0) || (words[wordBase + i + 1]! | 0) !== hi) return i * 4;
     }
-    if (words[wordBase + last] !== ((loBase + last * 4) >>> 0) || words[wordBase + last + 1] !== hi) return last * 4;
+    // The last word of the read (a torn or short end), when the sector walk did not reach it.
+    if ((words[wordBase + last]! | 0) !== ((lo + last * 4) | 0) || (words[wordBase + last + 1]! | 0) !== hi) return last * 4;
     return -1;
   }
   for (let i = 0; i < nWords; i += step) {

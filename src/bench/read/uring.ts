@@ -209,23 +209,22 @@ export class UringReader {
 
   /** Reads `bs` bytes at each of `offsets` (qd at a time) and checks them; returns each read's result. For tests. */
   readAt(offsets: readonly number[]): number[] {
-    const results: number[] = [];
+    // Results by offset, in completion order per offset (an offset may be asked for twice).
+    const results = new Map<number, number[]>();
     let i = 0;
     const list: OffsetSource = { nextOffset: () => offsets[i++]! };
     const saved = this.onResult;
-    this.onResult = (off, res) => results.push(off, res);
+    this.onResult = (off, res) => {
+      const list = results.get(off);
+      if (list) list.push(res);
+      else results.set(off, [res]);
+    };
     try {
       this.loop(list, Infinity, offsets.length, null, undefined, performance.now());
     } finally {
       this.onResult = saved;
     }
-    const out: number[] = [];
-    for (const off of offsets) {
-      const k = results.indexOf(off);
-      out.push(results[k + 1]!);
-      results.splice(k, 2);
-    }
-    return out;
+    return offsets.map((off) => results.get(off)!.shift()!);
   }
 
   /** Test hook: sees every completed read's offset and result. */
