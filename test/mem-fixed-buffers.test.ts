@@ -3,7 +3,7 @@
  * round trip through it on a temp file, under each ring configuration.
  */
 import { describe, expect, test } from "bun:test";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FixedBuffers } from "../src/mem/fixed-buffers.ts";
 import { prepRw } from "../src/ops/rw.ts";
@@ -51,6 +51,28 @@ describe.each(CONFIGS)("FixedBuffers ($name)", ({ options }) => {
       const file = readFileSync(path);
       expect(file.length).toBe(4 * 4096);
       expect(file.subarray(0, 4096).equals(Buffer.from(pattern(4096, 4)))).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe("FixedBuffers on huge pages", () => {
+  test.skipIf(!hasFixed)("buffers spanning a 2 MiB huge page register, and READ_FIXED at any offset in them reads the file", () => {
+    const path = join(tmp.dir, "huge");
+    writeFileSync(path, pattern(256 * 1024, 7));
+    const fd = openSync(path, "r");
+    try {
+      withRing(8, {}, (ring) => {
+        // 24 buffers of 128 KiB: 3 MiB, so the table crosses a huge-page boundary.
+        using bufs = new FixedBuffers(ring, 24, 128 * 1024, 4096, { hugePages: true });
+        expect(bufs.memory.address % (2 * 1024 * 1024)).toBe(0);
+        for (const i of [0, 15, 16, 23]) {
+          prep(ring, i, (s) => prepFixed(Op.READ_FIXED, s, fd, bufs.address(i), 128 * 1024, 128 * 1024, i));
+          expect(reapOne(ring).res).toBe(128 * 1024);
+          expect(Buffer.from(bufs.view(i)).equals(Buffer.from(pattern(256 * 1024, 7).subarray(128 * 1024)))).toBe(true);
+        }
+      });
     } finally {
       closeSync(fd);
     }

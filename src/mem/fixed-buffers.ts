@@ -27,10 +27,19 @@ export class FixedBuffers {
 
   /**
    * Allocates `count` buffers of `bufferSize` bytes aligned to `alignment`
-   * (default a page: fit for O_DIRECT) and registers them with `ring`. Throws a
-   * {@link SyscallError} saying why if the kernel refuses.
+   * (default a page: fit for O_DIRECT) and registers them with `ring`. With
+   * `hugePages`, the memory is on transparent huge pages (see
+   * AlignedBufferOptions.hugePages): the kernel then coalesces the
+   * registration into 2 MiB pieces, so a large O_DIRECT READ_FIXED is one
+   * device segment. Throws a {@link SyscallError} saying why if the kernel refuses.
    */
-  constructor(ring: RegisterTarget & { readonly isClosed?: boolean }, count: number, bufferSize: number, alignment = PAGE_SIZE) {
+  constructor(
+    ring: RegisterTarget & { readonly isClosed?: boolean },
+    count: number,
+    bufferSize: number,
+    alignment = PAGE_SIZE,
+    options: { hugePages?: boolean } = {},
+  ) {
     if (!Number.isInteger(count) || count < 1 || count > MAX_FIXED_BUFFERS) {
       throw new SyscallError("io_uring_register_buffers", Errno.EINVAL, `FixedBuffers count must be 1..${MAX_FIXED_BUFFERS}, got ${count}.`);
     }
@@ -46,7 +55,7 @@ export class FixedBuffers {
     this.stride = stride;
     // Mapped pages where the alignment allows: the kernel pins them, and a
     // request still in flight at unregister may write them after close().
-    this.memory = new AlignedBuffer(stride * count, alignment, { mapped: alignment <= PAGE_SIZE });
+    this.memory = new AlignedBuffer(stride * count, alignment, { mapped: alignment <= PAGE_SIZE, hugePages: options.hugePages === true });
     const iovecs = [];
     for (let i = 0; i < count; i++) iovecs.push({ address: this.memory.address + i * stride, length: bufferSize });
     const ret = registerBuffers(ring, iovecs);
