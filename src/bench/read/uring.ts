@@ -110,6 +110,8 @@ export class UringReader {
   private readonly fd: number;
   private readonly arena: AlignedBuffer;
   private readonly words: Uint32Array;
+  /** The CQ's CQE array as int32 words (plain 16-byte CQEs: this ring has neither CQE32 nor CQE_MIXED). */
+  private readonly cqWords: Int32Array;
   /** Bytes between slot buffers (bs rounded up to a page, so every slot stays aligned). */
   private readonly stride: number;
   /** `stride` in u32 words. */
@@ -187,6 +189,8 @@ export class UringReader {
     this.ring = ring;
     this.arena = arena;
     this.words = new Uint32Array(arena.bytes.buffer, arena.bytes.byteOffset, arena.length >>> 2);
+    const c0 = ring.cq.cqes[0]!.i32;
+    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, ring.cq.entries * 4);
   }
 
   /** Setup flags of the ring, by name. */
@@ -295,11 +299,13 @@ export class UringReader {
       const tail = cq.tail();
       let head = cq.head;
       if (head !== tail) {
-        const cqes = cq.cqes;
+        // The CQE array as words (4 per CQE: user_data lo, hi, res, flags): no CQE object per completion.
+        const cw = this.cqWords;
         const mask = cq.mask;
         const seen = (tail - head) >>> 0;
         while (head !== tail) {
-          this.complete(cqes[head & mask]!);
+          const k = (head & mask) << 2;
+          this.complete(cw[k]!, cw[k + 2]!);
           head = (head + 1) >>> 0;
         }
         cq.advance(seen);
@@ -322,10 +328,7 @@ export class UringReader {
    * after the reap. The common case (full-length read, pattern intact) takes
    * one comparison and one pattern check; everything else goes to {@link fail}.
    */
-  private complete(cqe: Cqe): void {
-    const w = cqe.i32;
-    const slot = w[0]!;
-    const res = w[2]!;
+  private complete(slot: number, res: number): void {
     this.inflight--;
     this.freeSlots[this.freeTop++] = slot;
     const off = this.offsets[slot]!;
