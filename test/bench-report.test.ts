@@ -95,12 +95,21 @@ describe("tables", () => {
   test("detail rows carry percentiles, CPU, errors and the ratio to the baseline", () => {
     const run = fixture();
     const d = detailRows(run);
-    expect(d.head).toEqual(["cell", "variant", "ops/s", "± spread", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "server CPU", "client CPU", "errors", "× bun", "notes"]);
+    expect(d.head).toEqual(["cell", "variant", "ops/s", "± spread", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "server CPU", "client CPU", "errors", "× bun", "paired", "notes"]);
     const ratioCol = d.head.indexOf("× bun");
-    for (const row of d.rows.filter((r) => r[1] === "bun")) expect(row[ratioCol]).toBe("1.00×");
+    const pairedCol = d.head.indexOf("paired");
+    for (const row of d.rows.filter((r) => r[1] === "bun")) {
+      expect(row[ratioCol]).toBe("1.00×");
+      expect(row[pairedCol]).toBe(""); // the baseline is not paired with itself
+    }
     const uring = run.results[0]!;
     const bun = run.results[2]!;
     expect(d.rows[0]![ratioCol]).toBe(`${(uring.opsPerSec / bun.opsPerSec).toFixed(2)}×`);
+    // Paired: the median of repetition-by-repetition ratios.
+    const pairs = uring.repetitions.map((v, i) => v / bun.repetitions[i]!).sort((a, b) => a - b);
+    const mid = pairs.length >> 1;
+    const pairedMedian = pairs.length % 2 ? pairs[mid]! : (pairs[mid - 1]! + pairs[mid]!) / 2;
+    expect(d.rows[0]![pairedCol]).toBe(`${pairedMedian.toFixed(2)}×`);
     // An explicit baseline wins over options.baseline.
     expect(detailRows(run, "node").head).toContain("× node");
     expect(renderDetail(run)).toContain("× bun");

@@ -1,6 +1,6 @@
 /** src/bench/stats.ts: nearest-rank percentiles, median, spread, the bounded latency recorder. */
 import { describe, expect, test } from "bun:test";
-import { LatencyRecorder, median, percentiles, percentileSorted, spread } from "../src/bench/stats.ts";
+import { LatencyRecorder, median, pairedRatio, percentiles, percentileSorted, spread } from "../src/bench/stats.ts";
 
 describe("percentiles", () => {
   test("nearest rank over 1..100", () => {
@@ -44,6 +44,19 @@ describe("median and spread", () => {
     expect(spread([0, 0])).toEqual({ min: 0, max: 0, relative: 0 });
     const e = spread([]);
     expect([e.min, e.max, e.relative].every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe("pairedRatio", () => {
+  test("the median of repetition-by-repetition ratios, steadier than a ratio of medians under drift", () => {
+    // Both variants drift together (the machine slowed down mid-run): each pair is exactly 2×.
+    expect(pairedRatio([200, 100, 300, 50], [100, 50, 150, 25])).toBe(2);
+    // Odd count, unequal lengths (extra repetitions are ignored), a zero base skipped.
+    expect(pairedRatio([3, 4, 5, 9], [1, 1, 0])).toBe(3.5);
+    expect(pairedRatio([1, 2, 3], [1, 1, 1])).toBe(2);
+    // Fewer than two pairs: nothing beyond the medians.
+    expect(pairedRatio([5], [1])).toBeUndefined();
+    expect(pairedRatio([], [])).toBeUndefined();
   });
 });
 

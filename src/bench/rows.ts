@@ -4,7 +4,7 @@
  * cli-table3) and Markdown (save.ts) both render these rows.
  */
 import type { RunResult, VariantResult } from "./result.ts";
-import { spread } from "./stats.ts";
+import { pairedRatio, spread } from "./stats.ts";
 
 /** A table as data: header and rows of cell strings. */
 export interface Rows {
@@ -95,6 +95,16 @@ export function detailRows(run: RunResult, baseline?: string): Rows {
         const b = baselineFor(run.results, r.cell, pref);
         if (!b || b.opsPerSec <= 0 || r.repetitions.length === 0) return "";
         return `${(r.opsPerSec / b.opsPerSec).toFixed(2)}×`;
+      },
+    },
+    {
+      // The median of per-repetition ratios (see pairedRatio): what to trust on a noisy machine.
+      head: "paired",
+      get: (r) => {
+        const b = baselineFor(run.results, r.cell, pref);
+        if (!b || b === r) return "";
+        const p = pairedRatio(r.repetitions, b.repetitions);
+        return p === undefined ? "" : `${p.toFixed(2)}×`;
       },
     },
     { head: "notes", get: (r) => (r.notes ?? []).map(shortNote).join("; ") },

@@ -30,6 +30,20 @@ export function median(values: ArrayLike<number>): number {
   return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 }
 
+/**
+ * The paired ratio of two variants' repetitions: the median of
+ * values[i] / base[i]. Repetition i of each variant ran back to back (the
+ * runner interleaves A B A B), so each pair shares the machine's state of the
+ * moment, and on a noisy machine this is steadier than a ratio of medians.
+ * Undefined with fewer than two pairs (nothing to pair beyond the medians).
+ */
+export function pairedRatio(values: readonly number[], base: readonly number[]): number | undefined {
+  const ratios: number[] = [];
+  const n = Math.min(values.length, base.length);
+  for (let i = 0; i < n; i++) if (base[i]! > 0) ratios.push(values[i]! / base[i]!);
+  return ratios.length >= 2 ? median(ratios) : undefined;
+}
+
 /** Spread of repetitions: min, max, and (max - min) / median as a fraction. */
 export function spread(values: ArrayLike<number>): { min: number; max: number; relative: number } {
   if (values.length === 0) return { min: NaN, max: NaN, relative: NaN };

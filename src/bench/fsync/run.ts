@@ -8,7 +8,7 @@
 import { runInterleaved } from "../runner.ts";
 import type { ProgressEvent, ProgressSink } from "../progress.ts";
 import type { VariantResult } from "../result.ts";
-import { median } from "../stats.ts";
+import { pairedRatio } from "../stats.ts";
 import { removeDataFile } from "./file.ts";
 import { fioVersion, FIO_ENGINES } from "./fio.ts";
 import { CommitStatus, formatRanges, summarizeFailures } from "./ledger.ts";
@@ -153,18 +153,12 @@ function applyVerdict(r: VariantResult, v: FileVariant, verdict: FsyncVerdict): 
   if (notes.size > 0) r.notes = [...notes];
 }
 
-/**
- * Ratio to the syscall loop of the same cell: the median of per-repetition
- * ratios (repetition i of each variant ran back to back, so the pair shares the
- * machine's state), which is steadier on a noisy machine than a ratio of medians.
- */
+/** Ratio to the syscall loop of the same cell, paired by repetition (see pairedRatio). */
 function addLoopRatios(results: VariantResult[]): void {
   for (const r of results) {
     const loop = results.find((x) => x.cell === r.cell && x.variant === "loop");
     if (!loop || loop === r || loop.opsPerSec <= 0) continue;
-    const n = Math.min(loop.repetitions.length, r.repetitions.length);
-    const ratios: number[] = [];
-    for (let i = 0; i < n; i++) if (loop.repetitions[i]! > 0) ratios.push(r.repetitions[i]! / loop.repetitions[i]!);
-    if (ratios.length > 0) r.extra = { ...r.extra, ratioToLoop: median(ratios) };
+    const ratio = pairedRatio(r.repetitions, loop.repetitions) ?? (r.repetitions.length > 0 ? r.opsPerSec / loop.opsPerSec : undefined);
+    if (ratio !== undefined) r.extra = { ...r.extra, ratioToLoop: ratio };
   }
 }
