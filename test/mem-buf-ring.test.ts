@@ -85,6 +85,27 @@ describe.each(CONFIGS)("BufferRing ($name)", ({ options }) => {
     );
   }
 
+  test.skipIf(!hasBufRing)("hugePages: buffers on a 2 MiB-aligned mapping, reads land in them across the huge-page boundary", () => {
+    const ring = new Ring(8, options);
+    // 1536 buffers of 2 KiB: 3 MiB, so bids 1024 and up sit in the second huge page.
+    const br = new BufferRing(ring, { bgid: 5, count: 1536, bufferSize: 2048, hugePages: true });
+    try {
+      expect(br.memory.address % (2 * 1024 * 1024)).toBe(0);
+      for (let i = 0; i < 1100; i++) {
+        const msg = `m${i}`;
+        writeSync(fifo.writeFd, msg);
+        const c = readSelect(ring, i, fifo.readFd, 2048, 5);
+        expect(c.res).toBe(msg.length);
+        // Buffers are handed out in ring order: the 1025th read uses a bid past the first huge page.
+        if (i === 1099) expect(bidOf(c)).toBeGreaterThanOrEqual(1024);
+        expect(text(br.view(bidOf(c), c.res))).toBe(msg);
+      }
+    } finally {
+      br.close();
+      ring.close();
+    }
+  });
+
   test.skipIf(!hasBufRing)("an empty ring gives -ENOBUFS until a buffer is recycled", () => {
     const ring = new Ring(8, options);
     const br = new BufferRing(ring, { bgid: 1, count: 2, bufferSize: 16 });

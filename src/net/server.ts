@@ -64,6 +64,8 @@ export interface TcpServerOptions extends ListenOptions {
   maxConnections?: number;
   /** Pause a connection's recv when it holds this many buffers (default 64). */
   pauseAtBuffers?: number;
+  /** Receive buffers on transparent huge pages (default true; see BufferRingOptions.hugePages). */
+  hugePages?: boolean;
   /** Set TCP_NODELAY on accepted sockets (default true). */
   noDelay?: boolean;
   /** Interval of onTick, ms (default 500). */
@@ -184,7 +186,13 @@ export class TcpServer {
     let listenFd = -1;
     let port = opts.port;
     try {
-      buffers = new BufferRing(this.ring, { bgid: 0, count: opts.bufferCount ?? TCP_SERVER_DEFAULTS.bufferCount, bufferSize: opts.bufferSize ?? TCP_SERVER_DEFAULTS.bufferSize });
+      buffers = new BufferRing(this.ring, {
+        bgid: 0,
+        count: opts.bufferCount ?? TCP_SERVER_DEFAULTS.bufferCount,
+        bufferSize: opts.bufferSize ?? TCP_SERVER_DEFAULTS.bufferSize,
+        // Received data is copied in and sent back out of buffers taken in turn from 16 MiB: keep that TLB-friendly.
+        hugePages: opts.hugePages !== false,
+      });
       listenFd = openListener(this.ring, opts);
       if (port === 0) {
         port = localPort(this.ring, listenFd);

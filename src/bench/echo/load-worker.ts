@@ -5,6 +5,7 @@
  * prints one line `RESULT <json of LoadResult>`; errors go to stderr with exit code 1.
  *
  * Usage: bun load-worker.ts --host H --port P -c N -b BYTES --duration MS --warmup MS [--server-pid PID] [--setup defer|coop|none]
+ *        [--submit-every N] [--small-pages]   (LoadOptions, for experiments)
  */
 import { runLoad, type LoadResult } from "./load.ts";
 import { URING_SETUPS } from "./setups.ts";
@@ -44,6 +45,7 @@ if (import.meta.main) {
       serverPid: pid === undefined ? undefined : Number(pid),
       ring: URING_SETUPS[arg("--setup") ?? "defer"],
       submitEvery: arg("--submit-every") === undefined ? undefined : Number(arg("--submit-every")),
+      hugePages: !argv.includes("--small-pages"),
     });
     // NaN is not JSON: send null and let the parent read it back as "unknown".
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`);

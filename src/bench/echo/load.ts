@@ -50,6 +50,8 @@ export interface LoadOptions {
   checkEvery?: number;
   /** Ring setup (default DEFER_TASKRUN + SINGLE_ISSUER). */
   ring?: RingOptions;
+  /** Receive buffers on transparent huge pages (default true; see BufferRingOptions.hugePages). */
+  hugePages?: boolean;
   /** Submit inside a CQE batch once this many sends are prepared (default 16; 0 = at the end), as TcpServer does. */
   submitEvery?: number;
 }
@@ -112,7 +114,7 @@ export function runLoad(opts: LoadOptions): LoadResult {
   try {
     const bufSize = b <= SMALL_BUFFER ? SMALL_BUFFER : LARGE_BUFFER;
     const bufCount = Math.min(32768, Math.max(1024, 2 ** Math.ceil(Math.log2(c * BUFFERS_PER_CONNECTION))));
-    bufs = new BufferRing(ring, { bgid: 1, count: bufCount, bufferSize: bufSize });
+    bufs = new BufferRing(ring, { bgid: 1, count: bufCount, bufferSize: bufSize, hugePages: opts.hugePages !== false });
     fds = connectMany(ring, opts.host, opts.port, c);
     // Registered files where the kernel takes them (fd limits, old kernels: plain fds).
     const fixed = registerFiles(ring, Array.from(fds)) >= 0;

@@ -5,7 +5,7 @@
  * (no copy), driven by the run loop.
  *
  * Usage: bun server-uring.ts --port P [--host 127.0.0.1] [--setup defer|coop|none|sqpoll]
- *        [--submit-every N] [--buffers N] [--buffer-size BYTES]   (TcpServerOptions, for experiments)
+ *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages]   (TcpServerOptions, for experiments)
  * Prints `READY <port> <setup flags>` when listening. Exits with its parent.
  */
 import { TcpServer } from "../../net/server.ts";
@@ -45,6 +45,7 @@ export function main(argv: string[]): void {
     submitEvery: arg("--submit-every") ? Number(arg("--submit-every")) : undefined,
     bufferCount: arg("--buffers") ? Number(arg("--buffers")) : undefined,
     bufferSize: arg("--buffer-size") ? Number(arg("--buffer-size")) : undefined,
+    hugePages: !argv.includes("--small-pages"),
   });
   process.stdout.write(`READY ${server.port} ${setupFlagNames(server.ring.flags).join("|") || "none"}\n`);
   server.run();
