@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect as netConnect, createServer, type Socket } from "node:net";
+import { join } from "node:path";
 import { Ring } from "../src/ring/ring.ts";
 import { Op } from "../src/sys/constants.ts";
 import { closeFd } from "../src/sys/ffi.ts";
@@ -140,6 +141,58 @@ describe.skipIf(!haveNetOps)("openListener", () => {
     } finally {
       closeFd(fd);
       ring.close();
+    }
+  });
+});
+
+/** Starts server-uring.ts with extra arguments; resolves with its port and READY details. */
+async function startUringWith(args: string[]): Promise<{ child: ReturnType<typeof Bun.spawn>; port: number; detail: string }> {
+  const port = await freePort(HOST);
+  const child = Bun.spawn([process.execPath, SERVER_URING, "--host", HOST, "--port", String(port), ...args], { stdout: "pipe", stderr: "pipe" });
+  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  let text = "";
+  const deadline = Date.now() + 10_000;
+  while (!text.includes("\n") && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const m = /^READY (\d+) ?(.*)$/m.exec(text);
+  if (!m) {
+    child.kill(9);
+    throw new Error(`server did not start: ${text}`);
+  }
+  return { child, port: Number(m[1]), detail: m[2] ?? "" };
+}
+
+const SERVER_URING = join(import.meta.dir, "..", "src", "bench", "echo", "server-uring.ts");
+
+describe.skipIf(!haveNetOps)("TcpServer connection kinds", () => {
+  test("direct descriptors by default: READY says so, and echoes work", async () => {
+    const s = await startUringWith([]);
+    try {
+      expect(s.detail).toContain("direct-descriptors");
+      const data = pattern(3000, 9);
+      expect(await echoOnce(s.port, data)).toEqual(Buffer.from(data));
+    } finally {
+      s.child.kill();
+      await s.child.exited;
+    }
+  });
+
+  test("plain fds (--plain-fds): the same echo, many connections, no errors", async () => {
+    const s = await startUringWith(["--plain-fds"]);
+    try {
+      expect(s.detail).not.toContain("direct-descriptors");
+      const data = pattern(5000, 3);
+      expect(await echoOnce(s.port, data)).toEqual(Buffer.from(data));
+      const r = runLoad({ host: HOST, port: s.port, connections: 200, bytes: 100, durationMs: 200, warmupMs: 50 });
+      expect(r.errors).toBe(0);
+      expect(r.connectionsAlive).toBe(200);
+    } finally {
+      s.child.kill();
+      await s.child.exited;
     }
   });
 });

@@ -20,9 +20,9 @@
  * sends a received buffer back without copying (the echo server), and
  * {@link TcpServer.send} sends any bytes.
  */
-import { CqeFlags, EnterFlags, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
+import { CqeFlags, EnterFlags, Rlimit, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
-import { addressOf, closeFd } from "../sys/ffi.ts";
+import { addressOf, closeFd, getrlimit } from "../sys/ffi.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
 import type { Sqe } from "../ring/sqe.ts";
 import { BufferRing } from "../mem/buf-ring.ts";
@@ -30,6 +30,9 @@ import { IpProto, MsgFlags, SockOpt, SocketType } from "./constants.ts";
 import { Kind, udLo } from "./kinds.ts";
 import { intOption, localPort, openListener, type ListenOptions } from "./listener.ts";
 import { prepCancel32x2, prepClose, prepMultishotAccept, prepRecvSelectMultishot, prepSendRaw, prepSetsockopt, prepTimeout, Timespec } from "./prep.ts";
+import { prepCloseDirect } from "../ops/fs.ts";
+import { prepMultishotAcceptDirect } from "../ops/net.ts";
+import { registerFilesSparse } from "../ring/register.ts";
 import { SQE_W } from "../sys/abi.ts";
 
 /** What the application does with a connection's events. */
@@ -66,6 +69,15 @@ export interface TcpServerOptions extends ListenOptions {
   pauseAtBuffers?: number;
   /** Receive buffers on transparent huge pages (default true; see BufferRingOptions.hugePages). */
   hugePages?: boolean;
+  /**
+   * Accept into direct descriptors (default true where the kernel can, 5.19+):
+   * connections live in the ring's fixed-file table, not in the process's fd
+   * table, so no request looks its socket up and takes a reference (atomic in
+   * a multi-threaded process such as Bun). {@link TcpServer.fdOf} then gives
+   * the table index, used with IOSQE_FIXED_FILE. The table holds up to
+   * min(maxConnections, RLIMIT_NOFILE) connections.
+   */
+  directDescriptors?: boolean;
   /** Set TCP_NODELAY on accepted sockets (default true). */
   noDelay?: boolean;
   /** Interval of onTick, ms (default 500). */
@@ -122,6 +134,18 @@ export interface TcpServerStats {
   partialSends: number;
 }
 
+/**
+ * Gives `ring` an empty fixed-file table for accepted connections: up to
+ * `maxConnections` slots, at most the soft RLIMIT_NOFILE (the kernel's cap).
+ * False when the kernel cannot (pre-5.19, or the limit refused): the server
+ * then uses plain fds.
+ */
+function registerDirectTable(ring: Ring, maxConnections: number): boolean {
+  const soft = getrlimit(Rlimit.NOFILE).soft;
+  const slots = Math.max(1, Math.min(maxConnections, Number.isFinite(soft) && soft > 0 ? soft : maxConnections));
+  return registerFilesSparse(ring, slots) >= 0;
+}
+
 /** Setup options that measured fastest for one-thread servers here: DEFER_TASKRUN (+ SINGLE_ISSUER). */
 export function fastRingOptions(): RingOptions {
   return { deferTaskrun: true };
@@ -141,6 +165,10 @@ export class TcpServer {
   readonly listenFd: number;
   /** The TCP port listened on. */
   readonly port: number;
+  /** Connections are direct descriptors (fixed-file slots), not fds: see TcpServerOptions.directDescriptors. */
+  readonly directDescriptors: boolean;
+  /** IOSQE_FIXED_FILE with direct descriptors, else 0. */
+  private readonly fileFlag: number;
   readonly stats: TcpServerStats = { accepted: 0, closed: 0, errors: 0, refused: 0, noBuffers: 0, paused: 0, partialSends: 0 };
 
   private readonly handler: TcpHandler;
@@ -209,6 +237,8 @@ export class TcpServer {
     this.buffers = buffers;
     this.listenFd = listenFd;
     this.port = port;
+    this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, opts.maxConnections ?? TCP_SERVER_DEFAULTS.maxConnections);
+    this.fileFlag = this.directDescriptors ? SqeFlags.FIXED_FILE : 0;
     this.submitEvery = opts.submitEvery ?? TCP_SERVER_DEFAULTS.submitEvery;
     this.bufBase = this.buffers.memory.address;
     this.bufSize = this.buffers.bufferSize;
@@ -251,7 +281,7 @@ export class TcpServer {
     return this.fd.length - this.freeTop;
   }
 
-  /** The fd of connection `conn`. */
+  /** The fd of connection `conn`; with {@link directDescriptors}, its fixed-file index (use IOSQE_FIXED_FILE). */
   fdOf(conn: number): number {
     return this.fd[conn]!;
   }
@@ -328,7 +358,8 @@ export class TcpServer {
     if (this.closed) return;
     this.closed = true;
     this.ring.submit(); // CLOSEs still queued in the SQ run now (they complete inline)
-    for (let c = 0; c < this.fd.length; c++) if (this.fd[c]! >= 0) closeFd(this.fd[c]!);
+    // Direct descriptors go with the ring's file table.
+    if (!this.directDescriptors) for (let c = 0; c < this.fd.length; c++) if (this.fd[c]! >= 0) closeFd(this.fd[c]!);
     closeFd(this.listenFd);
     this.ring.close(); // cancels everything in flight; then the buffers are unused
     this.buffers.close();
@@ -355,7 +386,8 @@ export class TcpServer {
 
   private armAccept(): void {
     const s = this.sqe();
-    prepMultishotAccept(s, this.listenFd, null, null, SocketType.CLOEXEC);
+    if (this.directDescriptors) prepMultishotAcceptDirect(s, this.listenFd, null, null, 0);
+    else prepMultishotAccept(s, this.listenFd, null, null, SocketType.CLOEXEC);
     this.setUd(s, Kind.ACCEPT, 0, 0);
     this.acceptArmed = true;
   }
@@ -363,6 +395,7 @@ export class TcpServer {
   private armRecv(conn: number): void {
     const s = this.sqe();
     prepRecvSelectMultishot(s, this.fd[conn]!, this.buffers.bgid);
+    s.u8[1] = s.u8[1]! | this.fileFlag;
     this.setUd(s, Kind.RECV, conn, this.gen[conn]!);
     this.st[conn] = (this.st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_REARM);
   }
@@ -418,7 +451,7 @@ export class TcpServer {
     const e = this.qHead[conn]!;
     const done = this.eDone[e]!;
     const s = this.sqe();
-    prepSendRaw(s, this.fd[conn]!, this.eAddr[e]! + done, this.eLen[e]! - done, MsgFlags.NOSIGNAL);
+    prepSendRaw(s, this.fd[conn]!, this.eAddr[e]! + done, this.eLen[e]! - done, MsgFlags.NOSIGNAL, this.fileFlag);
     this.setUd(s, Kind.SEND, conn, this.gen[conn]!);
     this.st[conn]! |= ST_SENDING;
   }
@@ -474,7 +507,7 @@ export class TcpServer {
     if ((flags & CqeFlags.MORE) === 0) this.acceptArmed = false;
     if (res >= 0) {
       if (this.freeTop === 0) {
-        closeFd(res);
+        this.closeConnection(res, 0, 0);
         this.stats.refused++;
       } else {
         const conn = this.freeSlots[--this.freeTop]!;
@@ -485,7 +518,7 @@ export class TcpServer {
         if (this.noDelay) {
           const s = this.sqe();
           prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.noDelayOpt);
-          s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+          s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag;
           this.setUd(s, Kind.SOCKOPT, conn, this.gen[conn]!);
         }
         this.armRecv(conn);
@@ -600,16 +633,22 @@ export class TcpServer {
     if ((st & ST_CLOSING) === 0 || (st & (ST_ARMED | ST_SENDING | ST_CANCELING)) !== 0) return;
     if (this.fd[conn]! < 0) return;
     while (this.qHead[conn]! >= 0) this.popSend(conn);
-    const s = this.sqe();
-    prepClose(s, this.fd[conn]!);
-    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
-    this.setUd(s, Kind.CLOSE, conn, this.gen[conn]!);
+    this.closeConnection(this.fd[conn]!, conn, this.gen[conn]!);
     this.fd[conn] = -1;
     this.st[conn] = 0;
     this.gen[conn] = (this.gen[conn]! + 1) >>> 0;
     this.freeSlots[this.freeTop++] = conn;
     this.stats.closed++;
     this.handler.onClose?.(conn, errno);
+  }
+
+  /** Queues the close of a connection's fd or direct descriptor (a CQE only on failure). */
+  private closeConnection(fdOrIndex: number, conn: number, gen: number): void {
+    const s = this.sqe();
+    if (this.directDescriptors) prepCloseDirect(s, fdOrIndex);
+    else prepClose(s, fdOrIndex);
+    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    this.setUd(s, Kind.CLOSE, conn, gen);
   }
 
   private rearmStarved(): void {

@@ -5,8 +5,8 @@
  * (no copy), driven by the run loop.
  *
  * Usage: bun server-uring.ts --port P [--host 127.0.0.1] [--setup defer|coop|none|sqpoll]
- *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages]   (TcpServerOptions, for experiments)
- * Prints `READY <port> <setup flags>` when listening. Exits with its parent.
+ *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages] [--plain-fds]   (TcpServerOptions, for experiments)
+ * Prints `READY <port> <setup flags>[ direct-descriptors]` when listening. Exits with its parent.
  */
 import { TcpServer } from "../../net/server.ts";
 import { raiseFdLimitToHard } from "../../net/limits.ts";
@@ -46,8 +46,10 @@ export function main(argv: string[]): void {
     bufferCount: arg("--buffers") ? Number(arg("--buffers")) : undefined,
     bufferSize: arg("--buffer-size") ? Number(arg("--buffer-size")) : undefined,
     hugePages: !argv.includes("--small-pages"),
+    directDescriptors: !argv.includes("--plain-fds"),
   });
-  process.stdout.write(`READY ${server.port} ${setupFlagNames(server.ring.flags).join("|") || "none"}\n`);
+  const flags = setupFlagNames(server.ring.flags).join("|") || "none";
+  process.stdout.write(`READY ${server.port} ${flags}${server.directDescriptors ? " direct-descriptors" : ""}\n`);
   server.run();
 }
 
