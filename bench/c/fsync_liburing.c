@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include "bench_time.h"
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -112,21 +113,6 @@ static float *lat;
 static unsigned nlat;
 static unsigned long long phase_commits;
 static double lat_sum_us, now;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void cpu_s(double *usr, double *sys)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru); /* io-wq workers are threads of this process: their CPU is included */
-	*usr = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-	*sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* A bad argument: say which and what to pass, exit 2. */
 __attribute__((format(printf, 1, 2), noreturn)) static void bad_arg(const char *fmt, ...)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include "bench_time.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,21 +30,6 @@
 #define MAGIC 0x55524230u
 #define MAX_SAMPLES (1u << 21)
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* CPU seconds of this process: user in *usr, system in *sys. */
-static void cpu_s(double *usr, double *sys)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	*usr = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-	*sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static int word_ok(const uint32_t *w, uint64_t at)
 {
