@@ -1,6 +1,6 @@
 /** src/bench/stats.ts: nearest-rank percentiles, median, spread, the bounded latency recorder. */
 import { describe, expect, test } from "bun:test";
-import { LatencyRecorder, median, pairedRatio, percentiles, percentileSorted, spread } from "../src/bench/stats.ts";
+import { median, pairedRatio, percentiles, percentileSorted, spread } from "../src/bench/stats.ts";
 
 describe("percentiles", () => {
   test("nearest rank over 1..100", () => {
@@ -57,37 +57,5 @@ describe("pairedRatio", () => {
     // Fewer than two pairs: nothing beyond the medians.
     expect(pairedRatio([5], [1])).toBeUndefined();
     expect(pairedRatio([], [])).toBeUndefined();
-  });
-});
-
-describe("LatencyRecorder", () => {
-  test("keeps every sample below capacity", () => {
-    const r = new LatencyRecorder(16);
-    for (const x of [5, 1, 4, 2, 3]) r.record(x);
-    expect(r.count).toBe(5);
-    expect(r.percentiles([0, 50, 100])).toEqual([1, 3, 5]);
-  });
-
-  test("reservoir beyond capacity stays bounded and representative (deterministic PRNG)", () => {
-    const r = new LatencyRecorder(1000);
-    for (let i = 0; i < 100_000; i++) r.record(i % 1000);
-    expect(r.count).toBe(100_000);
-    const [p50, p99] = r.percentiles([50, 99]) as [number, number];
-    // Uniform 0..999: the kept sample's median is near 500, its p99 near 990.
-    expect(Math.abs(p50 - 500)).toBeLessThan(100);
-    expect(p99).toBeGreaterThan(900);
-    // Same input, same samples.
-    const r2 = new LatencyRecorder(1000);
-    for (let i = 0; i < 100_000; i++) r2.record(i % 1000);
-    expect(r2.percentiles([50, 99])).toEqual([p50, p99]);
-  });
-
-  test("reset forgets warm-up samples", () => {
-    const r = new LatencyRecorder(8);
-    r.record(1000);
-    r.reset();
-    r.record(1);
-    expect(r.count).toBe(1);
-    expect(r.percentiles([100])).toEqual([1]);
   });
 });

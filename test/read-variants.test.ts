@@ -13,7 +13,7 @@ import { UringReader } from "../src/bench/read/uring.ts";
 import { URING_FEATURES } from "../src/bench/read/variants.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { LatencyRecorder } from "../src/bench/stats.ts";
+import { LatencyRecorder } from "../src/bench/latency.ts";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import { countFds } from "./helpers.ts";
 import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";
@@ -47,7 +47,7 @@ describe.each([
         const res = r.readAt(offsets);
         expect(res.every((n) => n === 4096)).toBe(true);
         // And a short timed random run with latency recorded.
-        const lat = new LatencyRecorder(1024);
+        const lat = new LatencyRecorder();
         const run = r.run(50, 2000, lat);
         expect(run.ops).toBeGreaterThan(0);
         expect(run.bytes).toBe(run.ops * 4096);

@@ -32,7 +32,7 @@ import { Kind, udLo } from "../../net/kinds.ts";
 import { ensureFdLimit } from "../../net/limits.ts";
 import { prepRecvSelectMultishot, prepSendRaw, prepTimeout, Timespec } from "../../net/prep.ts";
 import { processCpuSeconds, selfCpuSeconds } from "../cpu.ts";
-import { LatencyRecorder } from "../stats.ts";
+import { LatencyRecorder } from "../latency.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -86,8 +86,6 @@ export interface LoadResult {
   notes: string[];
 }
 
-/** Latency samples kept per run (a reservoir beyond this). */
-const LATENCY_CAPACITY = 1 << 21;
 /** How often the loop wakes with no completions (a dead server must not hang us), ms. */
 const TICK_MS = 100;
 /** Receive buffer size: one buffer holds a whole echo up to 2 KiB (the seed's sizes), larger ones span 16 KiB buffers. */
@@ -150,7 +148,7 @@ class LoadLoop {
   private readonly badMsg: Uint8Array;
   private readonly cqWords: Int32Array;
   private readonly tickTs = Timespec.fromMs(TICK_MS);
-  private readonly lat = new LatencyRecorder(LATENCY_CAPACITY);
+  private readonly lat = new LatencyRecorder();
   private readonly errorKinds: EchoErrorKinds = { length: 0, content: 0, reset: 0, eof: 0, send: 0 };
   private aliveCount: number;
   private roundTrips = 0;

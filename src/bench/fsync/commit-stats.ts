@@ -4,10 +4,7 @@
  * and the sync. Turned into the shared runner's Measurement at the end.
  */
 import type { Measurement } from "../runner.ts";
-import { LatencyRecorder } from "../stats.ts";
-
-/** Latency samples kept per run (a reservoir beyond this): enough for a stable p99.9. */
-const LATENCY_CAPACITY = 1 << 18;
+import { LatencyRecorder } from "../latency.ts";
 
 /** Per-run accumulator of commit timings (all times in ms from performance.now()). */
 export class CommitStats {
@@ -15,7 +12,7 @@ export class CommitStats {
   commits = 0;
   /** Commits that failed in this window (reported through the ledger, not as Measurement errors). */
   failed = 0;
-  private readonly latency = new LatencyRecorder(LATENCY_CAPACITY);
+  private readonly latency = new LatencyRecorder();
   private writeMs = 0;
   private syncMs = 0;
   /** Commits whose split was measured (the io_uring variant measures it only with --split). */

@@ -1,10 +1,10 @@
 /**
  * `--rings N`: N io_uring readers, one per Bun Worker, each with its own ring
  * and buffers over the same file (different random seeds), run at the same
- * time. Ops and bytes add up; latency samples are merged; CPU is the whole
+ * time. Ops and bytes add up; latency histograms are merged; CPU is the whole
  * process's (it may exceed one core, which is the point).
  */
-import { percentiles } from "../stats.ts";
+import { LatencyRecorder } from "../latency.ts";
 import type { UringReadConfig } from "./uring.ts";
 import { UnsupportedError } from "./uring.ts";
 import type { WorkerReply, WorkerRequest } from "./worker.ts";
@@ -64,24 +64,18 @@ export class RingPool {
     let bytes = 0;
     let seconds = 0;
     let enters = 0;
-    const samples: Float64Array[] = [];
+    const lat = new LatencyRecorder();
     for (const r of replies) {
       if (r.type !== "result") continue;
       ops += r.ops;
       bytes += r.bytes;
       enters += r.enters;
       seconds = Math.max(seconds, r.seconds);
-      if (r.samples) samples.push(r.samples);
-    }
-    const merged = new Float64Array(samples.reduce((n, s) => n + s.length, 0));
-    let at = 0;
-    for (const s of samples) {
-      merged.set(s, at);
-      at += s.length;
+      if (r.latency) lat.merge(r.latency);
     }
     const out: PoolResult = { ops, bytes, seconds, enters };
-    if (merged.length > 0) {
-      const [p50, p99, p999] = percentiles(merged, [50, 99, 99.9]) as [number, number, number];
+    if (lat.count > 0) {
+      const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]) as [number, number, number];
       out.latencyUs = { p50, p99, p999 };
     }
     return out;

@@ -6,7 +6,7 @@
  * each run and skip the runner's warm-up.
  */
 import type { BenchVariant, Measurement, RunControl } from "../runner.ts";
-import { LatencyRecorder } from "../stats.ts";
+import { LatencyRecorder } from "../latency.ts";
 import { BunFileReader } from "./bunfile.ts";
 import { haveCLoop, runCLoop } from "./clib.ts";
 import { fioArgs, runFio, type FioEngine } from "./fio.ts";
@@ -17,9 +17,6 @@ import { RingPool } from "./rings.ts";
 import { PreadReader } from "./sync.ts";
 import { UnsupportedError, UringReader, type UringFeatures } from "./uring.ts";
 import { cellLabel, type ReadWorkload } from "./workload.ts";
-
-/** Latency samples kept per run (8 MiB): exact percentiles for runs up to a million reads, a uniform sample beyond. */
-export const LATENCY_SAMPLES = 1 << 20;
 
 /** Warm-up inside each child-process run: long enough for JIT and caches, short next to the run. */
 export const CHILD_WARMUP_MS = 300;
@@ -67,7 +64,7 @@ function inProcess<T>(
 ): BenchVariant {
   let reader: T | null = null;
   let skip: string | null = null;
-  const lat = new LatencyRecorder(LATENCY_SAMPLES);
+  const lat = new LatencyRecorder();
   // One progress callback for every run (a new closure per run would make the
   // optimized read loop exit and recompile once per repetition).
   let current: RunControl | null = null;

@@ -4,7 +4,7 @@
  * `{ type: "open" }` once, `{ type: "run" }` per repetition and
  * `{ type: "close" }` at the end; each answer is one message back.
  */
-import { LatencyRecorder } from "../stats.ts";
+import { LatencyRecorder, type LatencySnapshot } from "../latency.ts";
 import { UringReader, UnsupportedError, type UringReadConfig } from "./uring.ts";
 
 /** Messages the main thread sends. */
@@ -16,15 +16,14 @@ export type WorkerRequest =
 /** Messages a worker answers with. */
 export type WorkerReply =
   | { type: "opened"; ringFlags: string[] }
-  | { type: "result"; ops: number; bytes: number; seconds: number; enters: number; samples: Float64Array | null }
+  | { type: "result"; ops: number; bytes: number; seconds: number; enters: number; latency: LatencySnapshot | null }
   | { type: "closed" }
   | { type: "error"; message: string; unsupported: boolean };
 
 declare const self: Worker;
 
 let reader: UringReader | null = null;
-/** Per-worker sample cap: with N workers the merged set stays under a few MB. */
-const lat = new LatencyRecorder(1 << 18);
+const lat = new LatencyRecorder();
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const msg = ev.data;
@@ -36,8 +35,8 @@ self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
       if (reader === null) throw new Error("run before open");
       lat.reset();
       const r = reader.run(msg.durationMs, msg.maxOps > 0 ? msg.maxOps : Infinity, msg.record ? lat : null);
-      const samples = msg.record ? lat.take() : null;
-      post({ type: "result", ...r, samples }, samples ? [samples.buffer as ArrayBuffer] : []);
+      const latency = msg.record ? lat.snapshot() : null;
+      post({ type: "result", ...r, latency }, latency ? [latency.counts.buffer as ArrayBuffer] : []);
     } else {
       reader?.close();
       reader = null;
