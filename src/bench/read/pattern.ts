@@ -67,14 +67,19 @@ export function checkPattern(words: Uint32Array, wordBase: number, fileOffset: n
     // Fast path (every read that does not straddle a 4 GiB boundary): the high
     // word is the same throughout and the low word is the offset. Compared as
     // int32 on both sides (`| 0`), so the JIT keeps integers: a uint32 above
-    // 2^31 would otherwise turn the loop into double arithmetic.
+    // 2^31 would otherwise turn the loop into double arithmetic. The word index
+    // and the expected low word advance by addition (no multiply per word).
     const hi = (hiBase ^ PATTERN_MAGIC) | 0;
-    const lo = loBase | 0;
-    for (let i = 0; i < nWords; i += step) {
-      if ((words[wordBase + i]! | 0) !== ((lo + i * 4) | 0) || (words[wordBase + i + 1]! | 0) !== hi) return i * 4;
+    const stepBytes = step << 2;
+    const end = wordBase + nWords;
+    let lo = loBase | 0;
+    for (let w = wordBase; w < end; w += step) {
+      if ((words[w]! | 0) !== lo || (words[w + 1]! | 0) !== hi) return (w - wordBase) << 2;
+      lo = (lo + stepBytes) | 0;
     }
     // The last word of the read (a torn or short end), when the sector walk did not reach it.
-    if ((words[wordBase + last]! | 0) !== ((lo + last * 4) | 0) || (words[wordBase + last + 1]! | 0) !== hi) return last * 4;
+    const wl = wordBase + last;
+    if ((words[wl]! | 0) !== ((loBase + last * 4) | 0) || (words[wl + 1]! | 0) !== hi) return last * 4;
     return -1;
   }
   for (let i = 0; i < nWords; i += step) {
