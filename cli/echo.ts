@@ -1,6 +1,6 @@
 /**
  * `uring-bench echo`: TCP echo round trips on loopback. Servers (uring,
- * uring-sqpoll, bun, node, c-epoll) each run in their own process pinned to
+ * uring-sqpoll, bun, node, c-epoll, c-uring) each run in their own process pinned to
  * --server-cpu; the load generator (our ring) runs pinned to --client-cpu.
  * Output: the seed-style grid (cells × servers, round trips/s), the detail
  * table (latency, CPU of each side, errors, ratio to bun).

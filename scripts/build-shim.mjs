@@ -32,6 +32,7 @@ const targets = [
   ["fsync_liburing", ["bench/c/fsync_liburing.c"], ["-luring"], "liburing.h"],
   ["echo_epoll", ["c/echo_epoll.c"], [], null],
   ["echo_client_epoll", ["c/echo_client_epoll.c"], [], null],
+  ["echo_liburing", ["c/echo_liburing.c"], ["-luring"], "liburing.h"],
 ];
 
 if (!haveCompiler()) {

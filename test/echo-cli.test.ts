@@ -71,7 +71,7 @@ describe("echo: bad input names the flag", () => {
     [["-c", "0"], /-c\/--connections takes a positive integer/],
     [["-b", "0"], /-b\/--bytes takes a message size/],
     [["-b", "2m"], /-b\/--bytes 2m is too large: at most 1048576/],
-    [["--servers", "uring,nginx"], /--servers: unknown "nginx"; choose from uring, uring-sqpoll, bun, node, c-epoll/],
+    [["--servers", "uring,nginx"], /--servers: unknown "nginx"; choose from uring, uring-sqpoll, bun, node, c-epoll, c-uring/],
     [["--connect", "10.0.0.1:80"], /loopback only/],
     [["--connect", "127.0.0.1"], /must be HOST:PORT/],
     [["--serve"], /--serve needs --port/],

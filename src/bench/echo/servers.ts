@@ -10,12 +10,15 @@ const ROOT = join(import.meta.dir, "..", "..", "..");
 const HERE = import.meta.dir;
 
 /** Server names in table order; `bun` is the ratio baseline. */
-export const SERVER_NAMES = ["uring", "uring-sqpoll", "bun", "node", "c-epoll"] as const;
+export const SERVER_NAMES = ["uring", "uring-sqpoll", "bun", "node", "c-epoll", "c-uring"] as const;
 /** One of {@link SERVER_NAMES}. */
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 /** Where the C epoll server is compiled at install (scripts/build-shim.mjs). */
 export const C_EPOLL_PATH = join(ROOT, "build", "echo_epoll");
+
+/** Where the C liburing server is compiled at install (needs liburing-dev). */
+export const C_URING_PATH = join(ROOT, "build", "echo_liburing");
 
 /** Where the C epoll load generator is compiled at install (--client c-epoll). */
 export const C_CLIENT_PATH = join(ROOT, "build", "echo_client_epoll");
@@ -77,5 +80,15 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     command: (host, port) => [C_EPOLL_PATH, String(port), host],
     unavailable: () =>
       existsSync(C_EPOLL_PATH) ? null : `${C_EPOLL_PATH} is missing: run "npm run build:shim" (needs a C compiler) or leave c-epoll out of --servers`,
+  },
+  "c-uring": {
+    name: "c-uring",
+    describe:
+      "the uring server's design in C on liburing (c/echo_liburing.c, compiled at install): multishot accept and recv into a buffer ring, echo sent from the ring buffer, plain fds",
+    command: (host, port) => [C_URING_PATH, String(port), host],
+    unavailable: () =>
+      existsSync(C_URING_PATH)
+        ? null
+        : `${C_URING_PATH} is missing: run "npm run build:shim" (needs a C compiler and liburing-dev) or leave c-uring out of --servers`,
   },
 };

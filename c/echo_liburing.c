@@ -1,0 +1,413 @@
+/*
+ * c-uring: the liburing reference echo server for `uring-bench echo`, the
+ * same design as the TypeScript TcpServer (src/net/server.ts) written in C,
+ * so a run shows what is io_uring's and what is ours.
+ *
+ * One thread, one ring (SINGLE_ISSUER|DEFER_TASKRUN where the kernel has
+ * them). Multishot accept; per connection one multishot recv selecting from a
+ * provided-buffer ring (2 KiB buffers on transparent huge pages); every
+ * received buffer is sent straight back from where it landed, one send in
+ * flight per connection so bytes stay in order, a short send resubmitted for
+ * the rest; the buffer returns to the ring when its send completes. While
+ * handling completions, prepared requests go out every 16 (as TcpServer's
+ * submitEvery), the rest with the next wait.
+ *
+ * Backpressure: a connection holding more than PAUSE_AT buffers has its recv
+ * cancelled until its queue drains below half; a recv that ran out of
+ * buffers (-ENOBUFS) is re-armed once buffers come back. Peer half close:
+ * flush, then close. Resets: close that connection, keep serving.
+ *
+ * Accepted sockets are plain fds (TCP_NODELAY set with setsockopt): the
+ * Debian liburing (2.3) has no helper for setsockopt on a direct descriptor.
+ * Compare with `server-uring.ts --plain-fds` for the like-for-like TS number.
+ *
+ * Usage: echo_liburing PORT [HOST]. Prints "READY <port> <flags>" when
+ * listening. Exits when its parent dies (PR_SET_PDEATHSIG).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ENTRIES 4096
+#define NBUF 8192 /* provided buffers (power of two) */
+#define BUF_SIZE 2048
+#define BGID 0
+#define PAUSE_AT 64
+#define SUBMIT_EVERY 16
+
+/* user_data: kind in the top byte, fd below. */
+enum { K_ACCEPT = 1, K_RECV, K_SEND, K_CANCEL, K_TIMER };
+#define UD(kind, fd) (((uint64_t)(kind) << 56) | (uint32_t)(fd))
+
+struct pend { uint16_t bid; uint32_t len, off; };
+
+struct conn {
+	int open, armed, sending, eof, paused, starved, canceling;
+	struct pend *q; /* FIFO of buffers to send back */
+	unsigned qh, qn, qcap;
+};
+
+static struct io_uring ring;
+static struct io_uring_buf_ring *br;
+static char *bufs;
+static unsigned recycled;
+static struct conn *conns;
+static int nconns;
+static int lfd;
+static int *starved_list;
+static int nstarved;
+static struct __kernel_timespec retry_ts = { .tv_nsec = 10 * 1000 * 1000 };
+
+static struct io_uring_sqe *get_sqe(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	while (!sqe) {
+		io_uring_submit(&ring);
+		sqe = io_uring_get_sqe(&ring);
+	}
+	return sqe;
+}
+
+static void give_back(uint16_t bid)
+{
+	io_uring_buf_ring_add(br, bufs + (size_t)bid * BUF_SIZE, BUF_SIZE, bid, io_uring_buf_ring_mask(NBUF), recycled);
+	recycled++;
+}
+
+static void arm_accept(void)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+	io_uring_prep_multishot_accept(sqe, lfd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, UD(K_ACCEPT, 0));
+}
+
+static void arm_recv(int fd)
+{
+	struct io_uring_sqe *sqe = get_sqe();
+	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, UD(K_RECV, fd));
+	conns[fd].armed = 1;
+	conns[fd].paused = conns[fd].starved = 0;
+}
+
+static void send_head(int fd)
+{
+	struct conn *c = &conns[fd];
+	struct pend *p = &c->q[c->qh];
+	struct io_uring_sqe *sqe = get_sqe();
+	io_uring_prep_send(sqe, fd, bufs + (size_t)p->bid * BUF_SIZE + p->off, p->len - p->off, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, UD(K_SEND, fd));
+	c->sending = 1;
+}
+
+static void cancel_recv(int fd)
+{
+	if (conns[fd].canceling)
+		return;
+	conns[fd].canceling = 1;
+	struct io_uring_sqe *sqe = get_sqe();
+	io_uring_prep_cancel64(sqe, UD(K_RECV, fd), 0);
+	io_uring_sqe_set_data64(sqe, UD(K_CANCEL, fd));
+}
+
+/* Closes once nothing of the connection is in flight; queued buffers go back. */
+static void maybe_close(int fd)
+{
+	struct conn *c = &conns[fd];
+	if (!c->open || c->armed || c->sending || c->canceling)
+		return;
+	while (c->qn) {
+		give_back(c->q[c->qh].bid);
+		c->qh = (c->qh + 1) % c->qcap;
+		c->qn--;
+	}
+	c->open = 0;
+	close(fd);
+}
+
+static void enqueue(int fd, uint16_t bid, uint32_t len)
+{
+	struct conn *c = &conns[fd];
+	if (c->qn == c->qcap) {
+		unsigned cap = c->qcap ? c->qcap * 2 : 4;
+		struct pend *q = malloc(sizeof(*q) * cap);
+		if (!q) {
+			perror("c-uring: malloc");
+			exit(1);
+		}
+		for (unsigned i = 0; i < c->qn; i++)
+			q[i] = c->q[(c->qh + i) % c->qcap];
+		free(c->q);
+		c->q = q;
+		c->qh = 0;
+		c->qcap = cap;
+	}
+	c->q[(c->qh + c->qn) % c->qcap] = (struct pend){ .bid = bid, .len = len, .off = 0 };
+	c->qn++;
+	if (!c->sending)
+		send_head(fd);
+	if (c->qn > PAUSE_AT && c->armed && !c->paused) {
+		c->paused = 1;
+		cancel_recv(fd);
+	}
+}
+
+static void maybe_resume(int fd);
+
+static void on_accept(int res, unsigned flags)
+{
+	if (!(flags & IORING_CQE_F_MORE)) {
+		if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+			/* Out of fds or memory: try again in 10 ms rather than spin. */
+			struct io_uring_sqe *sqe = get_sqe();
+			io_uring_prep_timeout(sqe, &retry_ts, 0, 0);
+			io_uring_sqe_set_data64(sqe, UD(K_TIMER, 0));
+		} else {
+			arm_accept();
+		}
+	}
+	if (res < 0)
+		return;
+	if (res >= nconns) {
+		close(res); /* beyond RLIMIT_NOFILE as read at start: cannot happen */
+		return;
+	}
+	int one = 1;
+	setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	struct conn *c = &conns[res];
+	free(c->q);
+	memset(c, 0, sizeof(*c));
+	c->open = 1;
+	arm_recv(res);
+}
+
+static void on_recv(int fd, int res, unsigned flags)
+{
+	struct conn *c = &conns[fd];
+	if (!(flags & IORING_CQE_F_MORE))
+		c->armed = 0;
+	if (res > 0) {
+		uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
+		if (!c->open || c->eof) {
+			give_back(bid);
+		} else {
+			enqueue(fd, bid, (uint32_t)res);
+		}
+	} else if (res == 0) {
+		c->eof = 1; /* half close: finish the echo, then close */
+	} else if (res == -ENOBUFS) {
+		if (!c->starved) {
+			c->starved = 1;
+			starved_list[nstarved++] = fd;
+		}
+		return;
+	} else if (res == -ECANCELED) {
+		/* our cancel: a pause resumes when the queue drains (maybe it already has) */
+		if (c->eof)
+			maybe_close(fd);
+		else
+			maybe_resume(fd);
+		return;
+	} else {
+		c->eof = 1; /* reset or error: close once the send in flight is back */
+	}
+	if (!c->armed && !c->paused && !c->eof && !c->starved && c->open)
+		arm_recv(fd);
+	if (c->eof && !c->sending)
+		maybe_close(fd);
+}
+
+static void on_send(int fd, int res)
+{
+	struct conn *c = &conns[fd];
+	c->sending = 0;
+	struct pend *p = &c->q[c->qh];
+	if (res < 0) {
+		c->eof = 1;
+		if (c->armed)
+			cancel_recv(fd);
+		maybe_close(fd);
+		return;
+	}
+	p->off += (uint32_t)res;
+	if (p->off < p->len) {
+		send_head(fd); /* short send: the rest */
+		return;
+	}
+	give_back(p->bid);
+	c->qh = (c->qh + 1) % c->qcap;
+	c->qn--;
+	if (c->qn) {
+		send_head(fd);
+	} else if (c->eof) {
+		maybe_close(fd);
+		return;
+	}
+	maybe_resume(fd);
+}
+
+/* A paused connection whose queue has drained goes back to receiving. */
+static void maybe_resume(int fd)
+{
+	struct conn *c = &conns[fd];
+	if (c->paused && c->qn < PAUSE_AT / 2 && !c->armed && !c->canceling && !c->eof && c->open)
+		arm_recv(fd);
+}
+
+/* The cancel of a paused recv is done (it may have found the recv already gone). */
+static void on_cancel(int fd)
+{
+	conns[fd].canceling = 0;
+	if (conns[fd].open && conns[fd].eof)
+		maybe_close(fd);
+	else
+		maybe_resume(fd);
+}
+
+static void *huge_alloc(size_t len)
+{
+	size_t hp = 2u << 20, size = (len + hp - 1) & ~(hp - 1);
+	char *raw = mmap(NULL, size + hp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	char *p = (char *)(((uintptr_t)raw + hp - 1) & ~(uintptr_t)(hp - 1));
+	madvise(p, size, MADV_HUGEPAGE);
+	memset(p, 0, size);
+	return p;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PORT [HOST]\n", argv[0]);
+		return 2;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	nconns = rl.rlim_cur > (1u << 20) ? (1 << 20) : (int)rl.rlim_cur;
+	conns = calloc((size_t)nconns, sizeof(*conns));
+	starved_list = calloc((size_t)nconns, sizeof(int));
+	if (!conns || !starved_list) {
+		perror("c-uring: calloc");
+		return 1;
+	}
+
+	int port = atoi(argv[1]);
+	const char *host = argc > 2 ? argv[2] : "127.0.0.1";
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "c-uring: %s is not an IPv4 address\n", host);
+		return 2;
+	}
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "c-uring: bind %s:%d: %s%s\n", host, port, strerror(errno), errno == EADDRINUSE ? " (port in use: pick another)" : "");
+		return 1;
+	}
+	if (listen(lfd, 4096) < 0) {
+		perror("c-uring: listen");
+		return 1;
+	}
+	socklen_t slen = sizeof sa;
+	getsockname(lfd, (struct sockaddr *)&sa, &slen);
+
+	struct io_uring_params p;
+	memset(&p, 0, sizeof p);
+	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+	p.cq_entries = ENTRIES * 4;
+	int ret = io_uring_queue_init_params(ENTRIES, &ring, &p);
+	const char *flags = "SINGLE_ISSUER|DEFER_TASKRUN";
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof p);
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = ENTRIES * 4;
+		ret = io_uring_queue_init_params(ENTRIES, &ring, &p);
+		flags = "none";
+	}
+	if (ret < 0) {
+		fprintf(stderr, "c-uring: io_uring_queue_init: %s\n", strerror(-ret));
+		return 1;
+	}
+	io_uring_register_ring_fd(&ring);
+
+	br = huge_alloc(sizeof(struct io_uring_buf) * NBUF);
+	bufs = huge_alloc((size_t)NBUF * BUF_SIZE);
+	if (!br || !bufs) {
+		perror("c-uring: mmap");
+		return 1;
+	}
+	struct io_uring_buf_reg reg = { .ring_addr = (uint64_t)(uintptr_t)br, .ring_entries = NBUF, .bgid = BGID };
+	if ((ret = io_uring_register_buf_ring(&ring, &reg, 0)) < 0) {
+		fprintf(stderr, "c-uring: register_buf_ring: %s\n", strerror(-ret));
+		return 1;
+	}
+	io_uring_buf_ring_init(br);
+	for (unsigned i = 0; i < NBUF; i++)
+		io_uring_buf_ring_add(br, bufs + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i, io_uring_buf_ring_mask(NBUF), i);
+	io_uring_buf_ring_advance(br, NBUF);
+
+	arm_accept();
+	printf("READY %d %s\n", ntohs(sa.sin_port), flags);
+	fflush(stdout);
+
+	for (;;) {
+		if (recycled) {
+			io_uring_buf_ring_advance(br, recycled);
+			recycled = 0;
+			/* Buffers are back: recvs that ran dry go again. */
+			while (nstarved > 0) {
+				int fd = starved_list[--nstarved];
+				struct conn *c = &conns[fd];
+				c->starved = 0;
+				if (c->open && !c->armed && !c->eof && !c->paused)
+					arm_recv(fd);
+				else if (c->open && c->eof && !c->sending)
+					maybe_close(fd);
+			}
+		}
+		ret = io_uring_submit_and_wait(&ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
+			fprintf(stderr, "c-uring: io_uring_enter: %s\n", strerror(-ret));
+			return 1;
+		}
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&ring, head, cqe) {
+			seen++;
+			if (io_uring_sq_ready(&ring) >= SUBMIT_EVERY)
+				io_uring_submit(&ring);
+			int kind = (int)(cqe->user_data >> 56), fd = (int)(uint32_t)cqe->user_data;
+			switch (kind) {
+			case K_RECV: on_recv(fd, cqe->res, cqe->flags); break;
+			case K_SEND: on_send(fd, cqe->res); break;
+			case K_ACCEPT: on_accept(cqe->res, cqe->flags); break;
+			case K_TIMER: arm_accept(); break;
+			case K_CANCEL: on_cancel(fd); break;
+			}
+		}
+		io_uring_cq_advance(&ring, seen);
+	}
+}
