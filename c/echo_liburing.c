@@ -228,7 +228,7 @@ static void on_recv(int fd, int res, unsigned flags)
 	}
 	if (!c->armed && !c->paused && !c->eof && !c->starved && c->open)
 		arm_recv(fd);
-	if (c->eof && !c->sending)
+	if (c->eof)
 		maybe_close(fd);
 }
 
@@ -384,7 +384,7 @@ int main(int argc, char **argv)
 				c->starved = 0;
 				if (c->open && !c->armed && !c->eof && !c->paused)
 					arm_recv(fd);
-				else if (c->open && c->eof && !c->sending)
+				else if (c->eof)
 					maybe_close(fd);
 			}
 		}

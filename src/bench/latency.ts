@@ -21,6 +21,8 @@
  * and mean are exact.
  */
 
+import { nearestRank } from "./stats.ts";
+
 /** Buckets per power of two (as a shift): 2^7 = 128, 0.8% wide. */
 const SUB_BITS = 7;
 const SUB = 1 << SUB_BITS;
@@ -128,8 +130,7 @@ export class LatencyRecorder {
     if (n === 0) return NaN;
     if (p <= 0) return this.min;
     if (p >= 100) return this.max;
-    // As percentileSorted: p * n / 100 less a hair, so 99.9% of 1000 is rank 999.
-    const rank = Math.min(n, Math.max(1, Math.ceil((p * n) / 100 - 1e-9)));
+    const rank = nearestRank(p, n);
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;

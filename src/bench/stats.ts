@@ -4,16 +4,21 @@
  * dependency: we need only nearest-rank percentiles over arrays of numbers.
  */
 
+/** The 1-based nearest rank of percentile `p` (0 < p < 100) among `n` values. */
+export function nearestRank(p: number, n: number): number {
+  // p * n / 100 in that order, less a hair: (99.9 / 100) * 1000 is 999.0000000000001
+  // in floating point, and its ceiling would pick the maximum instead of rank 999.
+  const rank = Math.ceil((p * n) / 100 - 1e-9);
+  return Math.min(n, Math.max(1, rank));
+}
+
 /** Nearest-rank percentile (p in [0, 100]) of already sorted values; NaN when empty. */
 export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   if (p <= 0) return sorted[0]!;
   if (p >= 100) return sorted[n - 1]!;
-  // p * n / 100 in that order, less a hair: (99.9 / 100) * 1000 is 999.0000000000001
-  // in floating point, and its ceiling would pick the maximum instead of rank 999.
-  const rank = Math.ceil((p * n) / 100 - 1e-9);
-  return sorted[Math.min(n, Math.max(1, rank)) - 1]!;
+  return sorted[nearestRank(p, n) - 1]!;
 }
 
 /** Percentiles of `values` (copied and sorted numerically). */

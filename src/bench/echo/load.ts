@@ -209,8 +209,6 @@ class LoadLoop {
         if (!measuring && this.aliveCount > 0) {
           measuring = true;
           this.lat.reset();
-          this.latSum = 0;
-          this.latN = 0;
           rt0 = this.roundTrips;
           t0 = this.now;
           cpu0 = selfCpuSeconds();
@@ -233,7 +231,7 @@ class LoadLoop {
           roundTrips: rts,
           seconds,
           bytes: rts * this.b,
-          latencyUs: { p50: p50 * 1000, p99: p99 * 1000, p999: p999 * 1000, mean: this.meanLatencyUs() },
+          latencyUs: { p50: p50 * 1000, p99: p99 * 1000, p999: p999 * 1000, mean: this.lat.mean * 1000 },
           clientCpu,
           serverCpu,
           errors,
@@ -244,12 +242,6 @@ class LoadLoop {
         };
       }
     }
-  }
-
-  private latSum = 0;
-  private latN = 0;
-  private meanLatencyUs(): number {
-    return this.latN > 0 ? (this.latSum / this.latN) * 1000 : NaN;
   }
 
   private serverCpu(): number {
@@ -392,8 +384,6 @@ class LoadLoop {
     }
     const latMs = this.now - this.sentAt[conn]!;
     this.lat.record(latMs);
-    this.latSum += latMs;
-    this.latN++;
     this.roundTrips++;
     this.sendNext(conn);
   }

@@ -17,7 +17,6 @@ export class CommitStats {
   private syncMs = 0;
   /** Commits whose split was measured (the io_uring variant measures it only with --split). */
   private splitN = 0;
-  private latencySumUs = 0;
   readonly startMs = performance.now();
 
   /**
@@ -26,9 +25,7 @@ export class CommitStats {
    */
   ack(t0: number, tw: number, t1: number): void {
     this.commits++;
-    const us = (t1 - t0) * 1000;
-    this.latency.record(us);
-    this.latencySumUs += us;
+    this.latency.record((t1 - t0) * 1000);
     if (tw === tw) {
       this.writeMs += tw - t0;
       this.syncMs += t1 - tw;
@@ -47,7 +44,7 @@ export class CommitStats {
     const m: Measurement = { ops: this.commits, seconds, bytes: this.commits * bytesPerCommit, errors: 0 };
     if (this.commits > 0) {
       const [p50, p99, p999] = this.latency.percentiles([50, 99, 99.9]) as [number, number, number];
-      m.latencyUs = { p50, p99, p999, mean: this.latencySumUs / this.commits };
+      m.latencyUs = { p50, p99, p999, mean: this.latency.mean };
       if (this.splitN > 0) {
         m.extra = {
           writeUs: (this.writeMs * 1000) / this.splitN,
