@@ -11,21 +11,21 @@
  *   uring-bench echo --connect 127.0.0.1:9000 -c 500        # client only
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { defaultServerClientCpus, cpuCount } from "../src/bench/affinity.ts";
-import { interruptSignal, installInterruptHandlers } from "../src/bench/children.ts";
-import { addCommonOptions, choiceList, commonSettings, cpuList } from "../src/bench/options.ts";
-import { buildRun, finishRun } from "../src/bench/output.ts";
-import { createProgress } from "../src/bench/progress.ts";
-import { RunAborted, runInterleaved } from "../src/bench/runner.ts";
-import { exitDescription, startServer } from "../src/bench/echo/processes.ts";
-import { CLIENT_NAMES, SERVER_NAMES, SERVERS, type ClientName, type ServerName } from "../src/bench/echo/servers.ts";
-import { DEFAULT_URING_SETUP, URING_SETUPS } from "../src/bench/echo/setups.ts";
-import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, matrixCells, serverVariants, type EchoCell } from "../src/bench/echo/variants.ts";
+import { defaultServerClientCpus, cpuCount } from "./harness/affinity.ts";
+import { interruptSignal, installInterruptHandlers } from "./harness/children.ts";
+import { addCommonOptions, choiceList, commonSettings, cpuList } from "./harness/options.ts";
+import { buildRun, finishRun } from "./harness/output.ts";
+import { createProgress } from "./harness/progress.ts";
+import { RunAborted, runInterleaved } from "./harness/runner.ts";
+import { exitDescription, startServer } from "./echo/processes.ts";
+import { CLIENT_NAMES, SERVER_NAMES, SERVERS, type ClientName, type ServerName } from "./echo/servers.ts";
+import { DEFAULT_URING_SETUP, URING_SETUPS } from "./echo/setups.ts";
+import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, matrixCells, serverVariants, type EchoCell } from "./echo/variants.ts";
 import { ensureFdLimit } from "../src/net/limits.ts";
 import { setupFlagNames, setupFlagsFor } from "../src/ring/setup.ts";
-import { drawTable } from "../src/bench/render-table.ts";
-import { fmtNum } from "../src/bench/rows.ts";
-import type { RunResult } from "../src/bench/result.ts";
+import { drawTable } from "./harness/render-table.ts";
+import { fmtNum } from "./harness/rows.ts";
+import type { RunResult } from "./harness/result.ts";
 import { parseHostPort, parseIpv4 } from "../src/net/sockaddr.ts";
 
 /** Largest message: the load generator keeps one per connection in memory, and echo is about round trips. */

@@ -7,17 +7,17 @@
  * corrupt fails the run.
  */
 import { Command, Option } from "commander";
-import { addCommonOptions, commonSettings } from "../src/bench/options.ts";
-import { buildRun, finishRun } from "../src/bench/output.ts";
-import { withSigintAbort } from "../src/bench/children.ts";
-import { createProgress } from "../src/bench/progress.ts";
-import { drawTable } from "../src/bench/render-table.ts";
-import { markdownTable } from "../src/bench/save.ts";
-import { checkDataDir } from "../src/bench/fsync/file.ts";
-import { requireCFsync } from "../src/bench/fsync/clib.ts";
-import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, VARIANTS, type RawFsyncOptions } from "../src/bench/fsync/options.ts";
-import { splitRows } from "../src/bench/fsync/render.ts";
-import { runFsyncChain } from "../src/bench/fsync/run.ts";
+import { addCommonOptions, commonSettings } from "./harness/options.ts";
+import { buildRun, finishRun } from "./harness/output.ts";
+import { withSigintAbort } from "./harness/children.ts";
+import { createProgress } from "./harness/progress.ts";
+import { drawTable } from "./harness/render-table.ts";
+import { markdownTable } from "./harness/save.ts";
+import { checkDataDir } from "./fsync/file.ts";
+import { requireCFsync } from "./fsync/clib.ts";
+import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, VARIANTS, type RawFsyncOptions } from "./fsync/options.ts";
+import { splitRows } from "./fsync/render.ts";
+import { runFsyncChain } from "./fsync/run.ts";
 
 /** Exit code when commits failed (e.g. ENOSPC) but every acknowledged one verified: the durable set is reported. */
 export const EXIT_COMMITS_FAILED = 2;

@@ -6,20 +6,20 @@
  */
 import { Command, Option } from "commander";
 import { appendFileSync } from "node:fs";
-import { addCommonOptions, commonSettings } from "../src/bench/options.ts";
-import { buildRun, finishRun } from "../src/bench/output.ts";
-import { withSigintAbort } from "../src/bench/children.ts";
-import { createProgress } from "../src/bench/progress.ts";
-import { drawTable } from "../src/bench/render-table.ts";
-import { markdownTable } from "../src/bench/save.ts";
-import { haveCLoop } from "../src/bench/read/clib.ts";
-import { formatBytes } from "../src/bench/read/errors.ts";
-import { fioVersion } from "../src/bench/read/fio.ts";
-import { findNode } from "../src/bench/read/node.ts";
-import { READ_VARIANTS, resolveReadOptions, type RawReadOptions } from "../src/bench/read/options.ts";
-import { VERIFY_MODES } from "../src/bench/read/pattern.ts";
-import { blankFailed, ratioRows } from "../src/bench/read/render.ts";
-import { runRead } from "../src/bench/read/run.ts";
+import { addCommonOptions, commonSettings } from "./harness/options.ts";
+import { buildRun, finishRun } from "./harness/output.ts";
+import { withSigintAbort } from "./harness/children.ts";
+import { createProgress } from "./harness/progress.ts";
+import { drawTable } from "./harness/render-table.ts";
+import { markdownTable } from "./harness/save.ts";
+import { haveCLoop } from "./read/clib.ts";
+import { formatBytes } from "./read/errors.ts";
+import { fioVersion } from "./read/fio.ts";
+import { findNode } from "./read/node.ts";
+import { READ_VARIANTS, resolveReadOptions, type RawReadOptions } from "./read/options.ts";
+import { VERIFY_MODES } from "./read/pattern.ts";
+import { blankFailed, ratioRows } from "./read/render.ts";
+import { runRead } from "./read/run.ts";
 
 /** Exit code when a read failed or returned wrong bytes. */
 export const EXIT_READ_FAILED = 1;

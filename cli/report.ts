@@ -6,11 +6,11 @@
 import { Command } from "commander";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { compareRows } from "../src/bench/compare.ts";
-import { drawTable } from "../src/bench/render-table.ts";
-import { renderHtmlReport, renderStandaloneSvg } from "../src/bench/report-html.ts";
-import { loadRun } from "../src/bench/save.ts";
-import { contextLine } from "../src/bench/rows.ts";
+import { compareRows } from "./harness/compare.ts";
+import { drawTable } from "./harness/render-table.ts";
+import { renderHtmlReport, renderStandaloneSvg } from "./harness/report-html.ts";
+import { loadRun } from "./harness/save.ts";
+import { contextLine } from "./harness/rows.ts";
 
 /** Options of the report command. */
 interface ReportOptions {

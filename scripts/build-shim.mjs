@@ -27,12 +27,12 @@ function hasHeader(header) {
 /** [output, sources, extra flags, header it needs or null] */
 const targets = [
   ["liburing_shim.so", ["c/uring_shim.c"], ["-shared", "-fPIC", "-pthread"], null],
-  ["nop_liburing", ["bench/c/nop_liburing.c"], ["-luring"], "liburing.h"],
-  ["read_liburing", ["bench/c/read_liburing.c"], ["-luring"], "liburing.h"],
-  ["fsync_liburing", ["bench/c/fsync_liburing.c"], ["-luring"], "liburing.h"],
-  ["echo_epoll", ["c/echo_epoll.c"], [], null],
-  ["echo_client_epoll", ["c/echo_client_epoll.c"], [], null],
-  ["echo_liburing", ["c/echo_liburing.c"], ["-luring"], "liburing.h"],
+  ["nop_liburing", ["c/reference/nop_liburing.c"], ["-luring"], "liburing.h"],
+  ["read_liburing", ["c/reference/read_liburing.c"], ["-luring"], "liburing.h"],
+  ["fsync_liburing", ["c/reference/fsync_liburing.c"], ["-luring"], "liburing.h"],
+  ["echo_epoll", ["c/reference/echo_epoll.c"], [], null],
+  ["echo_client_epoll", ["c/reference/echo_client_epoll.c"], [], null],
+  ["echo_liburing", ["c/reference/echo_liburing.c"], ["-luring"], "liburing.h"],
 ];
 
 if (!haveCompiler()) {

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { freePort } from "../src/bench/echo/processes.ts";
-import { SERVERS } from "../src/bench/echo/servers.ts";
+import { freePort } from "../cli/echo/processes.ts";
+import { SERVERS } from "../cli/echo/servers.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = [process.execPath, join(ROOT, "cli", "main.ts"), "echo"];

@@ -5,8 +5,8 @@
  * run loop blocks this thread).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { runLoad } from "../src/bench/echo/load.ts";
-import { freePort } from "../src/bench/echo/processes.ts";
+import { runLoad } from "../cli/echo/load.ts";
+import { freePort } from "../cli/echo/processes.ts";
 import type { Subprocess } from "bun";
 
 const HOST = "127.0.0.1";

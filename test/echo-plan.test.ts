@@ -1,8 +1,8 @@
 /** The echo benchmark's plan and bookkeeping: the seed grid, row labels, client-bound marking. */
 import { expect, test } from "bun:test";
-import { cellLabel, markClientBound, matrixCells, toMeasurement } from "../src/bench/echo/variants.ts";
-import { summarize } from "../src/bench/runner.ts";
-import type { LoadResult } from "../src/bench/echo/load.ts";
+import { cellLabel, markClientBound, matrixCells, toMeasurement } from "../cli/echo/variants.ts";
+import { summarize } from "../cli/harness/runner.ts";
+import type { LoadResult } from "../cli/echo/load.ts";
 
 test("--matrix is the seed grid, in the seed's row order", () => {
   const labels = matrixCells().map(cellLabel);

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect as netConnect } from "node:net";
-import { runLoad } from "../src/bench/echo/load.ts";
-import { startServer, stopServer, type ServerProcess } from "../src/bench/echo/processes.ts";
-import { SERVER_NAMES, SERVERS } from "../src/bench/echo/servers.ts";
+import { runLoad } from "../cli/echo/load.ts";
+import { startServer, stopServer, type ServerProcess } from "../cli/echo/processes.ts";
+import { SERVER_NAMES, SERVERS } from "../cli/echo/servers.ts";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp } from "./helpers.ts";
 

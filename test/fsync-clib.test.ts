@@ -1,5 +1,5 @@
 /**
- * The fsync-chain C variant (bench/c/fsync_liburing.c → build/fsync_liburing):
+ * The fsync-chain C variant (c/reference/fsync_liburing.c → build/fsync_liburing):
  * its records are byte-for-byte record.ts's and verify on read-back through
  * the ledger it feeds; every chain mode and sync kind commits; short runs at 1
  * and 4 in flight through the CLI's runner produce verified commits; bad
@@ -9,14 +9,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { C_FSYNC_BINARY, cFsyncArgs, feedLedger, haveCFsync, requireCFsync, runCFsync } from "../src/bench/fsync/clib.ts";
-import { createDataFile, preallocate } from "../src/bench/fsync/file.ts";
-import { CommitStatus, formatRanges, Ledger } from "../src/bench/fsync/ledger.ts";
-import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, type FsyncConfig, type RawFsyncOptions } from "../src/bench/fsync/options.ts";
-import { fillRecord } from "../src/bench/fsync/record.ts";
-import { runFsyncChain } from "../src/bench/fsync/run.ts";
-import { layoutOf } from "../src/bench/fsync/variants.ts";
-import { verifyDataFile } from "../src/bench/fsync/verify.ts";
+import { C_FSYNC_BINARY, cFsyncArgs, feedLedger, haveCFsync, requireCFsync, runCFsync } from "../cli/fsync/clib.ts";
+import { createDataFile, preallocate } from "../cli/fsync/file.ts";
+import { CommitStatus, formatRanges, Ledger } from "../cli/fsync/ledger.ts";
+import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, type FsyncConfig, type RawFsyncOptions } from "../cli/fsync/options.ts";
+import { fillRecord } from "../cli/fsync/record.ts";
+import { runFsyncChain } from "../cli/fsync/run.ts";
+import { layoutOf } from "../cli/fsync/variants.ts";
+import { verifyDataFile } from "../cli/fsync/verify.ts";
 import { Errno } from "../src/sys/errno.ts";
 import { countFds, tempDir } from "./helpers.ts";
 import { canMountTmpfs, mountTmpfs } from "./fsync-helpers.ts";

@@ -7,8 +7,8 @@
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { CommitStatus, formatRanges } from "../src/bench/fsync/ledger.ts";
-import { verifyDataFile } from "../src/bench/fsync/verify.ts";
+import { CommitStatus, formatRanges } from "../cli/fsync/ledger.ts";
+import { verifyDataFile } from "../cli/fsync/verify.ts";
 import { Errno, errnoValue } from "../src/sys/errno.ts";
 import { countFds, tempDir } from "./helpers.ts";
 import { canMountTmpfs, makeCommitter, mountTmpfs } from "./fsync-helpers.ts";
@@ -79,8 +79,8 @@ test("EFBIG under RLIMIT_FSIZE (in a child process, SIGXFSZ handled): writes pas
     const script = `
       import { setrlimit } from ${JSON.stringify(join(ROOT, "src/sys/ffi.ts"))};
       import { makeCommitter } from ${JSON.stringify(join(ROOT, "test/fsync-helpers.ts"))};
-      import { verifyDataFile } from ${JSON.stringify(join(ROOT, "src/bench/fsync/verify.ts"))};
-      import { formatRanges } from ${JSON.stringify(join(ROOT, "src/bench/fsync/ledger.ts"))};
+      import { verifyDataFile } from ${JSON.stringify(join(ROOT, "cli/fsync/verify.ts"))};
+      import { formatRanges } from ${JSON.stringify(join(ROOT, "cli/fsync/ledger.ts"))};
       // The kernel sends SIGXFSZ to a writer past the limit; its default action kills the process.
       process.on("SIGXFSZ", () => {});
       if (setrlimit(1 /* RLIMIT_FSIZE */, 10 * 4096, Infinity) !== 0) throw new Error("setrlimit failed");

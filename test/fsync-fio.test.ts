@@ -1,6 +1,6 @@
 /** fsync-chain's fio baseline: the job it builds, parsing fio's JSON, and a short real run when fio is installed. */
 import { expect, test } from "bun:test";
-import { fioArgs, fioVersion, parseFioJson, runFio } from "../src/bench/fsync/fio.ts";
+import { fioArgs, fioVersion, parseFioJson, runFio } from "../cli/fsync/fio.ts";
 import { tempDir } from "./helpers.ts";
 
 const haveFio = fioVersion() !== null;

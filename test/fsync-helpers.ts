@@ -4,9 +4,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, constants } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
-import { Ledger } from "../src/bench/fsync/ledger.ts";
-import type { ChainMode, SyncKind } from "../src/bench/fsync/options.ts";
-import { UringCommitter } from "../src/bench/fsync/uring-chain.ts";
+import { Ledger } from "../cli/fsync/ledger.ts";
+import type { ChainMode, SyncKind } from "../cli/fsync/options.ts";
+import { UringCommitter } from "../cli/fsync/uring-chain.ts";
 
 /** A committer on `path` (opened read-write, or read-only to make every write fail with EBADF). */
 export function makeCommitter(

@@ -6,8 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { CommitStatus } from "../src/bench/fsync/ledger.ts";
-import type { CqeTrace } from "../src/bench/fsync/uring-chain.ts";
+import { CommitStatus } from "../cli/fsync/ledger.ts";
+import type { CqeTrace } from "../cli/fsync/uring-chain.ts";
 import { Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
 import { countFds, kernelHasOp, RING_CONFIGS, tempDir } from "./helpers.ts";
@@ -177,8 +177,8 @@ test.skipIf(!haveFsync)("the write/sync split is timed only when waking for ever
 });
 
 test.skipIf(!haveFsync)("overwrite mode wraps around a preallocated file, never laps a commit in flight, and stays verifiable", async () => {
-  const { preallocate } = await import("../src/bench/fsync/file.ts");
-  const { verifyDataFile } = await import("../src/bench/fsync/verify.ts");
+  const { preallocate } = await import("../cli/fsync/file.ts");
+  const { verifyDataFile } = await import("../cli/fsync/verify.ts");
   // A write punted to io-wq can finish long after later inline writes: without the lap
   // guard a later commit's record in the same slot was sometimes overwritten by the stale one.
   for (let round = 0; round < 8; round++) {

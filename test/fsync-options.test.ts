@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { checkDataDir } from "../src/bench/fsync/file.ts";
-import { FsyncOptionError, resolveFsyncOptions } from "../src/bench/fsync/options.ts";
+import { checkDataDir } from "../cli/fsync/file.ts";
+import { FsyncOptionError, resolveFsyncOptions } from "../cli/fsync/options.ts";
 import { tempDir } from "./helpers.ts";
 import { canMountTmpfs, mountTmpfs } from "./fsync-helpers.ts";
 

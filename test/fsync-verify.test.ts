@@ -6,12 +6,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync, readSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { CommitStatus, Ledger, formatRanges } from "../src/bench/fsync/ledger.ts";
-import { resolveFsyncOptions } from "../src/bench/fsync/options.ts";
-import { checkRecord, fillRecord, RECORD_HEADER_BYTES } from "../src/bench/fsync/record.ts";
-import { judge, runFsyncChain } from "../src/bench/fsync/run.ts";
-import type { FileVariant } from "../src/bench/fsync/variants.ts";
-import { verifyDataFile } from "../src/bench/fsync/verify.ts";
+import { CommitStatus, Ledger, formatRanges } from "../cli/fsync/ledger.ts";
+import { resolveFsyncOptions } from "../cli/fsync/options.ts";
+import { checkRecord, fillRecord, RECORD_HEADER_BYTES } from "../cli/fsync/record.ts";
+import { judge, runFsyncChain } from "../cli/fsync/run.ts";
+import type { FileVariant } from "../cli/fsync/variants.ts";
+import { verifyDataFile } from "../cli/fsync/verify.ts";
 import { countFds, tempDir } from "./helpers.ts";
 import { makeCommitter } from "./fsync-helpers.ts";
 

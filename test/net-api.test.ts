@@ -6,7 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { TcpServer } from "../src/net/server.ts";
-import { freePort } from "../src/bench/echo/processes.ts";
+import { freePort } from "../cli/echo/processes.ts";
 import { Op } from "../src/sys/constants.ts";
 import { countFds, kernelHasOp } from "./helpers.ts";
 

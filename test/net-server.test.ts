@@ -16,8 +16,8 @@ import { openListener } from "../src/net/listener.ts";
 import { prepSendRaw, prepSetsockopt } from "../src/net/prep.ts";
 import { syncOp } from "../src/net/sync.ts";
 import { addressOf } from "../src/sys/ffi.ts";
-import { runLoad } from "../src/bench/echo/load.ts";
-import { freePort, startServer, stopServer, type ServerProcess } from "../src/bench/echo/processes.ts";
+import { runLoad } from "../cli/echo/load.ts";
+import { freePort, startServer, stopServer, type ServerProcess } from "../cli/echo/processes.ts";
 import { kernelHasOp } from "./helpers.ts";
 
 const HOST = "127.0.0.1";
@@ -166,7 +166,7 @@ async function startUringWith(args: string[]): Promise<{ child: ReturnType<typeo
   return { child, port: Number(m[1]), detail: m[2] ?? "" };
 }
 
-const SERVER_URING = join(import.meta.dir, "..", "src", "bench", "echo", "server-uring.ts");
+const SERVER_URING = join(import.meta.dir, "..", "cli", "echo", "server-uring.ts");
 
 describe.skipIf(!haveNetOps)("TcpServer connection kinds", () => {
   test("direct descriptors by default: READY says so, and echoes work", async () => {

@@ -1,6 +1,6 @@
 /**
  * TCP on 127.0.0.1 made entirely by the ring (SOCKET, BIND, LISTEN, ACCEPT,
- * CONNECT), shared by the net opcode tests (op-net, op-rest).
+ * CONNECT), shared by the net opcode tests (op-net, op-epoll-fixedv-sockcmd).
  */
 import { expect } from "bun:test";
 import { fstatSync, readFileSync } from "node:fs";

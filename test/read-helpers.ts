@@ -2,8 +2,8 @@
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isMemoryFs, writePattern } from "../src/bench/read/target.ts";
-import type { ReadWorkload } from "../src/bench/read/workload.ts";
+import { isMemoryFs, writePattern } from "../cli/read/target.ts";
+import type { ReadWorkload } from "../cli/read/workload.ts";
 
 /**
  * A directory on a real disk where O_DIRECT opens work (not tmpfs), or null.

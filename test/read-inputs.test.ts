@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, constants, existsSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { explainOpenError, ReadInputError } from "../src/bench/read/errors.ts";
-import { resolveReadOptions } from "../src/bench/read/options.ts";
-import { generateFile, isMemoryFs, prepareTarget, writePattern } from "../src/bench/read/target.ts";
+import { explainOpenError, ReadInputError } from "../cli/read/errors.ts";
+import { resolveReadOptions } from "../cli/read/options.ts";
+import { generateFile, isMemoryFs, prepareTarget, writePattern } from "../cli/read/target.ts";
 import { findDirectDir, patternFile, readTempDir } from "./read-helpers.ts";
 
 const directDir = findDirectDir();
@@ -63,7 +63,7 @@ test("no permission", () => {
   // Root reads anything: ask from a child that keeps uid 0 but loses the
   // capabilities that bypass file permissions (so it can still read this
   // checkout, wherever it is, but not the mode-000 file).
-  const script = `import { prepareTarget } from ${JSON.stringify(join(ROOT, "src/bench/read/target.ts"))};
+  const script = `import { prepareTarget } from ${JSON.stringify(join(ROOT, "cli/read/target.ts"))};
 try { prepareTarget({ file: ${JSON.stringify(p)}, size: 0, bs: 4096, direct: false, keep: false }); console.log("opened"); }
 catch (e) { console.log(e.reason + ": " + e.message); }`;
   const setpriv = spawnSync("setpriv", ["--version"]);

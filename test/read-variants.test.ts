@@ -4,16 +4,16 @@
  * each checking every 8-byte word against the pattern.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { haveCLoop, runCLoop } from "../src/bench/read/clib.ts";
-import { BunFileReader } from "../src/bench/read/bunfile.ts";
-import { findNode, runNode } from "../src/bench/read/node.ts";
-import { FsPromisesReader } from "../src/bench/read/nodefs.ts";
-import { PreadReader } from "../src/bench/read/sync.ts";
-import { UringReader } from "../src/bench/read/uring.ts";
-import { URING_FEATURES } from "../src/bench/read/variants.ts";
+import { haveCLoop, runCLoop } from "../cli/read/clib.ts";
+import { BunFileReader } from "../cli/read/bunfile.ts";
+import { findNode, runNode } from "../cli/read/node.ts";
+import { FsPromisesReader } from "../cli/read/nodefs.ts";
+import { PreadReader } from "../cli/read/sync.ts";
+import { UringReader } from "../cli/read/uring.ts";
+import { URING_FEATURES } from "../cli/read/variants.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { LatencyRecorder } from "../src/bench/latency.ts";
+import { LatencyRecorder } from "../cli/harness/latency.ts";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import { countFds } from "./helpers.ts";
 import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";

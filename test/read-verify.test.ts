@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, constants, openSync, writeSync } from "node:fs";
-import { checkPattern, PATTERN_MAGIC, stampPattern, VerifyError, verifyRead } from "../src/bench/read/pattern.ts";
-import { PreadReader } from "../src/bench/read/sync.ts";
-import { FsPromisesReader } from "../src/bench/read/nodefs.ts";
-import { UringReader } from "../src/bench/read/uring.ts";
-import { URING_FEATURES } from "../src/bench/read/variants.ts";
-import { fileHasPattern } from "../src/bench/read/target.ts";
-import { haveCLoop, runCLoop } from "../src/bench/read/clib.ts";
+import { checkPattern, PATTERN_MAGIC, stampPattern, VerifyError, verifyRead } from "../cli/read/pattern.ts";
+import { PreadReader } from "../cli/read/sync.ts";
+import { FsPromisesReader } from "../cli/read/nodefs.ts";
+import { UringReader } from "../cli/read/uring.ts";
+import { URING_FEATURES } from "../cli/read/variants.ts";
+import { fileHasPattern } from "../cli/read/target.ts";
+import { haveCLoop, runCLoop } from "../cli/read/clib.ts";
 import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";
 
 const directDir = findDirectDir();

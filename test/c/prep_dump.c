@@ -1,5 +1,5 @@
 /*
- * prep_dump: the reference side of test/ops-byte-exact.test.ts.
+ * prep_dump: the reference side of test/op-byte-exact.test.ts.
  *
  * Reads lines "name arg0 arg1 ..." (decimal integers, possibly negative) on
  * stdin, zeroes a 64-byte SQE, calls liburing's io_uring_prep_<name> with the

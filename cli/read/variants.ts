@@ -1,0 +1,262 @@
+/**
+ * The read variants as runner entries (cli/harness/runner.ts): each opens what
+ * it needs in `setup`, reads for the given time in `run` and reports a
+ * Measurement, and releases everything in `teardown`. Child-process variants
+ * (fio, node, the C loop) start fresh every repetition, so they warm up inside
+ * each run and skip the runner's warm-up.
+ */
+import type { BenchVariant, Measurement, RunControl } from "../harness/runner.ts";
+import { LatencyRecorder } from "../harness/latency.ts";
+import { BunFileReader } from "./bunfile.ts";
+import { haveCLoop, runCLoop } from "./clib.ts";
+import { fioArgs, runFio, type FioEngine } from "./fio.ts";
+import { findNode, runNode } from "./node.ts";
+import { FsPromisesReader } from "./nodefs.ts";
+import type { ReadVariant } from "./options.ts";
+import { RingPool } from "./rings.ts";
+import { PreadReader } from "./sync.ts";
+import { UnsupportedError, UringReader, type UringFeatures } from "./uring.ts";
+import { cellLabel, type ReadWorkload } from "./workload.ts";
+
+/** Warm-up inside each child-process run: long enough for JIT and caches, short next to the run. */
+export const CHILD_WARMUP_MS = 300;
+
+/** io_uring features per io_uring variant. */
+export const URING_FEATURES: Record<string, UringFeatures> = {
+  uring: { fixedBuffers: false, fixedFiles: false, sqpoll: false, iopoll: false },
+  "uring-fixbuf": { fixedBuffers: true, fixedFiles: false, sqpoll: false, iopoll: false },
+  "uring-fixfile": { fixedBuffers: false, fixedFiles: true, sqpoll: false, iopoll: false },
+  "uring-fixed": { fixedBuffers: true, fixedFiles: true, sqpoll: false, iopoll: false },
+  "uring-sqpoll": { fixedBuffers: true, fixedFiles: true, sqpoll: true, iopoll: false },
+  "uring-iopoll": { fixedBuffers: true, fixedFiles: true, sqpoll: false, iopoll: true },
+};
+
+/** Percentiles of a recorder as the result format wants them (µs). */
+function latencyOf(lat: LatencyRecorder): Measurement["latencyUs"] {
+  if (lat.count === 0) return undefined;
+  const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]) as [number, number, number];
+  return { p50, p99, p999 };
+}
+
+/** A measurement for a variant that cannot run here: reported with the reason, not counted as an error. */
+function unsupported(reason: string): Measurement {
+  return { ops: 0, seconds: 0, notes: [`unsupported: ${reason}`], extra: { status: "unsupported" } };
+}
+
+/** Ring flags the io_uring variants ended up with (filled as they set up). */
+export interface VariantInfo {
+  ringFlags: Set<string>;
+}
+
+/** An in-process variant with a setup object, a timed run and a close. */
+function inProcess<T>(
+  name: string,
+  cell: string,
+  open: () => T | Promise<T>,
+  run: (
+    r: T,
+    durationMs: number,
+    lat: LatencyRecorder,
+    report: (ops: number) => void,
+  ) => Promise<{ ops: number; bytes: number; seconds: number; latencyUs?: Measurement["latencyUs"]; extra?: Record<string, number | string> }>,
+  close: (r: T) => void | Promise<void>,
+  notes: (r: T) => string[] = () => [],
+): BenchVariant {
+  let reader: T | null = null;
+  let skip: string | null = null;
+  const lat = new LatencyRecorder();
+  // One progress callback for every run (a new closure per run would make the
+  // optimized read loop exit and recompile once per repetition).
+  let current: RunControl | null = null;
+  const report = (ops: number) => current?.report(ops);
+  return {
+    name,
+    cell,
+    async setup() {
+      try {
+        reader = await open();
+      } catch (err) {
+        if (err instanceof UnsupportedError) skip = err.message;
+        else throw err;
+      }
+    },
+    async run(durationMs, ctx) {
+      if (skip !== null) return unsupported(skip);
+      // Collect the garbage of earlier runs (Bun.file and the promise loops make
+      // plenty) now, so no variant pays for another's in its timed window.
+      Bun.gc(true);
+      lat.reset();
+      const cpu0 = process.cpuUsage();
+      try {
+        current = ctx;
+        const r = await run(reader!, durationMs, lat, report);
+        // CPU first: sorting the latency samples below is not the variant's work.
+        const cpu = process.cpuUsage(cpu0);
+        const perOp = (us: number) => (r.ops > 0 ? Math.round((us * 1000) / r.ops) : 0);
+        return withEfficiency({
+          ops: r.ops,
+          seconds: r.seconds,
+          bytes: r.bytes,
+          latencyUs: r.latencyUs ?? latencyOf(lat),
+          cpu: { self: r.seconds > 0 ? (cpu.user + cpu.system) / 1e6 / r.seconds : 0 },
+          notes: notes(reader!),
+          extra: { ...r.extra, userNsPerOp: perOp(cpu.user), sysNsPerOp: perOp(cpu.system) },
+        });
+      } catch (err) {
+        if (err instanceof UnsupportedError) {
+          skip = err.message;
+          return unsupported(skip);
+        }
+        throw err;
+      }
+    },
+    async teardown() {
+      if (reader !== null) await close(reader);
+      reader = null;
+    },
+  };
+}
+
+/** The runner entries for `variants` over workload `w`. */
+export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload, info: VariantInfo, rings = 1): BenchVariant[] {
+  const cell = cellLabel(w) + (rings > 1 ? ` ×${rings} rings` : "");
+  return variants.map((name): BenchVariant => {
+    const feat = URING_FEATURES[name];
+    if (feat !== undefined && rings > 1) {
+      return inProcess(
+        name,
+        cell,
+        async () => {
+          if (feat.iopoll && !w.direct) throw new UnsupportedError("IOPOLL needs O_DIRECT (--direct): buffered reads cannot be polled");
+          const pool = new RingPool(rings, { ...w, ...feat });
+          try {
+            await pool.open();
+          } catch (err) {
+            await pool.close().catch(() => {});
+            throw err;
+          }
+          for (const f of pool.ringFlags) info.ringFlags.add(f);
+          return pool;
+        },
+        async (pool, d) => {
+          const r = await pool.run(d, w.maxOps);
+          return { ...r, extra: { rings, entersPerOp: r.ops > 0 ? r.enters / r.ops : 0 } };
+        },
+        (pool) => pool.close(),
+      );
+    }
+    if (feat !== undefined) {
+      return inProcess(
+        name,
+        cell,
+        () => {
+          if (feat.iopoll && !w.direct) throw new UnsupportedError("IOPOLL needs O_DIRECT (--direct): buffered reads cannot be polled");
+          const r = new UringReader({ ...w, ...feat });
+          for (const f of r.ringFlags) info.ringFlags.add(f);
+          return r;
+        },
+        async (r, d, lat, report) => {
+          const res = r.run(d, w.maxOps > 0 ? w.maxOps : Infinity, lat, report);
+          return { ...res, extra: { entersPerOp: res.ops > 0 ? res.enters / res.ops : 0 } };
+        },
+        (r) => r.close(),
+      );
+    }
+    switch (name) {
+      case "pread":
+        return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report) => r.run(d, lat, report), (r) => r.close());
+      case "bun-file":
+        return inProcess(
+          name,
+          cell,
+          () => new BunFileReader(w),
+          (r, d, lat, report) => r.run(d, lat, report),
+          () => {},
+          (r) => (r.note ? [r.note] : []),
+        );
+      case "node-fsp":
+        return inProcess(
+          name,
+          cell,
+          async () => {
+            const r = new FsPromisesReader(w);
+            await r.open();
+            return r;
+          },
+          (r, d, lat, report) => r.run(d, lat, report),
+          (r) => r.close(),
+        );
+      case "node":
+        return childVariant(name, cell, async (d) => {
+          const bin = findNode();
+          if (bin === null) throw new Error("node is not on PATH");
+          const r = await runNode(bin, w, d, CHILD_WARMUP_MS);
+          return {
+            ops: r.ops,
+            seconds: r.seconds,
+            bytes: r.bytes,
+            latencyUs: { p50: r.p50, p99: r.p99, p999: r.p999, mean: r.mean },
+            cpu: { self: r.cpu },
+            notes: [`node ${r.version}`],
+          };
+        });
+      case "c-liburing":
+      case "c-liburing-fixed":
+        return childVariant(name, cell, async (d) => {
+          if (!haveCLoop()) throw new Error("build/read_liburing is not built");
+          const r = await runCLoop(w, name === "c-liburing-fixed", d, CHILD_WARMUP_MS);
+          return {
+            ops: r.ops,
+            seconds: r.seconds,
+            bytes: r.bytes,
+            latencyUs: { p50: r.p50, p99: r.p99, p999: r.p999 },
+            cpu: { self: r.cpu },
+            extra: { userNsPerOp: Math.round((r.usr * 1e9) / r.ops), sysNsPerOp: Math.round((r.sys * 1e9) / r.ops) },
+          };
+        });
+      case "fio-io_uring":
+      case "fio-psync": {
+        const engine = name.slice(4) as FioEngine;
+        return childVariant(name, cell, async (d) => {
+          const r = await runFio(w, engine, d, CHILD_WARMUP_MS);
+          return {
+            ops: r.ios,
+            seconds: r.seconds,
+            bytes: r.bytesPerSec * r.seconds,
+            latencyUs: r.latencyUs,
+            cpu: { self: r.cpu },
+            notes: engine === "psync" ? ["qd 1 (psync is synchronous)"] : [],
+            extra: { command: `fio ${fioArgs(w, engine, d, CHILD_WARMUP_MS).join(" ")}` },
+          };
+        });
+      }
+      default:
+        throw new Error(`unknown variant ${name}`);
+    }
+  });
+}
+
+/** A variant run in a child process per repetition; the runner's warm-up is skipped (each child warms up itself). */
+function childVariant(name: string, cell: string, run: (durationMs: number) => Promise<Measurement>): BenchVariant {
+  return {
+    name,
+    cell,
+    async run(durationMs, ctx) {
+      if (ctx.phase === "warmup") return { ops: 0, seconds: 0 };
+      return withEfficiency(await run(durationMs));
+    },
+  };
+}
+
+/**
+ * Adds `extra.opsPerCpuSec`: reads per second of CPU used. On a shared machine
+ * a variant can lose throughput to other tenants, but its CPU cost per read
+ * stays its own, so this is the steadier number for per-op overhead.
+ */
+export function withEfficiency(m: Measurement): Measurement {
+  const cpu = m.cpu?.self;
+  if (cpu !== undefined && cpu > 0 && m.seconds > 0 && m.ops > 0) {
+    m.extra = { ...m.extra, opsPerCpuSec: Math.round(m.ops / (cpu * m.seconds)) };
+  }
+  return m;
+}
