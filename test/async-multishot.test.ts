@@ -8,7 +8,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { Uring, UringError } from "../src/async/index.ts";
-import { BufferRing } from "../src/mem/buf-ring.ts";
+import { BufferRing } from "../src/mem/buffer-ring.ts";
 import { sockaddrIn } from "../src/ops/sockaddr.ts";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp, tempDir } from "./helpers.ts";

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { writeSync } from "node:fs";
-import { BufferRing } from "../src/mem/buf-ring.ts";
+import { BufferRing } from "../src/mem/buffer-ring.ts";
 import {
   bufRingAdd,
   bufRingAdvance,
@@ -14,7 +14,7 @@ import {
   bufRingMask,
   freeBufRing,
   setupBufRing,
-} from "../src/mem/pbuf-ring.ts";
+} from "../src/mem/buf-ring-memory.ts";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import { bufRingHead } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, readSync, writeSync } from "node:fs";
-import { BufferRing } from "../src/mem/buf-ring.ts";
+import { BufferRing } from "../src/mem/buffer-ring.ts";
 import { prepCancel64, prepNop, prepNop128, prepRead, prepReadMultishot } from "../src/ops/index.ts";
 import { registerEventfd, registerEventfdAsync, unregisterEventfd } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";

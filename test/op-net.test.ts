@@ -7,7 +7,7 @@
  * the socket's inode in /proc/net/tcp, since there is no getsockname op here.
  */
 import { describe, expect, test } from "bun:test";
-import { BufferRing } from "../src/mem/buf-ring.ts";
+import { BufferRing } from "../src/mem/buffer-ring.ts";
 import {
   AF,
   SOCKADDR_IN_SIZE,

@@ -23,7 +23,7 @@ import { Errno, errnoName, SyscallError } from "../../src/sys/errno.ts";
 import { addressOf, closeFd } from "../../src/sys/ffi.ts";
 import { Ring, type RingOptions } from "../../src/ring/ring.ts";
 import { SQE_W } from "../../src/sys/abi.ts";
-import { BufferRing } from "../../src/mem/buf-ring.ts";
+import { BufferRing } from "../../src/mem/buffer-ring.ts";
 import { registerFiles } from "../../src/ring/register.ts";
 import { connectMany } from "../../src/net/client.ts";
 import { TCP_SERVER_DEFAULTS } from "../../src/net/server.ts";

@@ -6,7 +6,7 @@
  * asks for more, buffers have come back), and `break` (return()) cancels the
  * request. The slot, and with it every buffer, stays until the final CQE.
  */
-import type { BufferRing } from "../mem/buf-ring.ts";
+import type { BufferRing } from "../mem/buffer-ring.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
 import type { UringEngine } from "./engine.ts";

@@ -11,7 +11,7 @@
  * Every op takes `{ signal, timeout }`; failures reject with a UringError.
  * Buffers passed in are held by the request until its final CQE.
  */
-import type { BufferRing } from "../mem/buf-ring.ts";
+import type { BufferRing } from "../mem/buffer-ring.ts";
 import { AT_FDCWD, prepClose, prepFallocate, prepFtruncate, prepMkdirat, prepOpenat, prepRenameat, prepStatx, prepUnlinkat } from "../ops/fs.ts";
 import { prepAccept, prepBind, prepConnect, prepListen, prepMultishotAccept, prepRecv, prepRecvMultishot, prepSend, prepSendZc, prepShutdown, prepSocket } from "../ops/net.ts";
 import { prepPollAdd, prepPollMultishot } from "../ops/poll.ts";

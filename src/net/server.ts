@@ -25,7 +25,7 @@ import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
 import { addressOf, closeFd, getrlimit } from "../sys/ffi.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
 import type { Sqe } from "../ring/sqe.ts";
-import { BufferRing } from "../mem/buf-ring.ts";
+import { BufferRing } from "../mem/buffer-ring.ts";
 import { IpProto, MsgFlags, SockOpt, SocketType } from "./constants.ts";
 import { Kind, udLo } from "./kinds.ts";
 import { intOption, localPort, openListener, type ListenOptions } from "./listener.ts";

@@ -1,7 +1,7 @@
 /**
  * Provided-buffer rings at the register level, with liburing's names:
  * register and unregister a buffer group's ring, and read the kernel's head.
- * `src/mem/pbuf-ring.ts` builds the ring memory on top of these. Each returns
+ * `src/mem/buf-ring-memory.ts` builds the ring memory on top of these. Each returns
  * >= 0 on success, -errno on failure.
  */
 import { BUF_REG, BUF_STATUS } from "../sys/abi.ts";

@@ -22,7 +22,7 @@ import {
   setupBufRing,
   type BufRing,
   type BufRingTarget,
-} from "./pbuf-ring.ts";
+} from "./buf-ring-memory.ts";
 
 /** Options for {@link BufferRing}. */
 export interface BufferRingOptions {

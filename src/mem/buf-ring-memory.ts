@@ -1,7 +1,7 @@
 /**
  * Provided-buffer rings at liburing's level: io_uring_setup_buf_ring,
  * io_uring_free_buf_ring, io_uring_buf_ring_add / _advance / _cq_advance /
- * _mask / _init / _available. {@link BufferRing} (buf-ring.ts) builds the
+ * _mask / _init / _available. {@link BufferRing} (buffer-ring.ts) builds the
  * everyday API on top.
  *
  * The ring is an array of struct io_uring_buf (16 bytes: addr u64, len u32,
