@@ -26,7 +26,7 @@ import { setupFlagNames, setupFlagsFor } from "../src/ring/setup.ts";
 import { drawTable } from "./harness/render-table.ts";
 import { fmtNum } from "./harness/rows.ts";
 import type { RunResult } from "./harness/result.ts";
-import { parseHostPort, parseIpv4 } from "../src/net/sockaddr.ts";
+import { parseHostPort, parseIpv4 } from "../src/ops/sockaddr.ts";
 
 /** Largest message: the load generator keeps one per connection in memory, and echo is about round trips. */
 export const MAX_BYTES = 1 << 20;

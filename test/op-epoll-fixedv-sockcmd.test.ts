@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import {
-  AF,
+  AddressFamily,
   cstr,
   EPOLL_EVENT_SIZE,
   makeEpollEvent,
@@ -91,7 +91,7 @@ function tempFile(ring: Ring, data: Uint8Array): { fd: number; close: () => void
 function epollFromChild(ring: Ring): number {
   const tmp = tempDir("uring-op-rest-ep-");
   const path = join(tmp.dir, "s");
-  const sock = run1(ring, (s) => prepSocket(s, AF.UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0));
+  const sock = run1(ring, (s) => prepSocket(s, AddressFamily.UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0));
   try {
     if (sock < 0) throw new Error(`AF_UNIX socket failed: ${sock}`);
     const addr = sockaddrUn(path);

@@ -4,7 +4,7 @@
  */
 import { expect } from "bun:test";
 import { fstatSync, readFileSync } from "node:fs";
-import { AF, SOCKADDR_IN_SIZE, parseSockaddr, prepAccept, prepBind, prepConnect, prepListen, prepRecv, prepSocket, sockaddrIn } from "../src/ops/index.ts";
+import { AddressFamily, SOCKADDR_IN_SIZE, parseSockaddr, prepAccept, prepBind, prepConnect, prepListen, prepRecv, prepSocket, sockaddrIn } from "../src/ops/index.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { byUd, closeAll, prep, reap, run1 } from "./op-helpers.ts";
 
@@ -30,7 +30,7 @@ export function localPort(fd: number): number {
 
 /** A TCP socket made by IORING_OP_SOCKET. */
 export function tcpSocket(ring: Ring): number {
-  const fd = run1(ring, (s) => prepSocket(s, AF.INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0));
+  const fd = run1(ring, (s) => prepSocket(s, AddressFamily.INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0));
   if (fd < 0) throw new Error(`IORING_OP_SOCKET failed: ${fd}`);
   return fd;
 }

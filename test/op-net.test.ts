@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import { BufferRing } from "../src/mem/buffer-ring.ts";
 import {
-  AF,
+  AddressFamily,
   SOCKADDR_IN_SIZE,
   makeMsghdr,
   prepCancel64,
@@ -48,7 +48,7 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
       const c = connectPair(ring);
       try {
         expect(c.port).toBeGreaterThan(0);
-        expect(c.peer.family).toBe(AF.INET);
+        expect(c.peer.family).toBe(AddressFamily.INET);
         expect(c.peer.host).toBe("127.0.0.1");
         expect(c.peer.port).toBe(localPort(c.client));
       } finally {

@@ -5,10 +5,10 @@
 import { errnoName, SyscallError } from "../sys/errno.ts";
 import { closeFd } from "../sys/ffi.ts";
 import type { Ring } from "../ring/ring.ts";
-import { AddressFamily, IpProto, SockOpt, SocketType } from "./constants.ts";
+import { IpProto, SockOpt, SocketType } from "./constants.ts";
 import { intOption } from "./listener.ts";
 import { prepConnect, prepSetsockopt, prepSocket } from "./prep.ts";
-import { sockaddrIn } from "./sockaddr.ts";
+import { AddressFamily, sockaddrIn } from "../ops/sockaddr.ts";
 import { syncBatch } from "./sync.ts";
 
 /** Options of {@link connectMany}. */

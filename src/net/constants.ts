@@ -1,15 +1,9 @@
 /**
  * Socket constants the net layer passes to the kernel (Linux, x86-64 and
  * arm64 share these values). Declared once, as the kernel headers spell them.
+ * Address families are in src/ops/sockaddr.ts, beside the sockaddr builders
+ * that use them.
  */
-
-/** Address families (socket(2) domain). */
-export const AddressFamily = {
-  /** IPv4 */
-  INET: 2,
-  /** IPv6 */
-  INET6: 10,
-} as const;
 
 /** Socket types, with the creation flags that may be OR-ed in. */
 export const SocketType = {
@@ -50,6 +44,3 @@ export const Shutdown = {
   WR: 1,
   RDWR: 2,
 } as const;
-
-/** sizeof(struct sockaddr_in). */
-export const SOCKADDR_IN_SIZE = 16;

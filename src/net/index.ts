@@ -10,6 +10,5 @@ export { openListener, localPort, intOption, DEFAULT_BACKLOG, type ListenOptions
 export { connect, connectMany, type ConnectOptions } from "./client.ts";
 export { syncBatch, syncOp } from "./sync.ts";
 export { ensureFdLimit, raiseFdLimitToHard } from "./limits.ts";
-export { parseHostPort, parseIpv4 } from "./sockaddr.ts";
 export { prepRecvSelectMultishot, prepSendRaw, prepCancel32x2, prepSetsockopt } from "./prep.ts";
-export { AddressFamily, SocketType, IpProto, SockOpt, MsgFlags, Shutdown } from "./constants.ts";
+export { SocketType, IpProto, SockOpt, MsgFlags, Shutdown } from "./constants.ts";

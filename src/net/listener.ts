@@ -6,10 +6,10 @@ import { Op } from "../sys/constants.ts";
 import { errnoName, SyscallError } from "../sys/errno.ts";
 import { closeFd } from "../sys/ffi.ts";
 import type { Ring } from "../ring/ring.ts";
-import { AddressFamily, IpProto, SockOpt, SocketType } from "./constants.ts";
+import { IpProto, SockOpt, SocketType } from "./constants.ts";
 import { prepBind, prepListen, prepSetsockopt, prepSocket } from "./prep.ts";
 import { prepCmdGetsockname } from "../ops/cmd.ts";
-import { sockaddrIn } from "./sockaddr.ts";
+import { AddressFamily, sockaddrIn } from "../ops/sockaddr.ts";
 import { syncOp } from "./sync.ts";
 
 /** Options of {@link openListener}. */

@@ -1,11 +1,19 @@
 /**
  * Socket addresses as the kernel reads them: struct sockaddr_in (16 bytes),
  * sockaddr_in6 (28 bytes) and sockaddr_un (110 bytes), built into Uint8Arrays
- * for connect/bind/sendto, and decoded from accept/recvmsg results.
+ * for connect/bind/sendto, and decoded from accept/recvmsg results; and
+ * `HOST:PORT` text parsed for them.
  */
 
-/** AF_UNIX / AF_INET / AF_INET6 (Linux). */
-export const AF = { UNIX: 1, INET: 2, INET6: 10 } as const;
+/** Address families (socket(2) domain, sa_family), as Linux numbers them. */
+export const AddressFamily = {
+  /** AF_UNIX: local sockets named by a path (sockaddrUn). */
+  UNIX: 1,
+  /** AF_INET: IPv4 (sockaddrIn). */
+  INET: 2,
+  /** AF_INET6: IPv6 (sockaddrIn6). */
+  INET6: 10,
+} as const;
 
 /** sizeof(struct sockaddr_in). */
 export const SOCKADDR_IN_SIZE = 16;
@@ -23,7 +31,7 @@ function checkPort(port: number): void {
 }
 
 /** Parses dotted-quad IPv4 into 4 bytes, or null if `host` is not one. */
-function parseIpv4(host: string): number[] | null {
+function dottedQuad(host: string): number[] | null {
   const parts = host.split(".");
   if (parts.length !== 4) return null;
   const out: number[] = [];
@@ -49,7 +57,7 @@ function parseIpv6(text: string): number[] | null {
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       if (i === items.length - 1 && it.includes(".")) {
-        const v4 = parseIpv4(it);
+        const v4 = dottedQuad(it);
         if (!v4) return null;
         out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
       } else {
@@ -70,13 +78,41 @@ function parseIpv6(text: string): number[] | null {
   return bytes;
 }
 
-/** struct sockaddr_in for `host` (dotted IPv4, e.g. "127.0.0.1") and `port`. */
+/**
+ * The 4 bytes of an IPv4 host, or null: a dotted quad, or "localhost" as
+ * 127.0.0.1 (the benchmarks are loopback-only, and a sockaddr holds numbers).
+ */
+function ipv4Octets(host: string): number[] | null {
+  return dottedQuad(host === "localhost" ? "127.0.0.1" : host);
+}
+
+/** The 4 octets of a dotted IPv4 literal ("localhost" is taken as 127.0.0.1); throws a TypeError otherwise. */
+export function parseIpv4(host: string): number[] {
+  const ip = ipv4Octets(host);
+  if (!ip) throw new TypeError(`"${host}" is not an IPv4 address: use a dotted literal such as 127.0.0.1.`);
+  return ip;
+}
+
+/** Splits `HOST:PORT` (an IPv4 host as {@link parseIpv4} takes it, port required); throws with a message naming `what` (e.g. "--connect"). */
+export function parseHostPort(text: string, what = "address"): { host: string; port: number } {
+  const i = text.lastIndexOf(":");
+  if (i <= 0) throw new RangeError(`${what} "${text}" must be HOST:PORT, e.g. 127.0.0.1:9000.`);
+  const host = text.slice(0, i);
+  const port = Number(text.slice(i + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new RangeError(`${what} "${text}": port must be an integer from 1 to 65535.`);
+  }
+  parseIpv4(host);
+  return { host, port };
+}
+
+/** struct sockaddr_in for `host` (dotted IPv4, e.g. "127.0.0.1", or "localhost") and `port`. */
 export function sockaddrIn(host: string, port: number): Uint8Array {
-  const ip = parseIpv4(host);
+  const ip = ipv4Octets(host);
   if (!ip) throw new TypeError(`sockaddrIn: "${host}" is not a dotted IPv4 address (like 127.0.0.1); use sockaddrIn6 for IPv6`);
   checkPort(port);
   const b = new Uint8Array(SOCKADDR_IN_SIZE);
-  b[0] = AF.INET; // sa_family (u16, little-endian host)
+  b[0] = AddressFamily.INET; // sa_family (u16, little-endian host)
   b[2] = port >> 8; // sin_port, network order
   b[3] = port & 0xff;
   b.set(ip, 4);
@@ -90,7 +126,7 @@ export function sockaddrIn6(host: string, port: number, scopeId = 0, flowinfo = 
   checkPort(port);
   const b = new Uint8Array(SOCKADDR_IN6_SIZE);
   const v = new DataView(b.buffer);
-  v.setUint16(0, AF.INET6, true);
+  v.setUint16(0, AddressFamily.INET6, true);
   v.setUint16(2, port, false);
   v.setUint32(4, flowinfo, false);
   b.set(ip, 8);
@@ -105,7 +141,7 @@ export function sockaddrUn(path: string): Uint8Array {
     throw new RangeError(`sockaddrUn: path is ${p.length} bytes; a unix socket path holds at most ${SOCKADDR_UN_SIZE - 3}`);
   }
   const b = new Uint8Array(SOCKADDR_UN_SIZE);
-  b[0] = AF.UNIX;
+  b[0] = AddressFamily.UNIX;
   b.set(p, 2);
   return b;
 }
@@ -129,15 +165,15 @@ export interface SockAddress {
 export function parseSockaddr(bytes: Uint8Array): SockAddress {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const family = v.getUint16(0, true);
-  if (family === AF.INET) {
+  if (family === AddressFamily.INET) {
     return { family, host: Array.from(bytes.subarray(4, 8)).join("."), port: v.getUint16(2, false) };
   }
-  if (family === AF.INET6) {
+  if (family === AddressFamily.INET6) {
     const g: string[] = [];
     for (let i = 0; i < 8; i++) g.push(v.getUint16(8 + i * 2, false).toString(16));
     return { family, host: g.join(":"), port: v.getUint16(2, false) };
   }
-  if (family === AF.UNIX) {
+  if (family === AddressFamily.UNIX) {
     const path = bytes.subarray(2);
     const end = path.indexOf(0);
     return { family, host: new TextDecoder().decode(end < 0 ? path : path.subarray(0, end)), port: 0 };
