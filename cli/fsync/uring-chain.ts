@@ -30,12 +30,11 @@ import type { Cqe } from "../../src/ring/cqe.ts";
 import { prepFsync, prepSyncFileRange, prepWrite } from "../../src/ops/index.ts";
 import { AlignedBuffer } from "../../src/mem/aligned.ts";
 import { SQE, SQE_W } from "../../src/sys/abi.ts";
-import { FsyncFlags, SqeFlags } from "../../src/sys/constants.ts";
+import { FsyncFlags, RwFlags, SqeFlags, SyncFileRangeFlags } from "../../src/sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../../src/sys/errno.ts";
 import { CommitStats } from "./commit-stats.ts";
 import { lapLimit, recordSlot, type Ledger } from "./ledger.ts";
 import type { ChainMode, SyncKind } from "./options.ts";
-import { RWF_DSYNC, SYNC_FILE_RANGE_ALL } from "./prep.ts";
 import { fillRecord } from "./record.ts";
 
 /** Longest a single wait for a completion may take before the run is declared stuck. */
@@ -172,7 +171,7 @@ export class UringCommitter {
       this.syncFlags = 0;
     }
     this.fsyncFlags = spec.sync === "fdatasync" ? FsyncFlags.DATASYNC : 0;
-    this.rwFlags = spec.sync === "rwf-dsync" ? RWF_DSYNC : 0;
+    this.rwFlags = spec.sync === "rwf-dsync" ? RwFlags.DSYNC : 0;
     this.lap = lapLimit(layout);
     this.onCqe = this.handleCqe.bind(this);
   }
@@ -280,7 +279,7 @@ export class UringCommitter {
     }
     if (this.hasSync) {
       const sqe = ring.getSqe()!;
-      if (this.spec.sync === "sync-file-range") prepSyncFileRange(sqe, fd, w * b, firstOffset, SYNC_FILE_RANGE_ALL);
+      if (this.spec.sync === "sync-file-range") prepSyncFileRange(sqe, fd, w * b, firstOffset, SyncFileRangeFlags.WRITE_AND_WAIT);
       else prepFsync(sqe, fd, this.fsyncFlags);
       sqe.u32[SQE_W.userDataLo] = slot;
       sqe.u32[SQE_W.userDataHi] = w;

@@ -89,7 +89,7 @@ export function prepFtruncate(sqe: Sqe, fd: number, len: number | bigint): void 
   rwWords(sqe.u32, Op.FTRUNCATE, fd, null, 0, len);
 }
 
-/** io_uring_prep_sync_file_range: sync_file_range(fd, offset, len, flags). */
+/** io_uring_prep_sync_file_range: sync_file_range(fd, offset, len, flags), `flags` from {@link SyncFileRangeFlags}. */
 export function prepSyncFileRange(sqe: Sqe, fd: number, len: number, offset: number | bigint, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.SYNC_FILE_RANGE, fd, null, len, offset);

@@ -47,7 +47,7 @@ export function prepReadv(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVe
   rwWords(sqe.u32, Op.READV, fd, iovecs, nrVecs, offset);
 }
 
-/** io_uring_prep_readv2: preadv2, with RWF_* `flags`. */
+/** io_uring_prep_readv2: preadv2, with `flags` from {@link RwFlags} (RWF_*). */
 export function prepReadv2(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.READV, fd, iovecs, nrVecs, offset);
@@ -59,7 +59,7 @@ export function prepWritev(sqe: Sqe, fd: number, iovecs: Addressable | null, nrV
   rwWords(sqe.u32, Op.WRITEV, fd, iovecs, nrVecs, offset);
 }
 
-/** io_uring_prep_writev2: pwritev2, with RWF_* `flags`. */
+/** io_uring_prep_writev2: pwritev2, with `flags` from {@link RwFlags} (RWF_*). */
 export function prepWritev2(sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.WRITEV, fd, iovecs, nrVecs, offset);

@@ -293,6 +293,38 @@ export const FsyncFlags = {
   DATASYNC: 1 << 0,
 } as const;
 
+/** RWF_*: sqe->rw_flags of READ/WRITE (and the `flags` of prepReadv2/prepWritev2), as preadv2/pwritev2 take them (linux/fs.h). */
+export const RwFlags = {
+  /** high priority: poll for the completion where the device allows (IOPOLL) */
+  HIPRI: 1 << 0,
+  /** per-write O_DSYNC: the data, and the metadata needed to read it, are durable on completion */
+  DSYNC: 1 << 1,
+  /** per-write O_SYNC: the data and all metadata are durable on completion */
+  SYNC: 1 << 2,
+  /** fail with EAGAIN instead of blocking (data not cached, a lock taken) */
+  NOWAIT: 1 << 3,
+  /** per-write O_APPEND: write at the end of the file, whatever the offset */
+  APPEND: 1 << 4,
+  /** per-write: ignore the file's O_APPEND and write at the offset (6.9) */
+  NOAPPEND: 1 << 5,
+  /** the write is atomic: all of it or none is persisted (6.11) */
+  ATOMIC: 1 << 6,
+  /** buffered but uncached: drop the page-cache pages once the I/O is done (6.14) */
+  DONTCACHE: 1 << 7,
+} as const;
+
+/** sync_file_range(2) flags: sqe->sync_range_flags of SYNC_FILE_RANGE (prepSyncFileRange's `flags`). */
+export const SyncFileRangeFlags = {
+  /** first wait for writeback already in progress on the range */
+  WAIT_BEFORE: 1 << 0,
+  /** start writeback of the range's dirty pages */
+  WRITE: 1 << 1,
+  /** then wait for that writeback to finish */
+  WAIT_AFTER: 1 << 2,
+  /** all three (the kernel's SYNC_FILE_RANGE_WRITE_AND_WAIT): the range's data is on the device, with no metadata and no cache flush */
+  WRITE_AND_WAIT: (1 << 0) | (1 << 1) | (1 << 2),
+} as const;
+
 /** sqe->timeout_flags. */
 export const TimeoutFlags = {
   ABS: 1 << 0,
