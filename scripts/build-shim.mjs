@@ -32,6 +32,7 @@ const targets = [
   ["fsync_liburing", ["c/reference/fsync_liburing.c"], ["-luring"], "liburing.h"],
   ["echo_epoll", ["c/reference/echo_epoll.c"], [], null],
   ["echo_client_epoll", ["c/reference/echo_client_epoll.c"], [], null],
+  ["echo_client_openloop", ["c/reference/echo_client_openloop.c"], ["-lm"], null],
   ["echo_liburing", ["c/reference/echo_liburing.c"], ["-luring"], "liburing.h"],
 ];
 
