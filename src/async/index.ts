@@ -6,3 +6,4 @@ export { Chain, type ChainOptions, type ChainResult, type ChainStepResult, type 
 export { MultishotIterator, type RecvLease } from "./multishot.ts";
 export { type StatxResult, STATX_BASIC_STATS } from "./statx.ts";
 export { type DriverKind } from "./driver.ts";
+export { RingInbox, sendMessage, sendDescriptor, wakeRing, WAKE_USER_DATA, type RingAddress, type RingInboxOptions } from "./ring-messages.ts";
