@@ -3,6 +3,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { prepNop } from "../src/ops/rw.ts";
 import { Ring } from "../src/ring/ring.ts";
+import { ClosedError } from "../src/sys/closed.ts";
 import { countFds } from "./helpers.ts";
 
 function countMappings(): number {
@@ -39,7 +40,7 @@ test("using a closed ring throws instead of touching unmapped memory", () => {
   expect(() => ring.getSqe()).toThrow(/closed/);
   expect(() => ring.peekCqe()).toThrow(/closed/);
   expect(() => ring.waitCqe()).toThrow(/closed/);
-  expect(ring.submit()).toBe(-9); // -EBADF
+  expect(() => ring.submit()).toThrow(ClosedError); // one rule: src/sys/closed.ts (test/safety-closed.test.ts covers every method)
 });
 
 test("Symbol.dispose closes the ring", () => {

@@ -146,7 +146,6 @@ class LoadLoop {
   private readonly sentAt: Float64Array;
   private readonly alive: Uint8Array;
   private readonly badMsg: Uint8Array;
-  private readonly cqWords: Int32Array;
   private readonly tickTs = Timespec.fromMs(TICK_MS);
   private readonly lat = new LatencyRecorder();
   private readonly errorKinds: EchoErrorKinds = { length: 0, content: 0, reset: 0, eof: 0, send: 0 };
@@ -176,8 +175,6 @@ class LoadLoop {
     this.alive = new Uint8Array(this.c).fill(1);
     this.badMsg = new Uint8Array(this.c);
     this.aliveCount = this.c;
-    const c0 = ring.cq.cqes[0]!.i32;
-    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, ring.cq.entries * c0.length);
   }
 
   run(): LoadResult {
@@ -299,19 +296,19 @@ class LoadLoop {
   }
 
   private reap(): void {
+    // Views from ring.cq at each batch: the ring's one CQ walker (src/ring/cq.ts).
     const cq = this.ring.cq;
-    const w = this.cqWords;
+    const w = cq.words;
     const mask = cq.mask;
-    const words = w.length / cq.entries;
+    const shift = cq.cqeShift;
     let head = cq.head;
-    // Acquire: pairs with the kernel's release of the CQ tail (see cq.ts).
-    const tail = Atomics.load(cq.kring, cq.kTail);
+    const tail = cq.tail();
     const n = (tail - head) >>> 0;
     const sq = this.ring.sq;
     const every = this.submitEvery;
     while (head !== tail) {
       if (sq.sqeTail - sq.sqeHead >= every) this.ring.submit();
-      const i = (head & mask) * words;
+      const i = (head & mask) << shift;
       const lo = w[i]!;
       const res = w[i + 2]!;
       const flags = w[i + 3]! >>> 0;

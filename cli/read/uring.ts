@@ -12,7 +12,6 @@
  * IOPOLL. Nothing on the per-read path allocates or calls into FFI.
  */
 import { Ring, type RingOptions } from "../../src/ring/ring.ts";
-import type { Cqe } from "../../src/ring/cqe.ts";
 import { registerBuffers, registerFiles } from "../../src/ring/register.ts";
 import { kernelHasSetupFlag, setupFlagNames } from "../../src/ring/setup.ts";
 import { prepRead, prepReadFixed } from "../../src/ops/rw.ts";
@@ -110,8 +109,6 @@ export class UringReader {
   private readonly fd: number;
   private readonly arena: AlignedBuffer;
   private readonly words: Uint32Array;
-  /** The CQ's CQE array as int32 words (plain 16-byte CQEs: this ring has neither CQE32 nor CQE_MIXED). */
-  private readonly cqWords: Int32Array;
   /** Bytes between slot buffers (bs rounded up to a page, so every slot stays aligned). */
   private readonly stride: number;
   /** `stride` in u32 words. */
@@ -189,8 +186,6 @@ export class UringReader {
     this.ring = ring;
     this.arena = arena;
     this.words = new Uint32Array(arena.bytes.buffer, arena.bytes.byteOffset, arena.length >>> 2);
-    const c0 = ring.cq.cqes[0]!.i32;
-    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, ring.cq.entries * 4);
   }
 
   /** Setup flags of the ring, by name. */
@@ -294,13 +289,14 @@ export class UringReader {
       this.reapTime = now;
       // io_uring_for_each_cqe + io_uring_cq_advance, written out: one head
       // update for the whole batch and no callback per CQE. (Plain 16-byte
-      // CQEs: this ring has neither CQE32 nor CQE_MIXED.)
+      // CQEs: this ring has neither CQE32 nor CQE_MIXED.) Views come from
+      // ring.cq at each batch: the ring's one CQ walker (src/ring/cq.ts).
       const cq = ring.cq;
       const tail = cq.tail();
       let head = cq.head;
       if (head !== tail) {
         // The CQE array as words (4 per CQE: user_data lo, hi, res, flags): no CQE object per completion.
-        const cw = this.cqWords;
+        const cw = cq.words;
         const mask = cq.mask;
         const seen = (tail - head) >>> 0;
         while (head !== tail) {

@@ -9,6 +9,7 @@
  * tick shares it) and one pass over the CQ in shared memory, with one head
  * store at the end. Nothing else allocates or crosses FFI.
  */
+import type { CompletionQueue } from "../ring/cq.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
 import type { Sqe } from "../ring/sqe.ts";
 import { prepCancel64, prepCancelFd } from "../ops/cancel.ts";
@@ -16,7 +17,7 @@ import { prepNop } from "../ops/rw.ts";
 import { prepLinkTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { SQE_W } from "../sys/abi.ts";
-import { CancelFlags, EnterFlags, Features, Op, SqeFlags, SqRingFlags } from "../sys/constants.ts";
+import { CancelFlags, EnterFlags, Features, Op, SqeFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
 import { EventfdWake, KeepAlive, type DriverKind } from "./driver.ts";
 import { abortError, closedError, errorFor, opName, timeoutError, unsupportedError, UringError } from "./errors.ts";
@@ -83,14 +84,6 @@ export class UringEngine {
   readonly table: PendingTable;
   private readonly supported: Uint8Array;
   private readonly lastOp: number | null;
-  private readonly sqKring: Uint32Array;
-  private readonly sqKFlags: number;
-  private readonly cqWords: Int32Array;
-  private readonly cqKring: Uint32Array;
-  private readonly cqKTail: number;
-  private readonly cqMask: number;
-  private readonly cqeBase: number;
-  private readonly cqeStride: number;
   private readonly keepAlive = new KeepAlive();
   private readonly wake: EventfdWake | null;
   private readonly runWaitNs: number;
@@ -133,17 +126,6 @@ export class UringEngine {
     this.lastOp = probe?.lastOp ?? null;
     this.supported = new Uint8Array(256);
     for (let op = 0; op < 256; op++) this.supported[op] = probe === null || probe.opSupported(op) ? 1 : 0;
-    const sq = ring.sq;
-    this.sqKring = sq.kring;
-    this.sqKFlags = sq.kFlags;
-    const cq = ring.cq;
-    this.cqKring = cq.kring;
-    this.cqKTail = cq.kTail;
-    this.cqMask = cq.mask;
-    const first = cq.cqes[0]!.i32;
-    this.cqWords = new Int32Array(first.buffer);
-    this.cqeBase = first.byteOffset >>> 2;
-    this.cqeStride = cq.entries > 1 ? (cq.cqes[1]!.i32.byteOffset - first.byteOffset) >>> 2 : 4;
     this.runWaitNs = (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6;
     this.idlePolls = IDLE_POLLS[this.driver];
     this.wake = this.driver === "run" ? null : new EventfdWake(ring, () => this.onWake());
@@ -377,20 +359,23 @@ export class UringEngine {
     void flags;
   }
 
-  /** Drains every CQE in shared memory (no syscall); one head store. Returns how many. */
+  /**
+   * Drains every CQE in shared memory (no syscall); one head store. Returns
+   * how many slots. The views come from `ring.cq` at each batch (the one CQ
+   * walker, cq.ts), so a resize between batches is picked up here.
+   */
   private reap(): number {
     const cq = this.ring.cq;
-    // Acquire: pairs with the kernel's release store of the tail after it wrote the CQEs.
-    const tail = Atomics.load(this.cqKring, this.cqKTail);
+    if (cq.mixed) return this.reapMixed(cq);
+    const tail = cq.tail();
     let head = cq.head;
     if (head === tail) return 0;
     const n = (tail - head) >>> 0;
-    const words = this.cqWords;
-    const base = this.cqeBase;
-    const stride = this.cqeStride;
-    const mask = this.cqMask;
+    const words = cq.words;
+    const mask = cq.mask;
+    const shift = cq.cqeShift;
     while (head !== tail) {
-      const b = base + (head & mask) * stride;
+      const b = (head & mask) << shift;
       head = (head + 1) >>> 0;
       this.onCqe(words[b]! >>> 0, words[b + 1]! >>> 0, words[b + 2]!, words[b + 3]! >>> 0);
     }
@@ -398,10 +383,25 @@ export class UringEngine {
     return n;
   }
 
+  /** CQE_MIXED rings: padding CQEs are skipped and a 32-byte CQE takes two slots (peek and slotsOf know how). */
+  private reapMixed(cq: CompletionQueue): number {
+    let n = 0;
+    for (;;) {
+      const cqe = cq.peek();
+      if (cqe === null) return n;
+      const w = cqe.i32;
+      const lo = w[0]! >>> 0, hi = w[1]! >>> 0, res = w[2]!, flags = w[3]! >>> 0;
+      const slots = cq.slotsOf(cqe);
+      cq.advance(slots);
+      n += slots;
+      this.onCqe(lo, hi, res, flags);
+    }
+  }
+
   /** CQEs are visible, or the kernel holds some (overflow list, deferred task work). */
   private hasWork(): boolean {
-    if (Atomics.load(this.cqKring, this.cqKTail) !== this.ring.cq.head) return true;
-    return (Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0;
+    const cq = this.ring.cq;
+    return cq.tail() !== cq.head || cq.needsFlush();
   }
 
   // ---- drivers -----------------------------------------------------------
@@ -439,13 +439,13 @@ export class UringEngine {
 
   /** One round: submit, flush kernel-held CQEs, reap. Returns CQEs reaped. */
   private cycle(): number {
-    if (this.ring.sq.sqeTail !== this.ring.sq.sqeHead || this.ring.sqReady() > 0) this.submitNow();
-    else if ((Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0) {
-      this.ring.getEvents();
-    }
+    const ring = this.ring;
+    const sq = ring.sq;
+    if (sq.sqeTail !== sq.sqeHead || sq.sqReady() > 0) this.submitNow();
+    else if (ring.cq.needsFlush()) ring.getEvents();
     let n = this.reap();
     // Overflowed CQEs (NODROP kernels keep them) and deferred work: flush until quiet.
-    while ((Atomics.load(this.sqKring, this.sqKFlags) & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0 && !this.closed) {
+    while (!this.closed && ring.cq.needsFlush()) {
       this.ring.getEvents();
       const m = this.reap();
       if (m === 0) break;

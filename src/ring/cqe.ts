@@ -11,13 +11,18 @@ const TWO_32 = 4294967296;
 export class Cqe {
   /** Index of this slot in the CQE array. */
   readonly index: number;
-  /** The CQE as i32 words: [user_data lo, user_data hi, res, flags, (big_cqe ...)]. */
-  readonly i32: Int32Array;
+  /** The CQE as i32 words: [user_data lo, user_data hi, res, flags, (big_cqe ...)]. Zeroed JS memory once the ring is closed or resized. */
+  i32: Int32Array;
 
   /** @internal Built once per slot by the completion queue. */
   constructor(cqRing: ArrayBuffer, byteOffset: number, size: number, index: number) {
     this.index = index;
     this.i32 = new Int32Array(cqRing, byteOffset, size >>> 2);
+  }
+
+  /** @internal The ring unmaps this slot: from now on the cursor reads zeros (see CompletionQueue.retire). */
+  retire(): void {
+    this.i32 = new Int32Array(this.i32.length);
   }
 
   /** cqe->res: the result (>= 0) or -errno. */

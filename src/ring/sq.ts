@@ -9,11 +9,12 @@ import { SqRingFlags, SetupFlags } from "../sys/constants.ts";
 import type { RingLayout } from "./setup.ts";
 import { storeRelease } from "./barrier.ts";
 import { Sqe } from "./sqe.ts";
+import { CQ_FLUSH_FLAGS } from "./cq.ts";
 
 /** SQ state over the mmapped SQ ring. */
 export class SubmissionQueue {
-  /** The SQ ring as u32 words (kernel-shared). */
-  readonly kring: Uint32Array;
+  /** The SQ ring as u32 words (kernel-shared). Replaced by a zeroed dummy once the ring is closed or resized. */
+  kring: Uint32Array;
   /** Word index of the kernel-owned head (the kernel advances it as it consumes SQEs). */
   readonly kHead: number;
   /** Word index of the tail we publish. */
@@ -23,7 +24,8 @@ export class SubmissionQueue {
   /** Word index of the dropped-SQE counter. */
   readonly kDropped: number;
   readonly mask: number;
-  readonly entries: number;
+  /** SQ entries (0 once retired: getSqe then always answers null). */
+  entries: number;
   /** One preallocated cursor per slot. */
   readonly sqes: Sqe[];
   /** Words per SQE (16, or 32 with SQE128), for zeroing. */
@@ -130,6 +132,24 @@ export class SubmissionQueue {
   /** SQPOLL thread is asleep and needs IORING_ENTER_SQ_WAKEUP. */
   needsWakeup(): boolean {
     return (this.flags() & SqRingFlags.NEED_WAKEUP) !== 0;
+  }
+
+  /** The SQ-ring flags say the kernel holds CQEs (overflow list or deferred task work): see CompletionQueue.needsFlush. */
+  cqNeedsFlush(): boolean {
+    return (this.flags() & CQ_FLUSH_FLAGS) !== 0;
+  }
+
+  /**
+   * Called by the Ring just before it unmaps this queue's memory (close or
+   * resize): the views move to zeroed JS memory and the queue reports itself
+   * full, so a stale `sq` or `Sqe` held by a caller can neither hand out a
+   * slot nor touch unmapped pages.
+   */
+  retire(): void {
+    this.kring = new Uint32Array(this.kring.length);
+    this.entries = 0;
+    this.sqeHead = this.sqeTail = this.cachedHead = 0;
+    for (const sqe of this.sqes) sqe.retire();
   }
 
   /** The kernel's count of SQEs it dropped as invalid. */

@@ -14,11 +14,11 @@ export class Sqe {
   /** Index of this slot in the SQE array. */
   readonly index: number;
   /** The SQE as u32 words (16, or 32 with SQE128): the preparers' fast path. */
-  readonly u32: Uint32Array;
+  u32: Uint32Array;
   /** The SQE as bytes. */
-  readonly u8: Uint8Array;
+  u8: Uint8Array;
   /** The SQE as u16 halves (ioprio, buf_index, personality). */
-  readonly u16: Uint16Array;
+  u16: Uint16Array;
 
   /** @internal Built once per slot by the submission queue. */
   constructor(sqeArray: ArrayBuffer, byteOffset: number, size: number, index: number) {
@@ -26,6 +26,17 @@ export class Sqe {
     this.u32 = new Uint32Array(sqeArray, byteOffset, size >>> 2);
     this.u8 = new Uint8Array(sqeArray, byteOffset, size);
     this.u16 = new Uint16Array(sqeArray, byteOffset, size >>> 1);
+  }
+
+  /**
+   * @internal The ring unmaps this slot (close or resize): the views move to
+   * zeroed JS memory, so writing through a stale Sqe is harmless.
+   */
+  retire(): void {
+    const dead = new ArrayBuffer(this.u8.length);
+    this.u32 = new Uint32Array(dead);
+    this.u8 = new Uint8Array(dead);
+    this.u16 = new Uint16Array(dead);
   }
 }
 

@@ -4,7 +4,7 @@
  * path, and it calls it at most once per batch.
  */
 import { GETEVENTS_ARG, KERNEL_SIGSET_SIZE, TIMESPEC } from "../sys/abi.ts";
-import { EnterFlags, SetupFlags, SqRingFlags } from "../sys/constants.ts";
+import { EnterFlags, SetupFlags } from "../sys/constants.ts";
 import { addressOf, ioUringEnter, ioUringEnterFast } from "../sys/ffi.ts";
 import type { SubmissionQueue } from "./sq.ts";
 
@@ -34,7 +34,7 @@ export class Submitter {
 
   /** CQEs are waiting in the kernel (overflow list or deferred task work): an enter with GETEVENTS posts them. */
   cqNeedsFlush(): boolean {
-    return (this.sq.flags() & (SqRingFlags.CQ_OVERFLOW | SqRingFlags.TASKRUN)) !== 0;
+    return this.sq.cqNeedsFlush();
   }
 
   /** Reaping needs an enter: IOPOLL always, otherwise only to flush. */
