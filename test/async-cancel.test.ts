@@ -8,7 +8,7 @@ import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, UringError } from "../src/async/index.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countFds, openFifo, tempDirPerFile } from "./helpers.ts";
+import { countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
 
 const tmp = tempDirPerFile();
 /** A FIFO opened read-write: reads on it wait until something is written. */
@@ -182,7 +182,9 @@ describe("close()", () => {
     const f = fifo();
     const uring = new Uring();
     const p = uring.read(f.fd, new Uint8Array(1), -1);
-    await new Promise((r) => setTimeout(r, 30));
+    // The first park creates the eventfd (and the waiter thread): one more fd.
+    const armed = countFds();
+    await waitFor(() => countFds() > armed);
     writeSync(f.fd, "x");
     expect(await p).toBe(1);
     expect(uring.wakeups).toBeGreaterThan(0);

@@ -100,3 +100,19 @@ export function kernelHasOp(op: number): boolean {
   return probeRing.opSupported(op);
 }
 
+
+/**
+ * Polls `cond` until it holds or `timeoutMs` passes; resolves to its last
+ * value. For waits on something another thread or process does (a kernel
+ * thread going idle, a waiter thread parking): these machines are loaded, so
+ * a fixed sleep that is "long enough" here is too short there. Callers keep
+ * their own `expect` on the condition, so a timeout fails where it matters.
+ */
+export async function waitFor(cond: () => boolean, { timeoutMs = 10_000, intervalMs = 2 } = {}): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) return cond();
+    await Bun.sleep(intervalMs);
+  }
+  return true;
+}

@@ -5,6 +5,7 @@ import { Ring } from "../src/ring/ring.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { sqeSetData64 } from "../src/ring/sqe.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
+import { waitFor } from "./helpers.ts";
 
 const hasSqpoll = kernelHasSetupFlag(SetupFlags.SQPOLL);
 let ring: Ring | null = null;
@@ -44,7 +45,7 @@ test.skipIf(!hasSqpoll)("submits reach the kernel thread without io_uring_enter 
 
 test.skipIf(!hasSqpoll)("a sleeping SQPOLL thread is woken by submit (NEED_WAKEUP)", async () => {
   ring = new Ring(4, { sqpoll: { idleMs: 1 } });
-  await Bun.sleep(50); // let the thread go idle and set NEED_WAKEUP
+  await waitFor(() => ring.sq.needsWakeup()); // the thread goes idle and sets NEED_WAKEUP
   expect(ring.sq.needsWakeup()).toBe(true);
   const sqe = ring.getSqe()!;
   prepNop(sqe);

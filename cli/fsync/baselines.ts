@@ -136,7 +136,7 @@ export class PromisesCommitter {
   private readonly recs: Array<{ u8: Uint8Array; u32: Uint32Array }> = [];
   private readonly call: "fdatasync" | "fsync" | null;
 
-  constructor(private readonly fh: FileHandle, private readonly ledger: Ledger, sync: SyncKind, private readonly inflight: number) {
+  constructor(private readonly fh: FileHandle, private readonly ledger: Ledger, sync: SyncKind, inflight: number) {
     for (let i = 0; i < inflight; i++) this.recs.push(recordBuffer(ledger.layout.recordBytes));
     this.call = baselineSync(sync).call;
   }
