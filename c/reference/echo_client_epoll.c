@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
+
 #define MAX_EVENTS 1024
 #define MAX_SAMPLES (1 << 21)
 
@@ -32,35 +34,6 @@ struct conn {
   double sent_at;
   int alive, bad;
 };
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double self_cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double pid_cpu(int pid) {
-  if (pid <= 0) return -1;
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  char *p = strrchr(buf, ')');
-  if (!p) return -1;
-  unsigned long ut = 0, st = 0;
-  /* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
-  return (ut + st) / 100.0;
-}
 
 /* Nearest-rank percentile of sorted samples (ms in, µs out). */
 static double pct(const double *v, long n, double p) {
@@ -141,14 +114,14 @@ int main(int argc, char **argv) {
     }
     if (now >= phase_end || alive == 0) {
       if (!measuring && alive > 0) {
-        measuring = 1; nlat = 0; latsum = 0; rts0 = rts; t0 = now; cpu0 = self_cpu(); scpu0 = pid_cpu(spid);
+        measuring = 1; nlat = 0; latsum = 0; rts0 = rts; t0 = now; cpu0 = self_cpu_s(); scpu0 = pid_cpu_s(spid);
         phase_end = now + duration;
         continue;
       }
       double secs = measuring ? (now - t0) / 1e3 : 0;
       long m = measuring ? rts - rts0 : 0;
-      double ccpu = secs > 0 ? (self_cpu() - cpu0) / secs : 0;
-      double s1 = pid_cpu(spid);
+      double ccpu = secs > 0 ? (self_cpu_s() - cpu0) / secs : 0;
+      double s1 = pid_cpu_s(spid);
       double scpu = (secs > 0 && scpu0 >= 0 && s1 >= 0) ? (s1 - scpu0) / secs : -1;
       char scpu_s[32];
       if (scpu < 0) snprintf(scpu_s, sizeof scpu_s, "null");
