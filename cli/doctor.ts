@@ -13,7 +13,7 @@ import { Ring, type RingOptions } from "../src/ring/ring.ts";
 import { readIoUringDisabled } from "../src/ring/setup.ts";
 import { Features, OP_NAMES, OP_SINCE, Rlimit, SetupFlags } from "../src/sys/constants.ts";
 import { SyscallError } from "../src/sys/errno.ts";
-import { getrlimit, SHIM_LIBRARY_PATH, SHIM_SOURCE_PATH, shimBuild } from "../src/sys/ffi.ts";
+import { getrlimit, shimBuild, shimPath } from "../src/sys/ffi.ts";
 
 /** Kernel version that added each IORING_SETUP_* flag (shown beside the probe result). */
 export const SETUP_FLAG_SINCE: Readonly<Record<keyof typeof SetupFlags, string>> = {
@@ -114,9 +114,27 @@ function readSeccomp(): number | null {
   }
 }
 
+/**
+ * The root mount's source (`/dev/vda`, `overlay`, ...) from /proc/self/mountinfo,
+ * or null if unreadable.
+ */
+function rootMountSource(): string | null {
+  try {
+    for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+      const [left, right] = line.split(" - ");
+      if (left?.split(" ")[4] === "/" && right) return right.split(" ")[1] ?? null;
+    }
+  } catch {
+    // unreadable: no evidence either way
+  }
+  return null;
+}
+
 function detectContainer(): string | null {
   if (process.env.container) return process.env.container;
-  if (existsSync("/.dockerenv")) return "docker";
+  // /.dockerenv survives into VM images built from a Docker image, so it only counts
+  // when the root is not a block device: a container's root is an overlay (or a bind).
+  if (existsSync("/.dockerenv") && !rootMountSource()?.startsWith("/dev/")) return "docker";
   if (existsSync("/run/.containerenv")) return "podman";
   try {
     const cg = readFileSync("/proc/1/cgroup", "utf8");
@@ -182,7 +200,7 @@ export function collectDoctor(): DoctorReport {
     allowedCpus: safe(() => getAffinity(), []),
     cpuModel: cpus()[0]?.model ?? "unknown",
     shimBuild,
-    shimPath: shimBuild === "cc" ? SHIM_LIBRARY_PATH : SHIM_SOURCE_PATH,
+    shimPath,
     bunVersion: typeof Bun !== "undefined" ? Bun.version : "n/a",
   };
   let ring: Ring;

@@ -26,7 +26,7 @@ function hasHeader(header) {
 
 /** [output, sources, extra flags, header it needs or null] */
 const targets = [
-  ["liburing_shim.so", ["c/uring_shim.c"], ["-shared", "-fPIC", "-pthread"], null],
+  ["liburing_shim.so", ["c/uring_shim.c"], ["-shared", "-fPIC", "-ldl"], null],
   ["nop_liburing", ["c/reference/nop_liburing.c"], ["-luring"], "liburing.h"],
   ["read_liburing", ["c/reference/read_liburing.c"], ["-luring"], "liburing.h"],
   ["fsync_liburing", ["c/reference/fsync_liburing.c"], ["-luring"], "liburing.h"],

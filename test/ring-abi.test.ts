@@ -4,6 +4,12 @@ import { CQE, CQRING_OFFSETS, PARAMS, SQE, SQRING_OFFSETS, PROBE, RSRC_REGISTER,
 import { shimAbi, shimBuild } from "../src/sys/ffi.ts";
 
 const abi = shimAbi();
+/**
+ * A shim compiled where <linux/io_uring.h> is absent (a slim image, TinyCC) has no
+ * compiler view of the ABI to compare with: skip, saying so, rather than fail.
+ */
+const noHeader = abi.size === 0;
+if (noHeader) console.warn(`ring-abi: the shim (${shimBuild}) was compiled without <linux/io_uring.h>; offsetof checks skipped`);
 
 const expected: Array<[string, number]> = [
   ["io_uring_sqe", SQE.size],
@@ -67,12 +73,12 @@ const expected: Array<[string, number]> = [
   ["io_uring_recvmsg_out", RECVMSG_OUT.size],
 ];
 
-test(`the shim (${shimBuild}) describes every checked field`, () => {
+test.skipIf(noHeader)(`the shim (${shimBuild}) describes every checked field`, () => {
   const missing = expected.map(([k]) => k).filter((k) => !abi.has(k));
   expect(missing).toEqual([]);
 });
 
-test.each(expected)("%s = %d", (name, value) => {
+test.skipIf(noHeader).each(expected)("%s = %d", (name, value) => {
   expect(abi.get(name)).toBe(value);
 });
 

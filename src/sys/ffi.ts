@@ -3,20 +3,34 @@
  * typed wrapper. Nothing else in the project imports `bun:ffi`.
  *
  * Two build paths, same source (`c/uring_shim.c`):
- * - `cc`: `build/liburing_shim.so`, compiled with the system compiler at install.
- * - `tcc`: compiled at load time by bun:ffi's TinyCC, for machines with no compiler.
- * `URING_BENCH_SHIM=cc|tcc` forces one; by default the prebuilt library is used
- * when present and TinyCC otherwise.
+ * - `cc`: a prebuilt library, `build/liburing_shim.so` compiled with the system compiler at install.
+ * - `tcc`: the source compiled at load time by bun:ffi's TinyCC. The shim needs no system
+ *   header and no libc link, so this works on slim images (no compiler, no libc6-dev).
+ * Which one loads (the first that applies):
+ * 1. `URING_BENCH_SHIM_PATH=/path/to/x.so` (dlopen) or `=/path/to/x.c` (TinyCC);
+ * 2. `URING_BENCH_SHIM=cc|tcc` forces a build path;
+ * 3. the prebuilt library when present, else TinyCC.
+ * The source is imported as a file asset, so `bun build` copies it beside a bundle and
+ * `bun build --compile` embeds it in the binary (copied to a temporary file for TinyCC,
+ * which cannot read Bun's embedded file system).
  */
 import { cc, dlopen, FFIType, JSCallback, ptr, toArrayBuffer, type Pointer } from "bun:ffi";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import shimSourceAsset from "../../c/uring_shim.c" with { type: "file" };
 
 const ROOT = join(import.meta.dir, "..", "..");
-/** Path of the shim compiled at install time. */
+/** Path of the shim compiled at install time (meaningful when running from the package's sources). */
 export const SHIM_LIBRARY_PATH = join(ROOT, "build", "liburing_shim.so");
-/** Path of the shim's C source, compiled by TinyCC when no library was built. */
-export const SHIM_SOURCE_PATH = join(ROOT, "c", "uring_shim.c");
+/**
+ * Path of the shim's C source: in the package, beside a bundle (Bun gives a path relative
+ * to the bundle), or inside a compiled binary (`/$bunfs/...`).
+ */
+export const SHIM_SOURCE_PATH = isAbsolute(shimSourceAsset) ? shimSourceAsset : join(import.meta.dir, shimSourceAsset);
+
+/** Flags for TinyCC: no libc link (slim images have only libc.so.6, no libc.so); the shim's libc calls resolve in the running process. */
+const TCC_FLAGS = ["-nostdlib"];
 
 const { i32, u32, i64_fast, u64, ptr: P, cstring, void: VOID } = {
   i32: FFIType.i32,
@@ -63,25 +77,56 @@ export type ShimBuild = "cc" | "tcc";
  */
 const keepAlive: unknown[] = [];
 
-function loadShim(): { symbols: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"]; build: ShimBuild } {
+type ShimSymbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+
+/** Loads a prebuilt shim library. */
+function openLibrary(path: string): ShimSymbols {
+  const lib = dlopen(path, SYMBOLS);
+  keepAlive.push(lib);
+  return lib.symbols;
+}
+
+/**
+ * Compiles the shim's source with TinyCC. A source TinyCC cannot open (embedded in a
+ * `--compile` binary) is copied to a temporary file first, removed once compiled.
+ */
+function compileSource(path: string): ShimSymbols {
+  let source = path;
+  let tempDir: string | null = null;
+  if (path.startsWith("/$bunfs/") || !existsSync(path)) {
+    const text = readFileSync(path);
+    tempDir = mkdtempSync(join(tmpdir(), "uring-bench-shim-"));
+    source = join(tempDir, "uring_shim.c");
+    writeFileSync(source, text);
+  }
+  try {
+    const compiled = cc({ source, symbols: SYMBOLS, flags: TCC_FLAGS });
+    keepAlive.push(compiled);
+    return compiled.symbols as ShimSymbols;
+  } finally {
+    if (tempDir !== null) rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+function loadShim(): { symbols: ShimSymbols; build: ShimBuild; path: string } {
+  const override = process.env.URING_BENCH_SHIM_PATH;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`URING_BENCH_SHIM_PATH=${override} does not exist: give a built shim (.so) or its C source (.c).`);
+    if (override.endsWith(".c")) return { symbols: compileSource(override), build: "tcc", path: override };
+    return { symbols: openLibrary(override), build: "cc", path: override };
+  }
   const forced = process.env.URING_BENCH_SHIM;
-  if (forced !== undefined && forced !== "cc" && forced !== "tcc") {
+  if (forced !== undefined && forced !== "" && forced !== "cc" && forced !== "tcc") {
     throw new Error(`URING_BENCH_SHIM=${forced} is not a build path: use "cc" (prebuilt) or "tcc" (TinyCC at load time).`);
   }
   const havePrebuilt = existsSync(SHIM_LIBRARY_PATH);
   if (forced === "cc" && !havePrebuilt) {
     throw new Error(
-      `URING_BENCH_SHIM=cc but ${SHIM_LIBRARY_PATH} does not exist: run "npm run build:shim" (needs a C compiler) or unset URING_BENCH_SHIM.`,
+      `URING_BENCH_SHIM=cc but ${SHIM_LIBRARY_PATH} does not exist: run "npm run build:shim" (needs a C compiler), set URING_BENCH_SHIM_PATH, or unset URING_BENCH_SHIM.`,
     );
   }
-  if (forced !== "tcc" && havePrebuilt) {
-    const lib = dlopen(SHIM_LIBRARY_PATH, SYMBOLS);
-    keepAlive.push(lib);
-    return { symbols: lib.symbols, build: "cc" };
-  }
-  const compiled = cc({ source: SHIM_SOURCE_PATH, symbols: SYMBOLS });
-  keepAlive.push(compiled);
-  return { symbols: compiled.symbols as ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"], build: "tcc" };
+  if (forced !== "tcc" && havePrebuilt) return { symbols: openLibrary(SHIM_LIBRARY_PATH), build: "cc", path: SHIM_LIBRARY_PATH };
+  return { symbols: compileSource(SHIM_SOURCE_PATH), build: "tcc", path: SHIM_SOURCE_PATH };
 }
 
 // One load per process, kept on globalThis: a test runner may evaluate this
@@ -92,8 +137,10 @@ const globalShim = globalThis as unknown as Record<symbol, ReturnType<typeof loa
 const shim = (globalShim[SHIM_KEY] ??= loadShim());
 const S = shim.symbols;
 
-/** The shim build in use: "cc" (system compiler at install) or "tcc" (TinyCC at load). */
+/** The shim build in use: "cc" (a prebuilt library) or "tcc" (TinyCC at load). */
 export const shimBuild: ShimBuild = shim.build;
+/** The file the shim was loaded from: the library, or the C source TinyCC compiled. */
+export const shimPath: string = shim.path;
 
 /** Anything whose address the kernel can be given. */
 export type Addressable = ArrayBufferView | ArrayBuffer | number | bigint;
