@@ -6,8 +6,11 @@
  *
  * Usage: bun server-uring.ts --port P [--host 127.0.0.1] [--setup defer|coop|none|sqpoll]
  *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages] [--plain-fds]   (TcpServerOptions, for experiments)
+ *        [--max-connections N] [--connection-buffers N] [--reserve-buffers N] [--max-send-bytes BYTES] [--idle-timeout MS]   (the resource policy)
+ *        [--tick-ms MS] [--stats-file PATH]   (write server.stats() as JSON to PATH at each tick when it changed: what the fault tests read)
  * Prints `READY <port> <setup flags>[ direct-descriptors]` when listening. Exits with its parent.
  */
+import { renameSync, writeFileSync } from "node:fs";
 import { TcpServer } from "../../src/net/server.ts";
 import { raiseFdLimitToHard } from "../../src/net/limits.ts";
 import { setupFlagNames } from "../../src/ring/setup.ts";
@@ -26,6 +29,9 @@ export function main(argv: string[]): void {
   if (!ring) throw new Error(`--setup ${setup}: choose from ${Object.keys(URING_SETUPS).join(", ")}`);
   raiseFdLimitToHard();
   const parent = process.ppid;
+  const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
+  const statsFile = arg("--stats-file");
+  let lastStats = "";
   let server: TcpServer;
   const handler = {
     onData(conn: number, bid: number, len: number): boolean {
@@ -35,6 +41,15 @@ export function main(argv: string[]): void {
     onTick(): void {
       // Exit with the parent (a SIGKILLed benchmark leaves no server behind).
       if (process.ppid !== parent) process.exit(0);
+      if (statsFile) {
+        const text = JSON.stringify({ ...server.stats(), bufferCount: server.buffers.count });
+        if (text !== lastStats) {
+          // Written whole, then renamed: a reader never sees half a file.
+          writeFileSync(`${statsFile}.tmp`, text);
+          renameSync(`${statsFile}.tmp`, statsFile);
+          lastStats = text;
+        }
+      }
     },
   };
   server = new TcpServer({
@@ -42,11 +57,17 @@ export function main(argv: string[]): void {
     port,
     handler,
     ring,
-    submitEvery: arg("--submit-every") ? Number(arg("--submit-every")) : undefined,
+    submitEvery: num("--submit-every"),
     bufferCount: arg("--buffers") ? Number(arg("--buffers")) : undefined,
     bufferSize: arg("--buffer-size") ? Number(arg("--buffer-size")) : undefined,
     hugePages: !argv.includes("--small-pages"),
     directDescriptors: !argv.includes("--plain-fds"),
+    maxConnections: num("--max-connections"),
+    connectionBuffers: num("--connection-buffers"),
+    reserveBuffers: num("--reserve-buffers"),
+    maxSendBytes: num("--max-send-bytes"),
+    idleTimeoutMs: num("--idle-timeout"),
+    tickMs: num("--tick-ms"),
   });
   const flags = setupFlagNames(server.ring.flags).join("|") || "none";
   process.stdout.write(`READY ${server.port} ${flags}${server.directDescriptors ? " direct-descriptors" : ""}\n`);

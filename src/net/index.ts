@@ -6,6 +6,7 @@
  * src/ops; the fused hot-path writers the server uses are in ./prep.ts.
  */
 export { TcpServer, TCP_SERVER_DEFAULTS, fastRingOptions, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server.ts";
+export { CloseReason, TCP_POLICY_DEFAULTS, type CloseReasonName, type TcpPolicy } from "./policy.ts";
 export { openListener, localPort, intOption, DEFAULT_BACKLOG, type ListenOptions } from "./listener.ts";
 export { connect, connectMany, type ConnectOptions } from "./client.ts";
 export { syncBatch, syncOp } from "./sync.ts";

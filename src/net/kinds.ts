@@ -15,6 +15,8 @@ export const Kind = {
   SOCKOPT: 6,
   TIMER: 7,
   SHUTDOWN: 8,
+  /** A cancel aimed at a connection's send (its CQE only on failure, and ignored). */
+  CANCEL_SEND: 9,
 } as const;
 
 /** Slots per table: the low 24 bits of user_data's low word. */

@@ -1,20 +1,41 @@
 /**
  * `TcpServer`: a TCP server on one io_uring, driven by a run loop (blocking
- * `submitAndWait`, then one pass over every ready CQE). What it does per
- * connection, all through the ring:
+ * `submitAndWait`, then one pass over every ready CQE). Per connection, all
+ * through the ring: multishot ACCEPT on the listener; one multishot RECV with
+ * buffer selection from a provided-buffer ring for the connection's life;
+ * sends queued per connection (./send-queue.ts) and issued one at a time so
+ * bytes leave in order, a short send resubmitted for the rest; CLOSE once
+ * nothing of the connection is in flight. What one peer may take of the
+ * shared pool and table is the resource policy (./policy.ts).
  *
- * - multishot ACCEPT on the listener: one request, one CQE per connection;
- * - multishot RECV with buffer selection from a provided-buffer ring: one
- *   request per connection for its whole life, data lands in ring buffers;
- * - sends queued per connection and issued one at a time, so bytes leave in
- *   order; a short send is resubmitted for the rest (partial sends);
- * - backpressure: a connection that holds more than `pauseAtBuffers` buffers
- *   in its send queue has its recv cancelled until the queue drains below half
- *   (one slow reader cannot starve the shared buffer ring); running out of
- *   buffers (-ENOBUFS) re-arms the recv once buffers come back;
- * - orderly close: the peer's EOF (half close) lets pending sends finish, then
- *   the fd is closed with IORING_OP_CLOSE; resets and errors cancel the recv
- *   and close. The server keeps serving the other connections throughout.
+ * Connection states (bits of `st[conn]`): OPEN (the application may send),
+ * ARMED (the recv is in flight), SENDING (the queue head's send is in flight),
+ * CLOSING (close once neither is in flight), PAUSED (recv stopped by the
+ * policy), STARVED (recv ended with -ENOBUFS, waiting for a buffer).
+ *
+ * | event                                  | in          | then                                                                    |
+ * |----------------------------------------|-------------|-------------------------------------------------------------------------|
+ * | accept                                 | (free slot) | OPEN + ARMED; over maxConnections: CLOSE at once (`refused`)            |
+ * | recv data (res > 0)                    | any         | to the handler (given back if CLOSING); over a limit: PAUSED, cancel recv |
+ * | recv final CQE (no MORE), any res      | ARMED       | clear ARMED, then the first that applies:                               |
+ * |   · CLOSING                            |             | maybeClose                                                              |
+ * |   · res = 0 (EOF)                      |             | onEnd or end(): CLOSING, OPEN kept so queued sends finish; maybeClose   |
+ * |   · res < 0, not ENOBUFS/ECANCELED     |             | abort: CLOSING, not OPEN, cancel the send; maybeClose                   |
+ * |   · PAUSED                             |             | re-arm if the sends drained meanwhile, else wait for them               |
+ * |   · -ENOBUFS                           |             | STARVED: re-armed after the batch while a buffer is free                |
+ * |   · otherwise (-ECANCELED, res > 0)    |             | re-arm                                                                  |
+ * | send complete / short                  | SENDING     | pop and send the next / resubmit the rest                               |
+ * | send queue empty                       | SENDING     | clear SENDING; CLOSING: maybeClose; PAUSED and drained: re-arm          |
+ * | send failed (any errno, -ECANCELED too)| SENDING     | clear SENDING, drop the queue, abort (maybeClose)                       |
+ * | idle timeout (tick sweep)              | any         | abort with reason `idle`: cancel recv and send                          |
+ * | end() (application)                    | OPEN        | CLOSING (orderly), cancel recv; maybeClose                              |
+ * | maybeClose                             | CLOSING, not ARMED, not SENDING | CLOSE the fd, slot free (generation + 1), onClose       |
+ *
+ * Why any order of failures ends closed: CLOSING is never cleared until the
+ * close; ARMED and SENDING are each cleared only by their own final CQE, and
+ * every final CQE of a CLOSING connection calls maybeClose, so whichever
+ * finishes last closes, whatever its errno. A cancel's own outcome never
+ * matters: the state bits, not the errno, decide what follows.
  *
  * The handler decides what to do with data: {@link TcpServer.sendBuffer}
  * sends a received buffer back without copying (the echo server), and
@@ -23,127 +44,46 @@
 import { CqeFlags, EnterFlags, Rlimit, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
 import { addressOf, closeFd, getrlimit } from "../sys/ffi.ts";
+import { assertOpen } from "../sys/closed.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
 import type { Sqe } from "../ring/sqe.ts";
-import { BufferRing } from "../mem/buffer-ring.ts";
-import { IpProto, MsgFlags, SockOpt, SocketType } from "./constants.ts";
-import { Kind, udLo } from "./kinds.ts";
-import { intOption, localPort, openListener, type ListenOptions } from "./listener.ts";
-import { prepCancel32x2, prepClose, prepMultishotAccept, prepRecvSelectMultishot, prepSendRaw, prepSetsockopt, prepTimeout, Timespec } from "./prep.ts";
-import { prepCloseDirect } from "../ops/fs.ts";
-import { prepMultishotAcceptDirect } from "../ops/net.ts";
 import { registerFilesSparse } from "../ring/register.ts";
 import { SQE_W } from "../sys/abi.ts";
+import { BufferRing } from "../mem/buffer-ring.ts";
+import { prepClose, prepCloseDirect } from "../ops/fs.ts";
+import { prepMultishotAccept, prepMultishotAcceptDirect } from "../ops/net.ts";
+import { prepTimeout } from "../ops/timeout.ts";
+import { Timespec } from "../ops/timespec.ts";
+import { IpProto, MsgFlags, SockOpt, SocketType } from "./constants.ts";
+import { Kind, udLo } from "./kinds.ts";
+import { intOption, localPort, openListener } from "./listener.ts";
+import { prepCancel32x2, prepRecvSelectMultishot, prepSendRaw, prepSetsockopt } from "./prep.ts";
+import { CLOSE_REASON_NAMES, CloseReason, TCP_POLICY_DEFAULTS, type CloseReasonName } from "./policy.ts";
+import { SendQueue } from "./send-queue.ts";
+import { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
 
-/** What the application does with a connection's events. */
-export interface TcpHandler {
-  /** A connection was accepted (slot `conn`). */
-  onOpen?(conn: number): void;
-  /**
-   * `len` bytes arrived in provided buffer `bid` (`server.buffers.view(bid, len)`). Return true when the handler kept
-   * the buffer (passed it to `sendBuffer`); false recycles it right away.
-   */
-  onData(conn: number, bid: number, len: number): boolean;
-  /** The peer closed its sending side (EOF). Default: close once pending sends are done. */
-  onEnd?(conn: number): void;
-  /** The connection is gone; `errno` is 0 for an orderly close. The slot may be reused after this. */
-  onClose?(conn: number, errno: number): void;
-  /** Called every `tickMs` from the run loop (housekeeping; call `stop()` to end `run()`). */
-  onTick?(): void;
-}
+export { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
 
-/** Options of {@link TcpServer}. */
-export interface TcpServerOptions extends ListenOptions {
-  handler: TcpHandler;
-  /** Ring setup (default: DEFER_TASKRUN + SINGLE_ISSUER where the kernel has them, see {@link fastRingOptions}). */
-  ring?: RingOptions;
-  /** SQ entries (default 4096; the CQ gets 4×). */
-  entries?: number;
-  /** Provided buffers (power of two, default 8192). */
-  bufferCount?: number;
-  /** Bytes per provided buffer (default 2048: one 1000-byte echo fits). */
-  bufferSize?: number;
-  /** Connection table size (default 65536). */
-  maxConnections?: number;
-  /** Pause a connection's recv when it holds this many buffers (default 64). */
-  pauseAtBuffers?: number;
-  /** Receive buffers on transparent huge pages (default true; see BufferRingOptions.hugePages). */
-  hugePages?: boolean;
-  /**
-   * Accept into direct descriptors (default true where the kernel can, 5.19+):
-   * connections live in the ring's fixed-file table, not in the process's fd
-   * table, so no request looks its socket up and takes a reference (atomic in
-   * a multi-threaded process such as Bun). {@link TcpServer.fdOf} then gives
-   * the table index, used with IOSQE_FIXED_FILE. The table holds up to
-   * min(maxConnections, RLIMIT_NOFILE) connections.
-   */
-  directDescriptors?: boolean;
-  /** Set TCP_NODELAY on accepted sockets (default true). */
-  noDelay?: boolean;
-  /** Interval of onTick, ms (default 500). */
-  tickMs?: number;
-  /**
-   * While handling a batch of CQEs, submit as soon as this many requests are
-   * prepared (default 16; 0 = only at the end of the batch). Sending early
-   * lets the peer start on its part while we finish ours; without it both
-   * sides settle into alternating waves and each idles half the time.
-   */
-  submitEvery?: number;
-}
-
-/** Defaults of {@link TcpServerOptions}, with why. */
-export const TCP_SERVER_DEFAULTS = {
-  /** SQ entries: a send per connection per turn for thousands of connections without an early submit. */
-  entries: 4096,
-  /** Receive buffers: more than the connections that hold one at a time at c=2000, with room for bursts. */
-  bufferCount: 8192,
-  /** Bytes per receive buffer: the seed's largest message (1000 bytes) fits in one. */
-  bufferSize: 2048,
-  /** Connection table: 64 Ki slots cost ~1.5 MiB of typed arrays. */
-  maxConnections: 65536,
-  /** Buffers one connection may hold in its send queue before its recv pauses (128 KiB at 2 KiB each). */
-  pauseAtBuffers: 64,
-  /** Housekeeping tick: exit-with-parent checks and accept re-arms need no more. */
-  tickMs: 500,
-  /** Early submit inside a CQE batch (see TcpServerOptions.submitEvery). */
-  submitEvery: 16,
-} as const;
-
-/** Connection state bits. */
 const ST_OPEN = 1;
-const ST_ARMED = 2; // multishot recv in flight
-const ST_SENDING = 4; // a send in flight (queue head)
-const ST_CLOSING = 8; // close once nothing is in flight
-const ST_PAUSED = 16; // recv paused by backpressure
-const ST_CANCELING = 32; // a cancel of the recv is in flight
-const ST_REARM = 64; // recv ended with -ENOBUFS: re-arm when buffers return
+const ST_ARMED = 2;
+const ST_SENDING = 4;
+const ST_CLOSING = 8;
+const ST_PAUSED = 16;
+const ST_CANCELING = 32; // a cancel of the recv is in flight (only to not send two)
+const ST_STARVED = 64;
 
-/** Counters a server keeps (plain numbers; read them any time). */
-export interface TcpServerStats {
-  accepted: number;
-  closed: number;
-  /** Connections that ended with an error (reset, broken pipe). */
-  errors: number;
-  /** Accepts refused because the connection table or fd limit was full. */
-  refused: number;
-  /** Times a recv ran out of provided buffers. */
-  noBuffers: number;
-  /** Times backpressure paused a connection. */
-  paused: number;
-  /** Short sends that were resubmitted. */
-  partialSends: number;
-}
+/** Direct-table slots beyond maxConnections, so a connection over the limit can still be accepted and refused. */
+const REFUSE_HEADROOM = 64;
 
 /**
  * Gives `ring` an empty fixed-file table for accepted connections: up to
- * `maxConnections` slots, at most the soft RLIMIT_NOFILE (the kernel's cap).
- * False when the kernel cannot (pre-5.19, or the limit refused): the server
- * then uses plain fds.
+ * `slots`, at most the soft RLIMIT_NOFILE (the kernel's cap). False when
+ * the kernel cannot (pre-5.19, or the limit refused): the server then uses plain fds.
  */
-function registerDirectTable(ring: Ring, maxConnections: number): boolean {
+function registerDirectTable(ring: Ring, slots: number): boolean {
   const soft = getrlimit(Rlimit.NOFILE).soft;
-  const slots = Math.max(1, Math.min(maxConnections, Number.isFinite(soft) && soft > 0 ? soft : maxConnections));
-  return registerFilesSparse(ring, slots) >= 0;
+  const n = Math.max(1, Math.min(slots, Number.isFinite(soft) && soft > 0 ? soft : slots));
+  return registerFilesSparse(ring, n) >= 0;
 }
 
 /** Setup options that measured fastest for one-thread servers here: DEFER_TASKRUN (+ SINGLE_ISSUER). */
@@ -153,55 +93,68 @@ export function fastRingOptions(): RingOptions {
 
 /** A TCP server on one ring (see the module comment). Not thread-safe: one thread runs it. */
 export class TcpServer {
+  /** The ring everything runs on. */
   readonly ring: Ring;
   /** The provided buffers recvs land in (group 0): buffer `bid` is at `bid * bufferSize` of `buffers.memory.bytes`. */
   readonly buffers: BufferRing;
-  /** Address of buffer 0. */
-  private readonly bufBase: number;
-  private readonly bufSize: number;
-  /** Buffers recycled since the last publish. */
-  private recycled = 0;
   /** The listening socket's fd. */
   readonly listenFd: number;
   /** The TCP port listened on. */
   readonly port: number;
   /** Connections are direct descriptors (fixed-file slots), not fds: see TcpServerOptions.directDescriptors. */
   readonly directDescriptors: boolean;
+
+  private readonly bufBase: number;
+  private readonly bufSize: number;
+  /** Buffers recycled since the last publish. */
+  private recycled = 0;
+  /** Pool buffers out of the ring: taken by a recv CQE and not yet given back. */
+  private buffersOut = 0;
   /** IOSQE_FIXED_FILE with direct descriptors, else 0. */
   private readonly fileFlag: number;
-  readonly stats: TcpServerStats = { accepted: 0, closed: 0, errors: 0, refused: 0, noBuffers: 0, paused: 0, partialSends: 0 };
-
   private readonly handler: TcpHandler;
   private readonly sqpoll: boolean;
-  private readonly pauseAt: number;
   private readonly noDelay: boolean;
+  private readonly submitEvery: number;
+  // The policy (see ./policy.ts).
+  private readonly share: number;
+  private readonly reserve: number;
+  private readonly maxSendBytes: number;
+  /** Idle timeout in ticks (0: none). */
+  private readonly idleTicks: number;
   // Connection table (struct of arrays, preallocated).
   private readonly fd: Int32Array;
   private readonly gen: Uint32Array;
   private readonly st: Uint8Array;
   private readonly held: Int32Array;
-  private readonly qHead: Int32Array;
-  private readonly qTail: Int32Array;
+  /** Tick of the connection's last byte in or out (for the idle timeout). */
+  private readonly lastActive: Uint32Array;
+  /** Why the connection is closing (a CloseReason), and the errno onClose reports. */
+  private readonly reason: Uint8Array;
+  private readonly errno: Int32Array;
   private readonly freeSlots: Int32Array;
   private freeTop: number;
-  // Send queue entries (a pool shared by all connections).
-  private eNext: Int32Array;
-  private eBid: Int32Array;
-  private eLen: Int32Array;
-  private eDone: Int32Array;
-  private eAddr: Float64Array;
-  private eRef: Array<Uint8Array | null>;
-  private eFree: number;
-  // Connections whose recv must be re-armed after the current CQE batch.
+  /** One past the highest slot ever used: the idle sweep looks no further. */
+  private highWater = 0;
+  private readonly q: SendQueue;
+  // Connections whose recv waits for a buffer (STARVED), re-armed after a batch.
   private readonly rearm: Int32Array;
   private rearmCount = 0;
   private readonly cqWords: Int32Array;
   private readonly tickTs: Timespec;
+  private tickNo = 0;
   private readonly noDelayOpt = intOption(1);
   private running = false;
-  private readonly submitEvery: number;
   private acceptArmed = false;
+  /** Accept failed for want of fds: re-armed at the next tick, not at once (that would spin). */
+  private acceptBackoff = false;
   private closed = false;
+  // Totals for stats().
+  private accepted = 0;
+  private readonly closes: Float64Array = new Float64Array(CLOSE_REASON_NAMES.length);
+  private noBuffers = 0;
+  private pauses = 0;
+  private partialSends = 0;
 
   /** Opens the listener and arms multishot accept. Throws (port in use, ...) with a message that says what to do. */
   constructor(opts: TcpServerOptions) {
@@ -237,39 +190,35 @@ export class TcpServer {
     this.buffers = buffers;
     this.listenFd = listenFd;
     this.port = port;
-    this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, opts.maxConnections ?? TCP_SERVER_DEFAULTS.maxConnections);
+    const max = opts.maxConnections ?? TCP_POLICY_DEFAULTS.maxConnections;
+    this.share = opts.connectionBuffers ?? TCP_POLICY_DEFAULTS.connectionBuffers;
+    this.reserve = opts.reserveBuffers ?? Math.floor(buffers.count / 4);
+    this.maxSendBytes = opts.maxSendBytes ?? TCP_POLICY_DEFAULTS.maxSendBytes;
+    const tickMs = opts.tickMs ?? TCP_SERVER_DEFAULTS.tickMs;
+    const idleMs = opts.idleTimeoutMs ?? TCP_POLICY_DEFAULTS.idleTimeoutMs;
+    this.idleTicks = idleMs > 0 ? Math.max(1, Math.ceil(idleMs / tickMs)) : 0;
+    this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, max + REFUSE_HEADROOM);
     this.fileFlag = this.directDescriptors ? SqeFlags.FIXED_FILE : 0;
     this.submitEvery = opts.submitEvery ?? TCP_SERVER_DEFAULTS.submitEvery;
     this.bufBase = this.buffers.memory.address;
     this.bufSize = this.buffers.bufferSize;
-    this.pauseAt = opts.pauseAtBuffers ?? TCP_SERVER_DEFAULTS.pauseAtBuffers;
     this.noDelay = opts.noDelay !== false;
-    const max = opts.maxConnections ?? TCP_SERVER_DEFAULTS.maxConnections;
     this.fd = new Int32Array(max).fill(-1);
     this.gen = new Uint32Array(max);
     this.st = new Uint8Array(max);
     this.held = new Int32Array(max);
-    this.qHead = new Int32Array(max).fill(-1);
-    this.qTail = new Int32Array(max).fill(-1);
+    this.lastActive = new Uint32Array(max);
+    this.reason = new Uint8Array(max);
+    this.errno = new Int32Array(max);
     this.freeSlots = new Int32Array(max);
     for (let i = 0; i < max; i++) this.freeSlots[i] = max - 1 - i;
     this.freeTop = max;
     this.rearm = new Int32Array(max);
-    const maxEntries = Math.max(this.buffers.count * 2, 1024);
-    this.eNext = new Int32Array(maxEntries);
-    this.eBid = new Int32Array(maxEntries);
-    this.eLen = new Int32Array(maxEntries);
-    this.eDone = new Int32Array(maxEntries);
-    this.eAddr = new Float64Array(maxEntries);
-    this.eRef = new Array<Uint8Array | null>(maxEntries).fill(null);
-    for (let i = 0; i < maxEntries; i++) this.eNext[i] = i + 1;
-    this.eNext[maxEntries - 1] = -1;
-    this.eFree = 0;
+    this.q = new SendQueue(max, Math.max(this.buffers.count * 2, 1024));
     // One flat view over the CQE array: word 4*slot + {0: ud lo, 1: ud hi, 2: res, 3: flags}.
     const c0 = this.ring.cq.cqes[0]!.i32;
-    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, this.ring.cq.entries * (c0.length));
+    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, this.ring.cq.entries * c0.length);
     this.armAccept();
-    const tickMs = opts.tickMs ?? TCP_SERVER_DEFAULTS.tickMs;
     this.tickTs = Timespec.fromMs(tickMs);
     const s = this.sqe();
     prepTimeout(s, this.tickTs, 0, TimeoutFlags.MULTISHOT);
@@ -278,19 +227,52 @@ export class TcpServer {
 
   /** Connections open now. */
   get connections(): number {
+    assertOpen(this.closed, "TcpServer", "connections");
     return this.fd.length - this.freeTop;
+  }
+
+  /** The server's counters now (see {@link TcpServerStats}); walks the connection table, so not for every request. */
+  stats(): TcpServerStats {
+    assertOpen(this.closed, "TcpServer", "stats");
+    let held = 0;
+    let sending = 0;
+    let starved = 0;
+    let paused = 0;
+    for (let c = 0; c < this.highWater; c++) {
+      const st = this.st[c]!;
+      if (this.fd[c]! < 0) continue;
+      held += this.held[c]!;
+      if (st & ST_SENDING) sending++;
+      if (st & ST_STARVED) starved++;
+      if (st & ST_PAUSED) paused++;
+    }
+    const closes = {} as Record<CloseReasonName, number>;
+    for (const name of CLOSE_REASON_NAMES) closes[name] = this.closes[CloseReason[name]]!;
+    return {
+      open: this.fd.length - this.freeTop,
+      buffersHeld: held,
+      buffersFree: this.buffers.count - this.buffersOut,
+      sendsInFlight: sending,
+      starved,
+      paused,
+      accepted: this.accepted,
+      closes,
+      noBuffers: this.noBuffers,
+      pauses: this.pauses,
+      partialSends: this.partialSends,
+    };
   }
 
   /** The fd of connection `conn`; with {@link directDescriptors}, its fixed-file index (use IOSQE_FIXED_FILE). */
   fdOf(conn: number): number {
+    assertOpen(this.closed, "TcpServer", "fdOf");
     return this.fd[conn]!;
   }
 
   /** Bytes queued (not yet sent) on `conn`. */
   queuedBytes(conn: number): number {
-    let n = 0;
-    for (let e = this.qHead[conn]!; e >= 0; e = this.eNext[e]!) n += this.eLen[e]! - this.eDone[e]!;
-    return n;
+    assertOpen(this.closed, "TcpServer", "queuedBytes");
+    return this.q.bytes[conn]!;
   }
 
   /**
@@ -298,6 +280,7 @@ export class TcpServer {
    * no copy; the buffer goes back to the ring when the send completes.
    */
   sendBuffer(conn: number, bid: number, len: number): void {
+    assertOpen(this.closed, "TcpServer", "sendBuffer");
     if ((this.st[conn]! & ST_OPEN) === 0) {
       // Closed under the caller: the buffer goes straight back.
       this.held[conn]!--;
@@ -312,16 +295,20 @@ export class TcpServer {
    * copied) until its send completes: do not modify it meanwhile.
    */
   send(conn: number, data: Uint8Array): void {
+    assertOpen(this.closed, "TcpServer", "send");
     if (data.byteLength === 0 || (this.st[conn]! & ST_OPEN) === 0) return;
     this.enqueue(conn, addressOf(data), data.byteLength, -1, data);
   }
 
   /** Orderly close: finish pending sends, then close. */
   end(conn: number): void {
-    if ((this.st[conn]! & ST_OPEN) === 0) return;
-    this.st[conn]! |= ST_CLOSING;
-    if (this.st[conn]! & ST_ARMED) this.cancelRecv(conn);
-    this.maybeClose(conn, 0);
+    assertOpen(this.closed, "TcpServer", "end");
+    const st = this.st[conn]!;
+    if ((st & ST_OPEN) === 0) return;
+    if ((st & ST_CLOSING) === 0) this.reason[conn] = CloseReason.orderly;
+    this.st[conn] = st | ST_CLOSING;
+    if (st & ST_ARMED) this.cancelRecv(conn);
+    this.maybeClose(conn);
   }
 
   /**
@@ -330,6 +317,7 @@ export class TcpServer {
    * every ready CQE, re-arm starved recvs.
    */
   run(): void {
+    assertOpen(this.closed, "TcpServer", "run");
     const ring = this.ring;
     this.running = true;
     while (this.running) {
@@ -343,6 +331,8 @@ export class TcpServer {
       }
       this.reap();
       if (this.rearmCount > 0) this.rearmStarved();
+      // Over maxConnections accept stays armed: a new connection is accepted and refused, not left in the backlog.
+      if (!this.acceptArmed && !this.acceptBackoff) this.armAccept();
     }
     // Requests prepared in the last batch (a CLOSE, say) still go out.
     ring.submit();
@@ -350,22 +340,27 @@ export class TcpServer {
 
   /** Makes {@link run} return after the current batch. */
   stop(): void {
+    assertOpen(this.closed, "TcpServer", "stop");
     this.running = false;
   }
 
-  /** Closes every connection, the listener, the buffers and the ring (blocking; not from inside run()). */
+  /** Closes every connection, the listener, the buffers and the ring (blocking; not from inside run()). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.ring.submit(); // CLOSEs still queued in the SQ run now (they complete inline)
-    // Direct descriptors go with the ring's file table.
-    if (!this.directDescriptors) for (let c = 0; c < this.fd.length; c++) if (this.fd[c]! >= 0) closeFd(this.fd[c]!);
+    for (let c = 0; c < this.highWater; c++) {
+      if (this.fd[c]! < 0) continue;
+      this.closes[CloseReason.shutdown]!++;
+      // Direct descriptors go with the ring's file table.
+      if (!this.directDescriptors) closeFd(this.fd[c]!);
+    }
     closeFd(this.listenFd);
     this.ring.close(); // cancels everything in flight; then the buffers are unused
     this.buffers.close();
   }
 
-  // ---- internals ----------------------------------------------------------
+  // ---- submission ---------------------------------------------------------
 
   private sqe(): Sqe {
     const ring = this.ring;
@@ -397,7 +392,7 @@ export class TcpServer {
     prepRecvSelectMultishot(s, this.fd[conn]!, this.buffers.bgid);
     s.u8[1] = s.u8[1]! | this.fileFlag;
     this.setUd(s, Kind.RECV, conn, this.gen[conn]!);
-    this.st[conn] = (this.st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_REARM);
+    this.st[conn] = (this.st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_STARVED);
   }
 
   private cancelRecv(conn: number): void {
@@ -409,68 +404,48 @@ export class TcpServer {
     this.setUd(s, Kind.CANCEL, conn, this.gen[conn]!);
   }
 
+  /** Cancels the send in flight (a peer that never reads would hold it forever); its CQE then ends in any errno. */
+  private cancelSend(conn: number): void {
+    const s = this.sqe();
+    prepCancel32x2(s, udLo(Kind.SEND, conn), this.gen[conn]!, 0);
+    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    this.setUd(s, Kind.CANCEL_SEND, conn, this.gen[conn]!);
+  }
+
   private enqueue(conn: number, addr: number, len: number, bid: number, ref: Uint8Array | null): void {
-    if (this.eFree < 0) this.growSendPool();
-    const e = this.eFree;
-    this.eFree = this.eNext[e]!;
-    this.eNext[e] = -1;
-    this.eAddr[e] = addr;
-    this.eLen[e] = len;
-    this.eDone[e] = 0;
-    this.eBid[e] = bid;
-    this.eRef[e] = ref;
-    const tail = this.qTail[conn]!;
-    if (tail < 0) this.qHead[conn] = e;
-    else this.eNext[tail] = e;
-    this.qTail[conn] = e;
+    this.q.push(conn, addr, len, bid, ref);
     if ((this.st[conn]! & ST_SENDING) === 0) this.submitSend(conn);
   }
 
-  /** Doubles the send-entry pool (only reached with many send() calls queued: echo never gets here). */
-  private growSendPool(): void {
-    const n = this.eNext.length;
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n * 2);
-      b.set(a);
-      return b;
-    };
-    this.eNext = grow(this.eNext, (k) => new Int32Array(k));
-    this.eBid = grow(this.eBid, (k) => new Int32Array(k));
-    this.eLen = grow(this.eLen, (k) => new Int32Array(k));
-    this.eDone = grow(this.eDone, (k) => new Int32Array(k));
-    this.eAddr = grow(this.eAddr, (k) => new Float64Array(k));
-    for (let i = n; i < n * 2; i++) {
-      this.eRef.push(null);
-      this.eNext[i] = i + 1;
-    }
-    this.eNext[n * 2 - 1] = -1;
-    this.eFree = n;
-  }
-
   private submitSend(conn: number): void {
-    const e = this.qHead[conn]!;
-    const done = this.eDone[e]!;
+    const q = this.q;
+    const e = q.head[conn]!;
+    const done = q.done[e]!;
     const s = this.sqe();
-    prepSendRaw(s, this.fd[conn]!, this.eAddr[e]! + done, this.eLen[e]! - done, MsgFlags.NOSIGNAL, this.fileFlag);
+    prepSendRaw(s, this.fd[conn]!, q.addr[e]! + done, q.len[e]! - done, MsgFlags.NOSIGNAL, this.fileFlag);
     this.setUd(s, Kind.SEND, conn, this.gen[conn]!);
     this.st[conn]! |= ST_SENDING;
   }
 
   /** Pops the queue head, recycling its buffer. */
   private popSend(conn: number): void {
-    const e = this.qHead[conn]!;
-    const next = this.eNext[e]!;
-    this.qHead[conn] = next;
-    if (next < 0) this.qTail[conn] = -1;
-    const bid = this.eBid[e]!;
+    const bid = this.q.pop(conn);
     if (bid >= 0) {
       this.giveBack(bid);
       this.held[conn]!--;
     }
-    this.eRef[e] = null;
-    this.eNext[e] = this.eFree;
-    this.eFree = e;
   }
+
+  /** Queues the close of a connection's fd or direct descriptor (a CQE only on failure). */
+  private closeConnection(fdOrIndex: number, conn: number, gen: number): void {
+    const s = this.sqe();
+    if (this.directDescriptors) prepCloseDirect(s, fdOrIndex);
+    else prepClose(s, fdOrIndex);
+    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    this.setUd(s, Kind.CLOSE, conn, gen);
+  }
+
+  // ---- completions --------------------------------------------------------
 
   private reap(): void {
     const cq = this.ring.cq;
@@ -498,7 +473,7 @@ export class TcpServer {
       else if (kind === Kind.ACCEPT) this.onAccept(res, flags);
       else if (kind === Kind.TIMER) this.onTick();
       else if (kind === Kind.CANCEL && hi === this.gen[conn]) this.st[conn]! &= ~ST_CANCELING;
-      // CLOSE and SOCKOPT post CQEs only on failure; nothing to undo.
+      // CLOSE, SOCKOPT and CANCEL_SEND post CQEs only on failure; nothing to undo.
     }
     if (n > 0) cq.advance(n);
   }
@@ -506,76 +481,89 @@ export class TcpServer {
   private onAccept(res: number, flags: number): void {
     if ((flags & CqeFlags.MORE) === 0) this.acceptArmed = false;
     if (res >= 0) {
+      this.accepted++;
       if (this.freeTop === 0) {
+        // Over maxConnections: refuse (the peer sees its connection closed at once).
         this.closeConnection(res, 0, 0);
-        this.stats.refused++;
-      } else {
-        const conn = this.freeSlots[--this.freeTop]!;
-        this.fd[conn] = res;
-        this.st[conn] = ST_OPEN;
-        this.held[conn] = 0;
-        this.stats.accepted++;
-        if (this.noDelay) {
-          const s = this.sqe();
-          prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.noDelayOpt);
-          s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag;
-          this.setUd(s, Kind.SOCKOPT, conn, this.gen[conn]!);
-        }
-        this.armRecv(conn);
-        this.handler.onOpen?.(conn);
+        this.closes[CloseReason.refused]!++;
+        return;
       }
-    } else if (res === -Errno.EMFILE || res === -Errno.ENFILE) {
-      this.stats.refused++;
+      const conn = this.freeSlots[--this.freeTop]!;
+      if (conn >= this.highWater) this.highWater = conn + 1;
+      this.fd[conn] = res;
+      this.st[conn] = ST_OPEN;
+      this.held[conn] = 0;
+      this.errno[conn] = 0;
+      this.lastActive[conn] = this.tickNo;
+      if (this.noDelay) {
+        const s = this.sqe();
+        prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.noDelayOpt);
+        s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag;
+        this.setUd(s, Kind.SOCKOPT, conn, this.gen[conn]!);
+      }
+      this.armRecv(conn);
+      this.handler.onOpen?.(conn);
+      return;
     }
-    // Re-arm a finished multishot accept. After EMFILE the next tick re-arms
-    // (an immediate retry would spin while no fd is free).
-    if (!this.acceptArmed && !(res === -Errno.EMFILE || res === -Errno.ENFILE)) this.armAccept();
+    // EMFILE/ENFILE (fd limit or direct table full): the tick re-arms, since an
+    // immediate retry would spin while nothing is free. Other errors re-arm after the batch.
+    if (res === -Errno.EMFILE || res === -Errno.ENFILE) this.acceptBackoff = true;
   }
 
   private onRecv(conn: number, gen: number, res: number, flags: number): void {
+    if (flags & CqeFlags.BUFFER) this.buffersOut++;
     if (gen !== this.gen[conn]) {
       // A straggler for a slot that has been closed: only its buffer matters.
       if (flags & CqeFlags.BUFFER) this.giveBack(flags >>> 16);
       return;
     }
     const more = (flags & CqeFlags.MORE) !== 0;
-    // The recv's last CQE also settles a cancel aimed at it (whose own CQE is skipped on success).
-    if (!more) this.st[conn]! &= ~(ST_ARMED | ST_CANCELING);
     if (res > 0) {
       const bid = flags >>> 16;
       this.held[conn]!++;
+      this.lastActive[conn] = this.tickNo;
       if ((this.st[conn]! & ST_CLOSING) !== 0 || !this.handler.onData(conn, bid, res)) {
         this.held[conn]!--;
         this.giveBack(bid);
       }
       const st = this.st[conn]!;
-      if (st & ST_CLOSING) {
-        if (!more) this.maybeClose(conn, 0);
-      } else if (this.held[conn]! >= this.pauseAt) {
+      if ((st & (ST_CLOSING | ST_PAUSED)) === 0 && this.overLimit(conn, st)) {
+        this.st[conn] = st | ST_PAUSED;
+        this.pauses++;
         if (more) this.cancelRecv(conn);
-        this.st[conn]! |= ST_PAUSED;
-        this.stats.paused++;
-      } else if (!more) {
-        this.armRecv(conn);
       }
+      if (!more) this.recvEnded(conn, 1);
       return;
     }
     if (flags & CqeFlags.BUFFER) this.giveBack(flags >>> 16);
-    if (res === 0) {
+    // res <= 0 always ends a multishot recv.
+    this.recvEnded(conn, res);
+  }
+
+  /**
+   * The recv's final CQE: `res` is 0 for EOF, -errno, or 1 when it ended
+   * after data. What follows is decided by the state bits first, the errno
+   * second (see the table in the module comment).
+   */
+  private recvEnded(conn: number, res: number): void {
+    const st = this.st[conn]! & ~(ST_ARMED | ST_CANCELING);
+    this.st[conn] = st;
+    if (res === -Errno.ENOBUFS) this.noBuffers++;
+    if (st & ST_CLOSING) {
+      this.maybeClose(conn);
+    } else if (res === 0) {
       // EOF: the peer closed its sending side. It may still read: finish sending.
       if (this.handler.onEnd) this.handler.onEnd(conn);
       else this.end(conn);
-      this.maybeClose(conn, 0);
+    } else if (res < 0 && res !== -Errno.ENOBUFS && res !== -Errno.ECANCELED) {
+      this.abort(conn, -res, CloseReason.error);
+    } else if (st & ST_PAUSED) {
+      this.resumeIfDrained(conn);
     } else if (res === -Errno.ENOBUFS) {
-      this.stats.noBuffers++;
-      if ((this.st[conn]! & (ST_CLOSING | ST_REARM)) === 0) {
-        this.st[conn]! |= ST_REARM;
-        this.rearm[this.rearmCount++] = conn;
-      }
-    } else if (res === -Errno.ECANCELED) {
-      this.maybeClose(conn, 0);
+      this.st[conn] = st | ST_STARVED;
+      this.rearm[this.rearmCount++] = conn;
     } else {
-      this.abort(conn, -res);
+      this.armRecv(conn);
     }
   }
 
@@ -583,101 +571,115 @@ export class TcpServer {
     if (gen !== this.gen[conn]) return;
     if (res < 0) {
       this.st[conn]! &= ~ST_SENDING;
-      while (this.qHead[conn]! >= 0) this.popSend(conn);
-      this.abort(conn, -res);
+      while (this.q.head[conn]! >= 0) this.popSend(conn);
+      this.abort(conn, -res, CloseReason.error);
       return;
     }
-    const e = this.qHead[conn]!;
-    const done = this.eDone[e]! + res;
-    if (done < this.eLen[e]! && res > 0) {
-      this.eDone[e] = done;
-      this.stats.partialSends++;
-      this.submitSend(conn);
-      return;
-    }
-    this.popSend(conn);
-    const st = this.st[conn]!;
-    if (st & ST_CLOSING) {
-      // Closing after an error: drop the rest. Orderly (EOF): keep sending.
-      if (this.qHead[conn]! >= 0 && (st & ST_OPEN)) {
+    this.lastActive[conn] = this.tickNo;
+    if (!this.q.advance(conn, res)) {
+      if (res > 0) {
+        this.partialSends++;
         this.submitSend(conn);
         return;
       }
-      this.st[conn]! &= ~ST_SENDING;
-      this.maybeClose(conn, 0);
-      return;
     }
-    if (this.qHead[conn]! >= 0) {
+    this.popSend(conn);
+    const st = this.st[conn]!;
+    // Closing after an error: drop the rest. Orderly (EOF, end()): keep sending.
+    if (this.q.head[conn]! >= 0 && (st & ST_OPEN) !== 0) {
       this.submitSend(conn);
       return;
     }
-    this.st[conn]! &= ~ST_SENDING;
-    if ((st & ST_PAUSED) !== 0 && (st & (ST_ARMED | ST_CANCELING)) === 0 && this.held[conn]! * 2 <= this.pauseAt) {
-      this.armRecv(conn);
-    }
+    this.st[conn] = st & ~ST_SENDING;
+    if (st & ST_CLOSING) this.maybeClose(conn);
+    else if ((st & (ST_PAUSED | ST_ARMED)) === ST_PAUSED) this.resumeIfDrained(conn);
   }
 
-  /** Error on a connection: stop receiving, drop unsent data, close. */
-  private abort(conn: number, errno: number): void {
-    if ((this.st[conn]! & ST_OPEN) === 0) return;
-    if ((this.st[conn]! & ST_CLOSING) === 0) this.stats.errors++;
-    this.st[conn]! |= ST_CLOSING;
-    this.st[conn]! &= ~ST_OPEN;
-    if (this.st[conn]! & ST_ARMED) this.cancelRecv(conn);
-    this.maybeClose(conn, errno);
+  /** True when `conn` must stop being read: over its buffer share or send bytes, or holding while the pool runs low. */
+  private overLimit(conn: number, st: number): boolean {
+    const held = this.held[conn]!;
+    if (held >= this.share || this.q.bytes[conn]! >= this.maxSendBytes) return true;
+    return held >= 2 && (st & ST_SENDING) !== 0 && this.buffers.count - this.buffersOut < this.reserve;
   }
 
-  /** Closes `conn` once it is closing and nothing of it is in flight. */
-  private maybeClose(conn: number, errno: number): void {
+  /** Re-arms a PAUSED connection's recv (none in flight) once its queue has drained to half its limits. */
+  private resumeIfDrained(conn: number): void {
+    const held = this.held[conn]!;
+    if (held * 2 > this.share || this.q.bytes[conn]! * 2 > this.maxSendBytes) return;
+    // Paused because the pool ran low: wait for an empty queue unless the pool has recovered.
+    if (held > 0 && this.buffers.count - this.buffersOut < this.reserve) return;
+    this.armRecv(conn);
+  }
+
+  /** Stops `conn` for good: no more receiving, unsent data dropped, the send in flight cancelled; closes once nothing is in flight. */
+  private abort(conn: number, errno: number, reason: number): void {
     const st = this.st[conn]!;
-    if ((st & ST_CLOSING) === 0 || (st & (ST_ARMED | ST_SENDING | ST_CANCELING)) !== 0) return;
     if (this.fd[conn]! < 0) return;
-    while (this.qHead[conn]! >= 0) this.popSend(conn);
+    // The first failure names the close; an orderly close that then fails is an error.
+    if ((st & ST_OPEN) !== 0) {
+      this.reason[conn] = reason;
+      this.errno[conn] = errno;
+    }
+    this.st[conn] = (st | ST_CLOSING) & ~ST_OPEN;
+    if (st & ST_ARMED) this.cancelRecv(conn);
+    if ((st & ST_SENDING) !== 0 && (st & ST_OPEN) !== 0) this.cancelSend(conn);
+    this.maybeClose(conn);
+  }
+
+  /** Closes `conn` once it is closing and neither its recv nor a send is in flight. */
+  private maybeClose(conn: number): void {
+    const st = this.st[conn]!;
+    if ((st & ST_CLOSING) === 0 || (st & (ST_ARMED | ST_SENDING)) !== 0) return;
+    if (this.fd[conn]! < 0) return;
+    while (this.q.head[conn]! >= 0) this.popSend(conn);
     this.closeConnection(this.fd[conn]!, conn, this.gen[conn]!);
     this.fd[conn] = -1;
     this.st[conn] = 0;
     this.gen[conn] = (this.gen[conn]! + 1) >>> 0;
     this.freeSlots[this.freeTop++] = conn;
-    this.stats.closed++;
-    this.handler.onClose?.(conn, errno);
+    this.closes[this.reason[conn]!]!++;
+    this.handler.onClose?.(conn, this.errno[conn]!);
   }
 
-  /** Queues the close of a connection's fd or direct descriptor (a CQE only on failure). */
-  private closeConnection(fdOrIndex: number, conn: number, gen: number): void {
-    const s = this.sqe();
-    if (this.directDescriptors) prepCloseDirect(s, fdOrIndex);
-    else prepClose(s, fdOrIndex);
-    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
-    this.setUd(s, Kind.CLOSE, conn, gen);
-  }
-
+  /** Re-arms STARVED recvs, no more of them than there are free buffers (none free: no re-arm, so no spin). */
   private rearmStarved(): void {
     const n = this.rearmCount;
+    let free = this.buffers.count - this.buffersOut;
     this.rearmCount = 0;
-    // Only worth trying when buffers came back since they ran out.
     for (let i = 0; i < n; i++) {
       const conn = this.rearm[i]!;
       const st = this.st[conn]!;
-      if ((st & ST_REARM) === 0 || (st & ST_OPEN) === 0) continue;
-      if (this.recycled === 0 && this.held[conn]! > 0) {
-        // Still starved and this connection's own sends will free buffers: wait for them.
+      if ((st & ST_STARVED) === 0 || (st & ST_CLOSING) !== 0) continue;
+      if (free <= 0) {
         this.rearm[this.rearmCount++] = conn;
         continue;
       }
+      free--;
       this.armRecv(conn);
     }
-    if (!this.acceptArmed && this.freeTop > 0) this.armAccept();
   }
 
   /** Returns buffer `bid` to the ring (published once per loop turn). */
   private giveBack(bid: number): void {
     this.buffers.add(bid);
+    this.buffersOut--;
     this.recycled++;
   }
 
   private onTick(): void {
-    // Re-arm accept after fd exhaustion stopped it (see onAccept).
-    if (!this.acceptArmed) this.armAccept();
+    this.tickNo = (this.tickNo + 1) >>> 0;
+    // After fd exhaustion stopped accept (see onAccept), the loop re-arms it now.
+    this.acceptBackoff = false;
+    if (this.idleTicks > 0) this.sweepIdle();
     this.handler.onTick?.();
+  }
+
+  /** Closes connections with no byte in or out for the idle timeout (reason `idle`). */
+  private sweepIdle(): void {
+    const now = this.tickNo;
+    for (let c = 0; c < this.highWater; c++) {
+      if (this.fd[c]! < 0 || ((now - this.lastActive[c]!) >>> 0) < this.idleTicks) continue;
+      this.abort(c, Errno.ETIMEDOUT, CloseReason.idle);
+    }
   }
 }
