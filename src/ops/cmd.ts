@@ -7,8 +7,9 @@
 import { SQE, SQE_W } from "../sys/abi.ts";
 import { Op, SocketUringOp } from "../sys/constants.ts";
 import type { Addressable } from "../sys/ffi.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { putAddr, putU64 } from "./fields.ts";
+import { checkRoom, checkAcceptAddr } from "./bounds.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { putAddr } from "./fields.ts";
 
 /** BLOCK_URING_CMD_DISCARD = _IO(0x12, 0) (linux/fs.h, 6.12). */
 export const BLOCK_URING_CMD_DISCARD = 0x1200;
@@ -56,8 +57,10 @@ export function prepCmdSock(
   w[SQE_W.addrLo] = level; // level
 }
 
-/** io_uring_prep_cmd_getsockname (SOCKET_URING_OP_GETSOCKNAME): getsockname (or getpeername when `peer` is 1). */
+/** io_uring_prep_cmd_getsockname (SOCKET_URING_OP_GETSOCKNAME): getsockname (or getpeername when `peer` is 1). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Addressable, sockaddrLen: Addressable, peer = 0): void {
+  checkRoom(sockaddrLen, 4, "prepCmdGetsockname", "sockaddrLen");
+  checkAcceptAddr(sockaddr, sockaddrLen, "prepCmdGetsockname");
   const w = sqe.u32;
   uringCmd(sqe, Op.URING_CMD, SocketUringOp.GETSOCKNAME, fd);
   putAddr(w, SQE_W.addrLo, sockaddr);
@@ -69,8 +72,8 @@ export function prepCmdGetsockname(sqe: Sqe, fd: number, sockaddr: Addressable, 
 export function prepCmdDiscard(sqe: Sqe, fd: number, offset: number | bigint, nbytes: number | bigint): void {
   const w = sqe.u32;
   uringCmd(sqe, Op.URING_CMD, BLOCK_URING_CMD_DISCARD, fd);
-  putU64(w, SQE_W.addrLo, offset);
-  putU64(w, SQE_W.addr3Lo, nbytes);
+  setU64(w, SQE_W.addrLo, offset);
+  setU64(w, SQE_W.addr3Lo, nbytes);
 }
 
 /** io_uring_prep_cmd_zone_reset_all: reset every zone of zoned block device `fd`. */

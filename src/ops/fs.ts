@@ -8,8 +8,9 @@
 import { SQE_W } from "../sys/abi.ts";
 import { Op, SqeFlags } from "../sys/constants.ts";
 import type { Addressable } from "../sys/ffi.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { directFileIndex, putAddr, putHead, putU64, rwWords } from "./fields.ts";
+import { checkCString, checkRoom, checkSpan, checkCount, STATX_BUF_SIZE } from "./bounds.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { directFileIndex, putAddr, putHead, rwWords } from "./fields.ts";
 
 /** AT_FDCWD: "relative to the current directory" for the *at preparers' dfd. */
 export const AT_FDCWD = -100;
@@ -17,15 +18,17 @@ export const AT_FDCWD = -100;
 /** Size of struct open_how (openat2): flags, mode, resolve as u64. */
 export const OPEN_HOW_SIZE = 24;
 
-/** io_uring_prep_openat: openat(dfd, path, flags, mode). */
+/** io_uring_prep_openat: openat(dfd, path, flags, mode). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepOpenat(sqe: Sqe, dfd: number, path: Addressable, flags: number, mode = 0): void {
+  checkCString(path, "prepOpenat", "path");
   const w = sqe.u32;
   rwWords(w, Op.OPENAT, dfd, path, mode, 0);
   w[SQE_W.opFlags] = flags;
 }
 
-/** io_uring_prep_openat_direct: openat into fixed-file slot `fileIndex` (FILE_INDEX_ALLOC: any free slot). */
+/** io_uring_prep_openat_direct: openat into fixed-file slot `fileIndex` (FILE_INDEX_ALLOC: any free slot). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepOpenatDirect(sqe: Sqe, dfd: number, path: Addressable, flags: number, mode: number, fileIndex: number): void {
+  checkCString(path, "prepOpenatDirect", "path");
   prepOpenat(sqe, dfd, path, flags, mode);
   sqe.u32[SQE_W.spliceFdIn] = directFileIndex(fileIndex);
 }
@@ -40,15 +43,19 @@ export function prepOpenDirect(sqe: Sqe, path: Addressable, flags: number, mode:
   prepOpenatDirect(sqe, AT_FDCWD, path, flags, mode, fileIndex);
 }
 
-/** io_uring_prep_openat2: openat2 with a struct open_how (see makeOpenHow). */
+/** io_uring_prep_openat2: openat2 with a struct open_how (see makeOpenHow). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepOpenat2(sqe: Sqe, dfd: number, path: Addressable, how: Addressable): void {
+  checkCString(path, "prepOpenat2", "path");
+  checkRoom(how, OPEN_HOW_SIZE, "prepOpenat2", "how");
   const w = sqe.u32;
   rwWords(w, Op.OPENAT2, dfd, path, OPEN_HOW_SIZE, 0);
   putAddr(w, SQE_W.offLo, how);
 }
 
-/** io_uring_prep_openat2_direct: openat2 into fixed-file slot `fileIndex`. */
+/** io_uring_prep_openat2_direct: openat2 into fixed-file slot `fileIndex`. Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepOpenat2Direct(sqe: Sqe, dfd: number, path: Addressable, how: Addressable, fileIndex: number): void {
+  checkCString(path, "prepOpenat2Direct", "path");
+  checkRoom(how, OPEN_HOW_SIZE, "prepOpenat2Direct", "how");
   prepOpenat2(sqe, dfd, path, how);
   sqe.u32[SQE_W.spliceFdIn] = directFileIndex(fileIndex);
 }
@@ -69,8 +76,10 @@ export function prepCloseDirect(sqe: Sqe, fileIndex: number): void {
   w[SQE_W.spliceFdIn] = (fileIndex + 1) >>> 0;
 }
 
-/** io_uring_prep_statx: statx(dfd, path, flags, mask) into a 256-byte struct statx. */
+/** io_uring_prep_statx: statx(dfd, path, flags, mask) into a 256-byte struct statx. Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepStatx(sqe: Sqe, dfd: number, path: Addressable, flags: number, mask: number, statxbuf: Addressable): void {
+  checkCString(path, "prepStatx", "path");
+  checkRoom(statxbuf, STATX_BUF_SIZE, "prepStatx", "statxbuf");
   const w = sqe.u32;
   rwWords(w, Op.STATX, dfd, path, mask, 0);
   putAddr(w, SQE_W.offLo, statxbuf);
@@ -81,7 +90,7 @@ export function prepStatx(sqe: Sqe, dfd: number, path: Addressable, flags: numbe
 export function prepFallocate(sqe: Sqe, fd: number, mode: number, offset: number | bigint, len: number | bigint): void {
   const w = sqe.u32;
   rwWords(w, Op.FALLOCATE, fd, null, mode, offset);
-  putU64(w, SQE_W.addrLo, len);
+  setU64(w, SQE_W.addrLo, len);
 }
 
 /** io_uring_prep_ftruncate (6.9): ftruncate(fd, len). */
@@ -107,12 +116,13 @@ export function prepFadvise(sqe: Sqe, fd: number, offset: number | bigint, len: 
 export function prepFadvise64(sqe: Sqe, fd: number, offset: number | bigint, len: number | bigint, advice: number): void {
   const w = sqe.u32;
   rwWords(w, Op.FADVISE, fd, null, 0, offset);
-  putU64(w, SQE_W.addrLo, len);
+  setU64(w, SQE_W.addrLo, len);
   w[SQE_W.opFlags] = advice;
 }
 
-/** io_uring_prep_madvise: madvise(addr, length (32-bit), advice). */
+/** io_uring_prep_madvise: madvise(addr, length (32-bit), advice). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepMadvise(sqe: Sqe, addr: Addressable, length: number, advice: number): void {
+  checkSpan(addr, length, "prepMadvise", "length");
   const w = sqe.u32;
   rwWords(w, Op.MADVISE, -1, addr, length, 0);
   w[SQE_W.opFlags] = advice;
@@ -125,8 +135,9 @@ export function prepMadvise64(sqe: Sqe, addr: Addressable, length: number | bigi
   w[SQE_W.opFlags] = advice;
 }
 
-/** io_uring_prep_unlinkat: unlinkat(dfd, path, flags) (AT_REMOVEDIR for rmdir). */
+/** io_uring_prep_unlinkat: unlinkat(dfd, path, flags) (AT_REMOVEDIR for rmdir). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepUnlinkat(sqe: Sqe, dfd: number, path: Addressable, flags = 0): void {
+  checkCString(path, "prepUnlinkat", "path");
   const w = sqe.u32;
   rwWords(w, Op.UNLINKAT, dfd, path, 0, 0);
   w[SQE_W.opFlags] = flags;
@@ -152,8 +163,9 @@ export function prepRename(sqe: Sqe, oldpath: Addressable, newpath: Addressable)
   prepRenameat(sqe, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
-/** io_uring_prep_mkdirat: mkdirat(dfd, path, mode). */
+/** io_uring_prep_mkdirat: mkdirat(dfd, path, mode). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepMkdirat(sqe: Sqe, dfd: number, path: Addressable, mode: number): void {
+  checkCString(path, "prepMkdirat", "path");
   rwWords(sqe.u32, Op.MKDIRAT, dfd, path, mode, 0);
 }
 
@@ -162,8 +174,10 @@ export function prepMkdir(sqe: Sqe, path: Addressable, mode: number): void {
   prepMkdirat(sqe, AT_FDCWD, path, mode);
 }
 
-/** io_uring_prep_symlinkat: symlinkat(target, newdirfd, linkpath). */
+/** io_uring_prep_symlinkat: symlinkat(target, newdirfd, linkpath). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepSymlinkat(sqe: Sqe, target: Addressable, newdirfd: number, linkpath: Addressable): void {
+  checkCString(target, "prepSymlinkat", "target");
+  checkCString(linkpath, "prepSymlinkat", "linkpath");
   const w = sqe.u32;
   rwWords(w, Op.SYMLINKAT, newdirfd, target, 0, 0);
   putAddr(w, SQE_W.offLo, linkpath);
@@ -192,8 +206,15 @@ export function prepLink(sqe: Sqe, oldpath: Addressable, newpath: Addressable, f
 /**
  * io_uring_prep_files_update: update `nrFds` registered-file slots from
  * `offset` with the fds in `fds` (an Int32Array; -1 clears a slot, -2 skips).
+ *
+ * Buffers are range-checked (RangeError); a raw address (number/bigint) is
+ * not checked: the caller vouches for it.
  */
 export function prepFilesUpdate(sqe: Sqe, fds: Addressable, nrFds: number, offset: number): void {
+  if (typeof fds === "object") {
+    checkCount(nrFds, 0xffffffff, "prepFilesUpdate", "nrFds");
+    checkRoom(fds, nrFds * 4, "prepFilesUpdate", "fds");
+  }
   // (__u64) of an int: sign-extends, hence `| 0`.
   rwWords(sqe.u32, Op.FILES_UPDATE, -1, fds, nrFds, offset | 0);
 }

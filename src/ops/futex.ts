@@ -6,8 +6,12 @@
 import { SQE_W } from "../sys/abi.ts";
 import { Op } from "../sys/constants.ts";
 import type { Addressable } from "../sys/ffi.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { putAddr, putU64, rwWords } from "./fields.ts";
+import { checkCount, checkRoom, SIGINFO_SIZE } from "./bounds.ts";
+
+/** sizeof(struct futex_waitv): val, uaddr (u64 each), flags, reserved (u32 each). */
+const FUTEX_WAITV_SIZE = 24;
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { putAddr, rwWords } from "./fields.ts";
 
 /** FUTEX2_SIZE_U32: the futex word is 32 bits (the usual case). */
 export const FUTEX2_SIZE_U32 = 0x02;
@@ -23,7 +27,7 @@ export function prepFutexWait(
   const w = sqe.u32;
   rwWords(w, Op.FUTEX_WAIT, futexFlags, futex, 0, val);
   w[SQE_W.opFlags] = flags;
-  putU64(w, SQE_W.addr3Lo, mask);
+  setU64(w, SQE_W.addr3Lo, mask);
 }
 
 /** io_uring_prep_futex_wake: wake up to `val` waiters on `futex` whose mask matches. */
@@ -33,18 +37,23 @@ export function prepFutexWake(
   const w = sqe.u32;
   rwWords(w, Op.FUTEX_WAKE, futexFlags, futex, 0, val);
   w[SQE_W.opFlags] = flags;
-  putU64(w, SQE_W.addr3Lo, mask);
+  setU64(w, SQE_W.addr3Lo, mask);
 }
 
-/** io_uring_prep_futex_waitv: wait on `nrFutex` futexes (struct futex_waitv[], see makeFutexWaitv). */
+/** io_uring_prep_futex_waitv: wait on `nrFutex` futexes (struct futex_waitv[], see makeFutexWaitv). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepFutexWaitv(sqe: Sqe, futex: Addressable, nrFutex: number, flags = 0): void {
+  if (typeof futex === "object") {
+    checkCount(nrFutex, 128, "prepFutexWaitv", "nrFutex");
+    checkRoom(futex, nrFutex * FUTEX_WAITV_SIZE, "prepFutexWaitv", "futex");
+  }
   const w = sqe.u32;
   rwWords(w, Op.FUTEX_WAITV, 0, futex, nrFutex, 0);
   w[SQE_W.opFlags] = flags;
 }
 
-/** io_uring_prep_waitid: waitid(idtype, id, infop, options); `infop` a 128-byte siginfo_t or null. */
+/** io_uring_prep_waitid: waitid(idtype, id, infop, options); `infop` a 128-byte siginfo_t or null. Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepWaitid(sqe: Sqe, idtype: number, id: number, infop: Addressable | null, options: number, flags = 0): void {
+  checkRoom(infop, SIGINFO_SIZE, "prepWaitid", "infop");
   const w = sqe.u32;
   rwWords(w, Op.WAITID, id, null, idtype, 0);
   w[SQE_W.opFlags] = flags;
