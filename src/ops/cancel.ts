@@ -1,15 +1,14 @@
 /** ASYNC_CANCEL preparers: by user_data, by fd, or by CancelFlags (ALL, ANY, OP, ...). */
 import { SQE_W } from "../sys/abi.ts";
 import { CancelFlags, Op } from "../sys/constants.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { putU64 } from "./fields.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
 
 /** io_uring_prep_cancel64: cancel the request(s) whose user_data is `userData`. */
 export function prepCancel64(sqe: Sqe, userData: number | bigint, flags = 0): void {
   const w = sqe.u32;
   w[SQE_W.head] = Op.ASYNC_CANCEL;
   w[SQE_W.fd] = 0xffffffff;
-  putU64(w, SQE_W.addrLo, userData);
+  setU64(w, SQE_W.addrLo, userData);
   w[SQE_W.opFlags] = flags;
 }
 

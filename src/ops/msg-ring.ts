@@ -5,8 +5,8 @@
  */
 import { SQE_W } from "../sys/abi.ts";
 import { MsgRingCmd, MsgRingFlags, Op } from "../sys/constants.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { directFileIndex, putU64, rwWords } from "./fields.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { directFileIndex, rwWords } from "./fields.ts";
 
 /** io_uring_prep_msg_ring: the target ring gets a CQE with res = `len`, user_data = `data`. */
 export function prepMsgRing(sqe: Sqe, fd: number, len: number, data: number | bigint, flags = 0): void {
@@ -31,7 +31,7 @@ export function prepMsgRingCqeFlags(sqe: Sqe, fd: number, len: number, data: num
 export function prepMsgRingFd(sqe: Sqe, fd: number, sourceFd: number, targetFd: number, data: number | bigint, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.MSG_RING, fd, MsgRingCmd.SEND_FD, 0, data);
-  putU64(w, SQE_W.addr3Lo, sourceFd | 0); // an int stored in a __u64: sign-extends
+  setU64(w, SQE_W.addr3Lo, sourceFd | 0); // an int stored in a __u64: sign-extends
   w[SQE_W.spliceFdIn] = directFileIndex(targetFd);
   w[SQE_W.opFlags] = flags;
 }

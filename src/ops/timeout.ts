@@ -5,8 +5,8 @@
  */
 import { SQE_W } from "../sys/abi.ts";
 import { Op, TimeoutFlags } from "../sys/constants.ts";
-import type { Sqe } from "../ring/sqe.ts";
-import { putAddr, putU64, rwWords } from "./fields.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { putAddr, rwWords } from "./fields.ts";
 import { timespecAddress, type TimespecLike } from "./timespec.ts";
 
 /**
@@ -25,7 +25,7 @@ export function prepTimeoutRemove(sqe: Sqe, userData: number | bigint, flags = 0
   const w = sqe.u32;
   w[SQE_W.head] = Op.TIMEOUT_REMOVE;
   w[SQE_W.fd] = 0xffffffff;
-  putU64(w, SQE_W.addrLo, userData);
+  setU64(w, SQE_W.addrLo, userData);
   w[SQE_W.opFlags] = flags;
 }
 
@@ -35,7 +35,7 @@ export function prepTimeoutUpdate(sqe: Sqe, ts: TimespecLike, userData: number |
   w[SQE_W.head] = Op.TIMEOUT_REMOVE;
   w[SQE_W.fd] = 0xffffffff;
   putAddr(w, SQE_W.offLo, timespecAddress(ts));
-  putU64(w, SQE_W.addrLo, userData);
+  setU64(w, SQE_W.addrLo, userData);
   w[SQE_W.opFlags] = flags | TimeoutFlags.UPDATE;
 }
 

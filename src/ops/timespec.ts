@@ -8,7 +8,7 @@
  */
 import { TIMESPEC } from "../sys/abi.ts";
 import { addressOf, type Addressable } from "../sys/ffi.ts";
-import { putU64 } from "./fields.ts";
+import { setU64 } from "../ring/sqe.ts";
 
 const NS_PER_SEC = 1_000_000_000;
 
@@ -36,8 +36,8 @@ export class Timespec {
     if (!(nsec >= 0 && nsec < NS_PER_SEC)) {
       throw new RangeError(`Timespec: nsec must be in [0, 999999999], got ${nsec}; carry whole seconds into sec`);
     }
-    putU64(this.words, 0, typeof sec === "number" ? Math.trunc(sec) : sec);
-    putU64(this.words, 2, Math.trunc(nsec));
+    setU64(this.words, 0, typeof sec === "number" ? Math.trunc(sec) : sec);
+    setU64(this.words, 2, Math.trunc(nsec));
     return this;
   }
 

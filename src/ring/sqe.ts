@@ -41,13 +41,16 @@ export class Sqe {
 }
 
 /**
- * Writes a 64-bit field as two u32 words. Numbers are taken as two's-complement
- * 64-bit values (so -1 becomes 0xffff_ffff_ffff_ffff, as liburing's `(__u64)-1`).
+ * Writes a 64-bit field as two u32 words: the one 64-bit writer of the ring
+ * and the preparers. Numbers are taken as two's-complement 64-bit values (so
+ * -1 becomes 0xffff_ffff_ffff_ffff, as liburing's `(__u64)-1`) and never touch
+ * BigInt; a bigint is written exactly.
  */
 export function setU64(u32: Uint32Array, word: number, value: number | bigint): void {
   if (typeof value === "number") {
     u32[word] = value >>> 0;
-    u32[word + 1] = Math.floor(value / TWO_32) >>> 0;
+    // Math.floor is measurably slow here; only negatives (two's complement) need it.
+    u32[word + 1] = value >= 0 ? (value / TWO_32) >>> 0 : Math.floor(value / TWO_32) >>> 0;
   } else {
     const v = BigInt.asUintN(64, value);
     u32[word] = Number(v & 0xffffffffn);
