@@ -22,6 +22,13 @@ export interface ListenOptions {
   backlog?: number;
   /** SO_REUSEADDR, so a restarted server can bind while old connections sit in TIME_WAIT. Default true. */
   reuseAddr?: boolean;
+  /**
+   * SO_REUSEPORT: several sockets (one per thread) listen on the same port and
+   * the kernel spreads incoming connections across them by a hash of the
+   * 4-tuple. Default false. Needs URING_CMD setsockopt (6.7+): refused with a
+   * clear error where the kernel cannot set it.
+   */
+  reusePort?: boolean;
 }
 
 /** Default listen backlog: enough for 2000 connections arriving at once. */
@@ -73,6 +80,12 @@ export function openListener(ring: Ring, opts: ListenOptions): number {
       const one = intOption(1);
       // Best effort: without URING_CMD setsockopt (before 6.7) a fresh port binds fine anyway.
       syncOp(ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_REUSEADDR, one));
+    }
+    if (opts.reusePort === true) {
+      const one = intOption(1);
+      const rc = syncOp(ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_REUSEPORT, one));
+      // Unlike SO_REUSEADDR this one matters: without it the second listener's bind fails.
+      if (rc < 0) throw new SyscallError("setsockopt", -rc, `SO_REUSEPORT could not be set through io_uring (${errnoName(-rc)}; URING_CMD setsockopt needs Linux 6.7+)`);
     }
     const rb = syncOp(ring, (sqe) => prepBind(sqe, fd, addr, addr.byteLength));
     if (rb < 0) {

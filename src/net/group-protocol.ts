@@ -1,0 +1,60 @@
+/**
+ * What {@link TcpServerGroup} (group.ts) and its Workers (group-worker.ts)
+ * say to each other: the Worker's start data, its messages, and the shared
+ * control words. Plain data only (it crosses `postMessage`).
+ *
+ * A Worker's thread sits in its server's blocking run loop, so it cannot
+ * receive `postMessage`; the group talks to it through a SharedArrayBuffer
+ * instead and wakes its ring with a MSG_RING when it has written something.
+ */
+import type { TcpServerStats } from "./server.ts";
+
+/** Control words (Int32Array over a SharedArrayBuffer), one set per group. */
+export const Control = {
+  /** Non-zero: every Worker stops its server, closes it and exits. */
+  STOP: 0,
+  /** Bumped by the group to ask for stats; each Worker answers once per bump. */
+  STATS_SEQ: 1,
+  /** Words in the control array. */
+  WORDS: 2,
+} as const;
+
+/** Server options a group passes to every Worker's TcpServer (structured-cloneable subset). */
+export interface GroupServerOptions {
+  entries?: number;
+  bufferCount?: number;
+  bufferSize?: number;
+  maxConnections?: number;
+  pauseAtBuffers?: number;
+  hugePages?: boolean;
+  directDescriptors?: boolean;
+  noDelay?: boolean;
+  backlog?: number;
+  submitEvery?: number;
+  /** Run-loop tick (ms): also how late a stop is seen if the wake-up message is lost. */
+  tickMs?: number;
+}
+
+/** `workerData` of a group Worker. */
+export interface GroupWorkerData {
+  index: number;
+  workers: number;
+  host: string;
+  port: number;
+  /** URL of the handler module (see {@link HandlerFactory}). */
+  handler: string;
+  handlerData: unknown;
+  server: GroupServerOptions;
+  control: SharedArrayBuffer;
+  /** Ring fd to ATTACH_WQ to, or -1. */
+  attachWq: number;
+  /** CPU to pin this Worker's thread to, or -1. */
+  cpu: number;
+}
+
+/** Messages from a group Worker. */
+export type GroupWorkerMessage =
+  | { type: "ready"; index: number; ringFd: number; port: number; tid: number; cpuMask: number }
+  | { type: "stats"; index: number; seq: number; stats: TcpServerStats; connections: number }
+  | { type: "closed"; index: number; stats: TcpServerStats }
+  | { type: "error"; index: number; name: string; message: string; stack?: string };
