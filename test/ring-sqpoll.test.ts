@@ -45,7 +45,8 @@ test.skipIf(!hasSqpoll)("submits reach the kernel thread without io_uring_enter 
 
 test.skipIf(!hasSqpoll)("a sleeping SQPOLL thread is woken by submit (NEED_WAKEUP)", async () => {
   ring = new Ring(4, { sqpoll: { idleMs: 1 } });
-  await waitFor(() => ring.sq.needsWakeup()); // the thread goes idle and sets NEED_WAKEUP
+  const r = ring;
+  await waitFor(() => r.sq.needsWakeup()); // the thread goes idle and sets NEED_WAKEUP
   expect(ring.sq.needsWakeup()).toBe(true);
   const sqe = ring.getSqe()!;
   prepNop(sqe);
