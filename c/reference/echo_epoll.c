@@ -6,7 +6,9 @@
  * no byte is lost or reordered. Peer half close: flush, then close. Resets:
  * close that connection, keep serving.
  *
- * Usage: echo_epoll PORT [HOST]. Prints "READY <port>" when listening.
+ * Usage: echo_epoll PORT [HOST [THREADS]]. Prints "READY <port>" when listening.
+ * THREADS > 1: that many threads, each with its own epoll and its own
+ * SO_REUSEPORT listener on PORT (the kernel spreads connections by 4-tuple).
  * Exits when its parent dies (PR_SET_PDEATHSIG).
  */
 #define _GNU_SOURCE
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,8 @@ struct conn {
   int eof;       /* peer half-closed */
 };
 
-static int ep;
+/* Per thread: each thread runs its own loop on its own listener. */
+static __thread int ep;
 
 static void conn_close(struct conn *c) {
   epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -81,35 +85,18 @@ static int flush_pending(struct conn *c) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) { fprintf(stderr, "usage: %s PORT [HOST]\n", argv[0]); return 2; }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  signal(SIGPIPE, SIG_IGN);
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
-  int port = atoi(argv[1]);
-  const char *host = argc > 2 ? argv[2] : "127.0.0.1";
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+/* One thread's loop: its own epoll over its own listener. */
+static void *serve(void *arg) {
+  int lfd = (int)(long)arg;
   int one = 1;
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) { fprintf(stderr, "c-epoll: %s is not an IPv4 address\n", host); return 2; }
-  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-    fprintf(stderr, "c-epoll: bind %s:%d: %s%s\n", host, port, strerror(errno), errno == EADDRINUSE ? " (port in use: pick another)" : "");
-    return 1;
-  }
-  if (listen(lfd, 4096) < 0) { perror("c-epoll: listen"); return 1; }
   ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
   epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
-  printf("READY %d\n", port);
-  fflush(stdout);
-
-  static char buf[BUF_SIZE];
+  static __thread char buf[BUF_SIZE];
   struct epoll_event events[MAX_EVENTS];
   for (;;) {
     int n = epoll_wait(ep, events, MAX_EVENTS, -1);
-    if (n < 0) { if (errno == EINTR) continue; perror("c-epoll: epoll_wait"); return 1; }
+    if (n < 0) { if (errno == EINTR) continue; perror("c-epoll: epoll_wait"); exit(1); }
     for (int i = 0; i < n; i++) {
       struct conn *c = events[i].data.ptr;
       if (c == NULL) { /* listener: accept everything pending */
@@ -142,4 +129,49 @@ int main(int argc, char **argv) {
       }
     }
   }
+  return NULL;
+}
+
+#define MAX_THREADS 64
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: %s PORT [HOST [THREADS]]\n", argv[0]); return 2; }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  signal(SIGPIPE, SIG_IGN);
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) { rl.rlim_cur = rl.rlim_max; setrlimit(RLIMIT_NOFILE, &rl); }
+  int port = atoi(argv[1]);
+  const char *host = argc > 2 ? argv[2] : "127.0.0.1";
+  int threads = argc > 3 ? atoi(argv[3]) : 1;
+  if (threads < 1 || threads > MAX_THREADS) { fprintf(stderr, "c-epoll: THREADS must be 1-%d, got %s\n", MAX_THREADS, argv[3]); return 2; }
+  int lfds[MAX_THREADS];
+  int one = 1;
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) { fprintf(stderr, "c-epoll: %s is not an IPv4 address\n", host); return 2; }
+  /* Every listener is bound before READY, so no connection is refused while threads start. */
+  for (int t = 0; t < threads; t++) {
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (threads > 1) setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+      fprintf(stderr, "c-epoll: bind %s:%d: %s%s\n", host, port, strerror(errno), errno == EADDRINUSE ? " (port in use: pick another)" : "");
+      return 1;
+    }
+    if (listen(lfd, 4096) < 0) { perror("c-epoll: listen"); return 1; }
+    lfds[t] = lfd;
+    if (t == 0) { /* port 0: the others bind the port the first one got */
+      socklen_t slen = sizeof sa;
+      getsockname(lfd, (struct sockaddr *)&sa, &slen);
+      port = ntohs(sa.sin_port);
+    }
+  }
+  for (int t = 1; t < threads; t++) {
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, serve, (void *)(long)lfds[t]) != 0) { perror("c-epoll: pthread_create"); return 1; }
+  }
+  if (threads > 1) printf("READY %d threads=%d\n", port, threads);
+  else printf("READY %d\n", port);
+  fflush(stdout);
+  serve((void *)(long)lfds[0]);
+  return 0;
 }

@@ -21,10 +21,13 @@
  * Debian liburing (2.3) has no helper for setsockopt on a direct descriptor.
  * Compare with `server-uring.ts --plain-fds` for the like-for-like TS number.
  *
- * Usage: echo_liburing PORT [HOST]. Prints "READY <port> <flags>" when
- * listening. Exits when its parent dies (PR_SET_PDEATHSIG).
+ * Usage: echo_liburing PORT [HOST [THREADS]]. Prints "READY <port> <flags>"
+ * when listening. THREADS > 1: that many threads, each with its own ring,
+ * buffer ring, connection table and SO_REUSEPORT listener on PORT (all the
+ * state below is per thread). Exits when its parent dies (PR_SET_PDEATHSIG).
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
@@ -60,15 +63,15 @@ struct conn {
 	unsigned qh, qn, qcap;
 };
 
-static struct io_uring ring;
-static struct io_uring_buf_ring *br;
-static char *bufs;
-static unsigned recycled;
-static struct conn *conns;
-static int nconns;
-static int lfd;
-static int *starved_list;
-static int nstarved;
+static __thread struct io_uring ring;
+static __thread struct io_uring_buf_ring *br;
+static __thread char *bufs;
+static __thread unsigned recycled;
+static __thread struct conn *conns;
+static __thread int nconns;
+static __thread int lfd;
+static __thread int *starved_list;
+static __thread int nstarved;
 static struct __kernel_timespec retry_ts = { .tv_nsec = 10 * 1000 * 1000 };
 
 static struct io_uring_sqe *get_sqe(void)
@@ -291,48 +294,25 @@ static void *huge_alloc(size_t len)
 	return p;
 }
 
-int main(int argc, char **argv)
+#define MAX_THREADS 64
+
+/* Written by every thread's ring setup (the same value): the READY line reports it. */
+static const char *setup_flags = "none";
+static pthread_barrier_t all_ready;
+
+/* One thread's server: its ring, buffers and connection table over listener `arg`. */
+static void *serve(void *arg)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s PORT [HOST]\n", argv[0]);
-		return 2;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGPIPE, SIG_IGN);
+	lfd = (int)(long)arg;
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	nconns = rl.rlim_cur > (1u << 20) ? (1 << 20) : (int)rl.rlim_cur;
 	conns = calloc((size_t)nconns, sizeof(*conns));
 	starved_list = calloc((size_t)nconns, sizeof(int));
 	if (!conns || !starved_list) {
 		perror("c-uring: calloc");
-		return 1;
+		exit(1);
 	}
-
-	int port = atoi(argv[1]);
-	const char *host = argc > 2 ? argv[2] : "127.0.0.1";
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "c-uring: %s is not an IPv4 address\n", host);
-		return 2;
-	}
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		fprintf(stderr, "c-uring: bind %s:%d: %s%s\n", host, port, strerror(errno), errno == EADDRINUSE ? " (port in use: pick another)" : "");
-		return 1;
-	}
-	if (listen(lfd, 4096) < 0) {
-		perror("c-uring: listen");
-		return 1;
-	}
-	socklen_t slen = sizeof sa;
-	getsockname(lfd, (struct sockaddr *)&sa, &slen);
 
 	struct io_uring_params p;
 	memset(&p, 0, sizeof p);
@@ -349,20 +329,21 @@ int main(int argc, char **argv)
 	}
 	if (ret < 0) {
 		fprintf(stderr, "c-uring: io_uring_queue_init: %s\n", strerror(-ret));
-		return 1;
+		exit(1);
 	}
+	setup_flags = flags;
 	io_uring_register_ring_fd(&ring);
 
 	br = huge_alloc(sizeof(struct io_uring_buf) * NBUF);
 	bufs = huge_alloc((size_t)NBUF * BUF_SIZE);
 	if (!br || !bufs) {
 		perror("c-uring: mmap");
-		return 1;
+		exit(1);
 	}
 	struct io_uring_buf_reg reg = { .ring_addr = (uint64_t)(uintptr_t)br, .ring_entries = NBUF, .bgid = BGID };
 	if ((ret = io_uring_register_buf_ring(&ring, &reg, 0)) < 0) {
 		fprintf(stderr, "c-uring: register_buf_ring: %s\n", strerror(-ret));
-		return 1;
+		exit(1);
 	}
 	io_uring_buf_ring_init(br);
 	for (unsigned i = 0; i < NBUF; i++)
@@ -370,8 +351,7 @@ int main(int argc, char **argv)
 	io_uring_buf_ring_advance(br, NBUF);
 
 	arm_accept();
-	printf("READY %d %s\n", ntohs(sa.sin_port), flags);
-	fflush(stdout);
+	pthread_barrier_wait(&all_ready);
 
 	for (;;) {
 		if (recycled) {
@@ -391,7 +371,7 @@ int main(int argc, char **argv)
 		ret = io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
 			fprintf(stderr, "c-uring: io_uring_enter: %s\n", strerror(-ret));
-			return 1;
+			exit(1);
 		}
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
@@ -410,4 +390,72 @@ int main(int argc, char **argv)
 		}
 		io_uring_cq_advance(&ring, seen);
 	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PORT [HOST [THREADS]]\n", argv[0]);
+		return 2;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	int port = atoi(argv[1]);
+	const char *host = argc > 2 ? argv[2] : "127.0.0.1";
+	int threads = argc > 3 ? atoi(argv[3]) : 1;
+	if (threads < 1 || threads > MAX_THREADS) {
+		fprintf(stderr, "c-uring: THREADS must be 1-%d, got %s\n", MAX_THREADS, argv[3]);
+		return 2;
+	}
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		fprintf(stderr, "c-uring: %s is not an IPv4 address\n", host);
+		return 2;
+	}
+	int lfds[MAX_THREADS];
+	int one = 1;
+	for (int t = 0; t < threads; t++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (threads > 1)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			fprintf(stderr, "c-uring: bind %s:%d: %s%s\n", host, port, strerror(errno), errno == EADDRINUSE ? " (port in use: pick another)" : "");
+			return 1;
+		}
+		if (listen(fd, 4096) < 0) {
+			perror("c-uring: listen");
+			return 1;
+		}
+		lfds[t] = fd;
+		if (t == 0) {
+			/* Port 0: the others bind the port the first one got. */
+			socklen_t slen = sizeof sa;
+			getsockname(fd, (struct sockaddr *)&sa, &slen);
+		}
+	}
+
+	/* READY once every thread's ring is set up and its accept armed. */
+	pthread_barrier_init(&all_ready, NULL, (unsigned)threads + 1);
+	for (int t = 0; t < threads; t++) {
+		pthread_t tid;
+		if (pthread_create(&tid, NULL, serve, (void *)(long)lfds[t]) != 0) {
+			perror("c-uring: pthread_create");
+			return 1;
+		}
+	}
+	pthread_barrier_wait(&all_ready);
+	if (threads > 1)
+		printf("READY %d %s threads=%d\n", ntohs(sa.sin_port), setup_flags, threads);
+	else
+		printf("READY %d %s\n", ntohs(sa.sin_port), setup_flags);
+	fflush(stdout);
+	pthread_exit(NULL);
 }
