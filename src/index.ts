@@ -5,7 +5,7 @@
  * - Preparers (`prepNop`, `prepRw`, ...) write SQEs; flags and opcodes are data.
  */
 export { Ring, type RingOptions } from "./ring/ring.ts";
-export { Sqe, sqeSetData, sqeSetData64, sqeSetData32x2, sqeSetFlags, sqeSetBufGroup, sqeBytes } from "./ring/sqe.ts";
+export { Sqe, sqeSetData, sqeSetData64, sqeSetData32x2, sqeSetFlags, sqeAddFlags, sqeSetBufGroup, sqeBytes } from "./ring/sqe.ts";
 export {
   Cqe,
   cqeGetData,

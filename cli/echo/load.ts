@@ -23,6 +23,7 @@ import { Errno, errnoName, SyscallError } from "../../src/sys/errno.ts";
 import { addressOf, closeFd } from "../../src/sys/ffi.ts";
 import { Ring, type RingOptions } from "../../src/ring/ring.ts";
 import { SQE_W } from "../../src/sys/abi.ts";
+import { sqeAddFlags } from "../../src/ring/sqe.ts";
 import { BufferRing } from "../../src/mem/buffer-ring.ts";
 import { registerFiles } from "../../src/ring/register.ts";
 import { connectMany } from "../../src/net/client.ts";
@@ -270,7 +271,7 @@ class LoadLoop {
   private armRecv(conn: number): void {
     const s = this.sqe();
     prepRecvSelectMultishot(s, this.target[conn]!, this.bufs.bgid);
-    s.u8[1] = s.u8[1]! | this.fileFlag;
+    sqeAddFlags(s, this.fileFlag);
     s.u32[SQE_W.userDataLo] = udLo(Kind.RECV, conn);
   }
 

@@ -6,7 +6,7 @@
  * A short read or write breaks an IO_LINK chain too (the kernel treats it as
  * a failure), and is reported as "short".
  */
-import type { Sqe } from "../ring/sqe.ts";
+import { sqeAddFlags, type Sqe } from "../ring/sqe.ts";
 import { prepFdatasync, prepFsync, prepNop, prepRead, prepWrite } from "../ops/rw.ts";
 import { Op, SqeFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
@@ -138,7 +138,7 @@ export class Chain {
         let flags = 0;
         if (i < n - 1) flags |= linkFlag;
         if (i === 0 && this.options.drain) flags |= SqeFlags.IO_DRAIN;
-        sqe.u8[1] = sqe.u8[1]! | flags;
+        sqeAddFlags(sqe, flags);
         state.slots[i] = slots[i]!;
         engine.commitHandler(sqe, slots[i]!, state);
       }

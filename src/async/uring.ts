@@ -20,7 +20,7 @@ import { cstr } from "../ops/structs.ts";
 import { prepTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { makeIovecs } from "../ring/register.ts";
-import { sqeSetBufGroup, type Sqe } from "../ring/sqe.ts";
+import { sqeAddFlags, sqeSetBufGroup, type Sqe } from "../ring/sqe.ts";
 import { Errno } from "../sys/errno.ts";
 import { CqeFlags, Op, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { Chain, type ChainOptions } from "./chain.ts";
@@ -283,7 +283,7 @@ export class Uring extends UringEngine {
         this, Op.RECV, bufferRing,
         (sqe) => {
           prepRecvMultishot(sqe, fd, null, 0, flags);
-          sqe.u8[1] = sqe.u8[1]! | SqeFlags.BUFFER_SELECT;
+          sqeAddFlags(sqe, SqeFlags.BUFFER_SELECT);
           sqeSetBufGroup(sqe, bufferRing.bgid);
         },
         (res, cflags) => leaseFor(bufferRing, res, cflags),

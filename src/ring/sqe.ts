@@ -77,9 +77,22 @@ export function sqeSetData32x2(sqe: Sqe, lo: number, hi: number): void {
 /** io_uring_sqe_set_data (a number-only alias: JavaScript has no pointers to hand back). */
 export const sqeSetData = sqeSetData64;
 
-/** io_uring_sqe_set_flags: sets sqe->flags (IOSQE_*), replacing what was there. */
+/**
+ * io_uring_sqe_set_flags: sets sqe->flags (IOSQE_*), replacing what was there.
+ * With {@link sqeAddFlags}, the one way to write the flags of a prepared SQE
+ * (preparers write them with the opcode, in the head word).
+ */
 export function sqeSetFlags(sqe: Sqe, flags: number): void {
   sqe.u8[SQE.flags] = flags;
+}
+
+/**
+ * ORs IOSQE_* `flags` into sqe->flags (C's `sqe->flags |= flags`), keeping
+ * what the preparer set (BUFFER_SELECT, FIXED_FILE): how a link, a drain or
+ * CQE_SKIP_SUCCESS is added to a prepared SQE.
+ */
+export function sqeAddFlags(sqe: Sqe, flags: number): void {
+  sqe.u8[SQE.flags] = sqe.u8[SQE.flags]! | flags;
 }
 
 /** io_uring_sqe_set_buf_group: sets sqe->buf_group for IOSQE_BUFFER_SELECT. */
