@@ -14,17 +14,6 @@ import { addressOf, type Addressable } from "../sys/ffi.ts";
 
 const TWO_32 = 4294967296;
 
-/** Writes a 64-bit value at u32 word `word` (number: two's complement; bigint: exact). */
-export function putU64(w: Uint32Array, word: number, v: number | bigint): void {
-  if (typeof v === "number") {
-    w[word] = v >>> 0;
-    // Math.floor is measurably slow here; only negatives (two's complement) need it.
-    w[word + 1] = v >= 0 ? (v / TWO_32) >>> 0 : Math.floor(v / TWO_32) >>> 0;
-  } else {
-    setU64(w, word, v);
-  }
-}
-
 /**
  * Writes a pointer at u32 word `word`: a buffer's address, a raw address
  * (number or bigint, exact for bigint), or null for NULL.
@@ -68,7 +57,7 @@ export function putHead(w: Uint32Array, op: number, flags: number, ioprio: numbe
 export function rwWords(w: Uint32Array, op: number, fd: number, addr: Addressable | null, len: number, off: number | bigint): void {
   w[0] = op;
   w[1] = fd;
-  putU64(w, 2, off);
+  setU64(w, 2, off);
   putAddr(w, 4, addr);
   w[6] = len;
 }

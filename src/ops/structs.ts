@@ -8,7 +8,8 @@
  */
 import { IOVEC, RECVMSG_OUT } from "../sys/abi.ts";
 import type { Addressable } from "../sys/ffi.ts";
-import { putAddr, putU64 } from "./fields.ts";
+import { setU64 } from "../ring/sqe.ts";
+import { putAddr } from "./fields.ts";
 
 const encoder = new TextEncoder();
 
@@ -54,9 +55,9 @@ export function makeMsghdr(init: MsghdrInit): Uint8Array {
   putAddr(w, MSGHDR.name / 4, init.name ?? null);
   w[MSGHDR.namelen / 4] = init.namelen ?? byteLengthOf(init.name);
   putAddr(w, MSGHDR.iov / 4, init.iov ?? null);
-  putU64(w, MSGHDR.iovlen / 4, init.iovlen ?? Math.floor(byteLengthOf(init.iov) / IOVEC.size));
+  setU64(w, MSGHDR.iovlen / 4, init.iovlen ?? Math.floor(byteLengthOf(init.iov) / IOVEC.size));
   putAddr(w, MSGHDR.control / 4, init.control ?? null);
-  putU64(w, MSGHDR.controllen / 4, init.controllen ?? byteLengthOf(init.control));
+  setU64(w, MSGHDR.controllen / 4, init.controllen ?? byteLengthOf(init.control));
   w[MSGHDR.flags / 4] = init.flags ?? 0;
   return b;
 }
@@ -65,9 +66,9 @@ export function makeMsghdr(init: MsghdrInit): Uint8Array {
 export function makeOpenHow(flags: number | bigint, mode: number | bigint = 0, resolve: number | bigint = 0): Uint8Array {
   const b = new Uint8Array(24);
   const w = new Uint32Array(b.buffer);
-  putU64(w, 0, flags);
-  putU64(w, 2, mode);
-  putU64(w, 4, resolve);
+  setU64(w, 0, flags);
+  setU64(w, 2, mode);
+  setU64(w, 4, resolve);
   return b;
 }
 
@@ -100,7 +101,7 @@ export function makeFutexWaitv(entries: readonly FutexWaitvEntry[]): Uint8Array 
   const b = new Uint8Array(24 * Math.max(1, entries.length));
   const w = new Uint32Array(b.buffer);
   entries.forEach((e, i) => {
-    putU64(w, i * 6, e.val);
+    setU64(w, i * 6, e.val);
     putAddr(w, i * 6 + 2, e.uaddr);
     w[i * 6 + 4] = e.flags;
   });
