@@ -7,22 +7,18 @@
  * corrupt fails the run.
  */
 import { Command, Option } from "commander";
-import { addCommonOptions, commonSettings } from "./harness/options.ts";
-import { buildRun, finishRun } from "./harness/output.ts";
-import { withSigintAbort } from "./harness/children.ts";
+import { interruptSignal } from "./harness/children.ts";
+import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
+import { memoryFsName } from "./harness/fs-type.ts";
+import { addCommonOptions, checkBaseline, commonSettings } from "./harness/options.ts";
+import { buildRun, checkOutputPaths, finishRun } from "./harness/output.ts";
 import { createProgress } from "./harness/progress.ts";
-import { drawTable } from "./harness/render-table.ts";
-import { markdownTable } from "./harness/save.ts";
 import { checkDataDir } from "./fsync/file.ts";
 import { requireCFsync } from "./fsync/clib.ts";
+import { FIO_ENGINES } from "./fsync/fio.ts";
 import { CHAIN_MODES, resolveFsyncOptions, SYNC_KINDS, VARIANTS, type RawFsyncOptions } from "./fsync/options.ts";
 import { splitRows } from "./fsync/render.ts";
 import { runFsyncChain } from "./fsync/run.ts";
-
-/** Exit code when commits failed (e.g. ENOSPC) but every acknowledged one verified: the durable set is reported. */
-export const EXIT_COMMITS_FAILED = 2;
-/** Exit code when an acknowledged commit is missing or corrupt on read-back. */
-export const EXIT_VERIFY_FAILED = 1;
 
 /** The `fsync-chain` subcommand. */
 export function fsyncChainCommand(): Command {
@@ -46,36 +42,45 @@ export function fsyncChainCommand(): Command {
     .option("--no-defer-taskrun", "ring without SINGLE_ISSUER|DEFER_TASKRUN")
     .option("--split", "io_uring: wake for every CQE to time the write/sync split (one more wake-up per commit)")
     .option("--cpu <n>", "pin the committing thread of every variant (and the ring's io-wq workers, fio's job) to this CPU");
-  cmd.addHelpText("after", `\nModes: ${CHAIN_MODES.join(", ")}. Exit codes: ${EXIT_VERIFY_FAILED} = acknowledged commits lost, ${EXIT_COMMITS_FAILED} = commits failed (durable set reported).`);
+  cmd.addHelpText(
+    "after",
+    `\nModes: ${CHAIN_MODES.join(", ")}. A variant that loses an acknowledged commit or whose commits fail counts as failed.\n${EXIT_CODES_HELP}`,
+  );
   return cmd.action(async (raw: RawFsyncOptions & Record<string, unknown>) => {
     const cfg = resolveFsyncOptions(raw);
     checkDataDir(cfg.dir);
     if (cfg.variants.includes("c-liburing")) requireCFsync();
     const common = commonSettings(raw);
+    const names = cfg.variants.flatMap((v) => (v === "fio" ? FIO_ENGINES.map((e) => `fio-${e}`) : [v]));
+    checkBaseline(common.baseline, names);
+    checkOutputPaths(common);
+    const memoryFs = memoryFsName(cfg.dir);
+    if (memoryFs) {
+      process.stderr.write(
+        `fsync-chain: warning: --dir ${cfg.dir} is on ${memoryFs}: fdatasync there reaches no disk, so commits/s measure memory, ` +
+          "not durability, and read-back proves only that the file holds the records. Pass a directory on the disk to measure.\n",
+      );
+    }
     const cells = cfg.inflight.length;
     const perCell = cfg.variants.reduce((n, v) => n + (v === "fio" ? 2 : 1), 0);
     const totalMs = cells * perCell * (common.warmupMs + common.repeat * common.durationMs);
     const progress = createProgress({ quiet: common.quiet, totalMs });
-    const outcome = await withSigintAbort((signal) => runFsyncChain(cfg, common, progress, signal));
+    const signal = interruptSignal();
+    const outcome = await runFsyncChain(cfg, common, progress, signal);
     const baseline = common.baseline ?? (cfg.variants.includes("loop") ? "loop" : undefined);
-    const run = buildRun("fsync-chain", { ...cfg, baseline }, outcome.results, outcome.ringFlags);
-    finishRun(run, { ...common, baseline });
-    // Where time goes and what verification found: after the common tables, or on stderr when stdout carries JSON.
-    const split = splitRows(run);
-    const toStdout = common.json !== true && !common.quiet;
-    const out = (s: string) => (toStdout ? process.stdout.write(s) : process.stderr.write(s));
-    if (common.markdown === true) out(`\n${markdownTable(split)}\n`);
-    else if (!common.quiet) out(`${drawTable(split)}\n`);
-    if (outcome.fioMissing) process.stderr.write("fio is not installed: fio baselines skipped (apt install fio).\n");
+    const run = buildRun("fsync-chain", { ...cfg, baseline, ...(memoryFs ? { memoryFs } : {}) }, outcome.results, outcome.ringFlags, signal.aborted);
+    const lines: string[] = [];
+    if (outcome.fioMissing) lines.push("fio is not installed: fio baselines skipped (apt install fio).");
     for (const v of outcome.verdicts) {
-      for (const line of v.lines) if (!common.quiet || line.includes("FAILED")) out(`${v.cell} ${v.variant}: ${line}\n`);
+      for (const line of v.lines) if (!common.quiet || line.includes("FAILED")) lines.push(`${v.cell} ${v.variant}: ${line}`);
     }
+    if (memoryFs) lines.push(`${cfg.dir} is on ${memoryFs}: nothing above is durable on a disk.`);
+    finishRun(run, { ...common, baseline }, { tables: [splitRows(run)], lines });
     if (!outcome.verified) {
       process.stderr.write("uring-bench: acknowledged commits were lost or corrupt on read-back (see above).\n");
-      process.exitCode = EXIT_VERIFY_FAILED;
     } else if (outcome.verdicts.some((v) => v.failed > 0)) {
       process.stderr.write("uring-bench: some commits failed; the durable commits are listed above.\n");
-      process.exitCode = EXIT_COMMITS_FAILED;
     }
+    process.exitCode = exitCodeFor(run);
   });
 }

@@ -2,12 +2,15 @@
 /**
  * uring-bench CLI entry: one subcommand per file, added with addCommand.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+import { EXIT_CODES_HELP, EXIT_USAGE } from "./harness/exit-codes.ts";
+import { OptionError } from "./harness/option-error.ts";
 import { doctorCommand } from "./doctor.ts";
 import { reportCommand } from "./report.ts";
 import { fsyncChainCommand } from "./fsync-chain.ts";
 import { readCommand } from "./read.ts";
 import { echoCommand } from "./echo.ts";
+import { lookupCommand } from "./lookup.ts";
 
 const program = new Command()
   .name("uring-bench")
@@ -19,8 +22,20 @@ program.addCommand(reportCommand());
 program.addCommand(fsyncChainCommand());
 program.addCommand(readCommand());
 program.addCommand(echoCommand());
+program.addCommand(lookupCommand());
+
+program.addHelpText("after", `\n${EXIT_CODES_HELP}`);
+// Usage errors exit 2 (the documented rule), whether commander finds them
+// (unknown flag, bad value from a parser) or a command does (OptionError).
+// Help and --version keep commander's exit code 0.
+program.exitOverride();
+for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError && !(err instanceof OptionError)) {
+    // commander printed the message already.
+    process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  }
   console.error(`uring-bench: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  process.exit(err instanceof OptionError ? EXIT_USAGE : 1);
 });

@@ -5,13 +5,11 @@
  * in one interleaved run, every read checked against the file's pattern.
  */
 import { Command, Option } from "commander";
-import { appendFileSync } from "node:fs";
-import { addCommonOptions, commonSettings } from "./harness/options.ts";
-import { buildRun, finishRun } from "./harness/output.ts";
-import { withSigintAbort } from "./harness/children.ts";
+import { interruptSignal } from "./harness/children.ts";
+import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
+import { addCommonOptions, checkBaseline, commonSettings } from "./harness/options.ts";
+import { buildRun, checkOutputPaths, finishRun } from "./harness/output.ts";
 import { createProgress } from "./harness/progress.ts";
-import { drawTable } from "./harness/render-table.ts";
-import { markdownTable } from "./harness/save.ts";
 import { haveCLoop } from "./read/clib.ts";
 import { formatBytes } from "./read/errors.ts";
 import { fioVersion } from "./read/fio.ts";
@@ -20,9 +18,6 @@ import { READ_VARIANTS, resolveReadOptions, type RawReadOptions } from "./read/o
 import { VERIFY_MODES } from "./read/pattern.ts";
 import { blankFailed, ratioRows } from "./read/render.ts";
 import { runRead } from "./read/run.ts";
-
-/** Exit code when a read failed or returned wrong bytes. */
-export const EXIT_READ_FAILED = 1;
 
 /** The `read` subcommand. */
 export function readCommand(): Command {
@@ -46,6 +41,7 @@ export function readCommand(): Command {
     .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core)")
     .option("--fio", "also run fio's io_uring and psync engines (apt-get install fio)")
     .option("--seed <n>", "seed of the random offsets");
+  cmd.addHelpText("after", `\n${EXIT_CODES_HELP}`);
   return cmd.action(async (raw: RawReadOptions & Record<string, unknown>) => {
     const cfg = resolveReadOptions(raw, {
       node: findNode() !== null,
@@ -53,33 +49,26 @@ export function readCommand(): Command {
       fio: !(raw.fio || (raw.variants ?? "").includes("fio")) || fioVersion() !== null,
     });
     const common = commonSettings(raw);
+    checkBaseline(common.baseline, cfg.variants);
+    checkOutputPaths(common);
     const totalMs = cfg.variants.length * (common.warmupMs + common.repeat * common.durationMs);
     const progress = createProgress({ quiet: common.quiet, totalMs });
-    const outcome = await withSigintAbort((signal) => runRead(cfg, common, progress, signal));
+    const signal = interruptSignal();
+    const outcome = await runRead(cfg, common, progress, signal);
     const baseline = common.baseline ?? (cfg.variants.includes("pread") ? "pread" : undefined);
     const options = { ...cfg, baseline, file: outcome.target.path, fileSize: outcome.target.size, verified: outcome.target.verified };
-    const run = buildRun("read", options, outcome.results, outcome.ringFlags);
+    const run = buildRun("read", options, outcome.results, outcome.ringFlags, signal.aborted);
     blankFailed(run);
-    const written = finishRun(run, { ...common, baseline });
     const ratios = ratioRows(run);
-    // Markdown files get the ratio table too (the shared writer has room for one baseline only).
-    if (ratios.head.length > 1) for (const p of written) if (p.endsWith(".md")) appendFileSync(p, `\n${markdownTable(ratios)}\n`);
-    const toStdout = common.json !== true && !common.quiet;
-    const out = (s: string) => (toStdout ? process.stdout.write(s) : process.stderr.write(s));
-    if (ratios.head.length > 1) {
-      if (common.markdown === true) out(`\n${markdownTable(ratios)}\n`);
-      else if (!common.quiet) out(`${drawTable(ratios)}\n`);
-    }
     const t = outcome.target;
-    if (!common.quiet) {
-      out(
-        `file: ${t.path} (${formatBytes(t.size)}, ${t.generated ? (t.kept ? "generated, kept" : "generated, removed") : "given"}), ` +
-          `verify: ${t.verified}, logical block ${t.logicalBlockSize} B. The machine may be shared: compare ratios within one run.\n`,
-      );
-    }
+    const lines = [
+      `file: ${t.path} (${formatBytes(t.size)}, ${t.generated ? (t.kept ? "generated, kept" : "generated, removed") : "given"}), ` +
+        `verify: ${t.verified}, logical block ${t.logicalBlockSize} B. The machine may be shared: compare ratios within one run.`,
+    ];
+    finishRun(run, { ...common, baseline }, { tables: ratios.head.length > 1 ? [ratios] : [], lines });
     if (outcome.failed.length > 0) {
       process.stderr.write(`uring-bench: reads failed or returned wrong bytes in: ${outcome.failed.join(", ")} (see notes).\n`);
-      process.exitCode = EXIT_READ_FAILED;
     }
+    process.exitCode = exitCodeFor(run);
   });
 }

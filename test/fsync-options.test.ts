@@ -1,13 +1,14 @@
 /**
  * fsync-chain bad input: each mistake gets a clear message naming the flag
- * and what to do, both from the option resolver and from the CLI (exit 1,
+ * and what to do, both from the option resolver and from the CLI (exit 2,
  * nothing run).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { checkDataDir } from "../cli/fsync/file.ts";
-import { FsyncOptionError, resolveFsyncOptions } from "../cli/fsync/options.ts";
+import { OptionError } from "../cli/harness/option-error.ts";
+import { resolveFsyncOptions } from "../cli/fsync/options.ts";
 import { tempDir } from "./helpers.ts";
 import { canMountTmpfs, mountTmpfs } from "./fsync-helpers.ts";
 
@@ -17,10 +18,10 @@ function errorOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(FsyncOptionError);
+    expect(err).toBeInstanceOf(OptionError);
     return (err as Error).message;
   }
-  throw new Error("expected an FsyncOptionError");
+  throw new Error("expected an OptionError");
 }
 
 describe("option checks", () => {
@@ -35,7 +36,7 @@ describe("option checks", () => {
     expect(errorOf(() => resolveFsyncOptions({ bytes: "0" }))).toMatch(/-b\/--bytes 0: a commit must write something.*-b 4k/);
     expect(errorOf(() => resolveFsyncOptions({ bytes: "16" }))).toMatch(/at least 32 bytes/);
     expect(errorOf(() => resolveFsyncOptions({ bytes: "1001" }))).toMatch(/multiple of 4/);
-    expect(errorOf(() => resolveFsyncOptions({ bytes: "lots" }))).toMatch(/not a size/);
+    expect(errorOf(() => resolveFsyncOptions({ bytes: "lots" }))).toMatch(/-b\/--bytes takes a size/);
   });
 
   test("--inflight 0, above the ring size, not a number", () => {
@@ -90,9 +91,9 @@ describe("the CLI", () => {
     [["--inflight", "100000"], "--inflight 100000: 100000 commits × 2 SQEs = 200000 SQEs, above the ring size 32768"],
     [["--mode", "sideways"], "--mode sideways: unknown; choose one of link, hardlink, drain."],
     [["--dir", "/nonexistent/dir"], "--dir /nonexistent/dir: the directory does not exist"],
-  ])("%p fails with a clear message and exit 1", (args, message) => {
+  ])("%p fails with a clear message and exit 2 (usage)", (args, message) => {
     const r = cli(...args, "-d", "100ms", "-r", "1", "-w", "0");
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(`uring-bench: ${message}`);
     expect(r.stdout).toBe("");
   });

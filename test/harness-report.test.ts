@@ -173,15 +173,15 @@ describe("saving", () => {
       const err: string[] = [];
       const streams = { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) };
       const base = { durationMs: 1, warmupMs: 0, repeat: 1, quiet: false, save: false };
-      finishRun(run, base, streams, tmp.dir);
+      finishRun(run, base, { streams, resultsDir: tmp.dir });
       expect(out.join("")).toContain("c:1000 bytes:512");
       out.length = 0;
-      finishRun(run, { ...base, json: true }, streams, tmp.dir);
+      finishRun(run, { ...base, json: true }, { streams, resultsDir: tmp.dir });
       expect(JSON.parse(out.join(""))).toEqual(run);
       out.length = 0;
       const jsonPath = join(tmp.dir, "sub", "r.json");
       const mdPath = join(tmp.dir, "r.md");
-      const written = finishRun(run, { ...base, quiet: true, json: jsonPath, markdown: mdPath, save: true }, streams, tmp.dir);
+      const written = finishRun(run, { ...base, quiet: true, json: jsonPath, markdown: mdPath, save: true }, { streams, resultsDir: tmp.dir });
       expect(out).toEqual([]);
       expect(written).toHaveLength(4);
       for (const p of written) expect(existsSync(p)).toBe(true);

@@ -1,12 +1,13 @@
 /**
  * Bad input to `uring-bench read`: each case gets an error that names the
- * cause (ReadInputError.reason) and says what to do, before anything runs.
+ * cause (OptionError.reason) and says what to do, before anything runs.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, constants, existsSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { explainOpenError, ReadInputError } from "../cli/read/errors.ts";
+import { explainOpenError } from "../cli/read/errors.ts";
+import { OptionError } from "../cli/harness/option-error.ts";
 import { resolveReadOptions } from "../cli/read/options.ts";
 import { generateFile, isMemoryFs, prepareTarget, writePattern } from "../cli/read/target.ts";
 import { findDirectDir, patternFile, readTempDir } from "./read-helpers.ts";
@@ -16,15 +17,15 @@ const ROOT = join(import.meta.dir, "..");
 const BUN = process.execPath;
 const avail = { node: true, cLoop: true, fio: true };
 
-/** Runs `fn` and returns the ReadInputError it throws. */
-function inputError(fn: () => unknown): ReadInputError {
+/** Runs `fn` and returns the OptionError it throws. */
+function inputError(fn: () => unknown): OptionError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ReadInputError) return err;
+    if (err instanceof OptionError) return err;
     throw err;
   }
-  throw new Error("expected a ReadInputError");
+  throw new Error("expected a OptionError");
 }
 
 let tmp: { dir: string; cleanup: () => void };
@@ -181,19 +182,19 @@ describe("options", () => {
   });
 });
 
-describe("the CLI says why and exits 1", () => {
+describe("the CLI says why and exits 2 (usage)", () => {
   const cli = (...args: string[]) =>
     spawnSync(BUN, [join(ROOT, "cli/main.ts"), "read", ...args], { encoding: "utf8", timeout: 60_000 });
 
   test("missing file", () => {
     const r = cli("--file", join(tmp.dir, "missing.dat"), "-d", "100ms");
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/uring-bench: .*missing\.dat does not exist/);
   });
 
   test("qd above the ring size", () => {
     const r = cli("--qd", "64", "--entries", "16");
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--qd 64 is above the ring size/);
   });
 });

@@ -14,6 +14,9 @@ export const SERVER_NAMES = ["uring", "uring-sqpoll", "bun", "node", "c-epoll", 
 /** One of {@link SERVER_NAMES}. */
 export type ServerName = (typeof SERVER_NAMES)[number];
 
+/** Servers that need io_uring: with io_uring switched off they are reported with the reason, and the others still run. */
+export const URING_SERVERS: readonly ServerName[] = ["uring", "uring-sqpoll", "c-uring"];
+
 /** Where the C epoll server is compiled at install (scripts/build-shim.mjs). */
 export const C_EPOLL_PATH = join(ROOT, "build", "echo_epoll");
 

@@ -85,12 +85,15 @@ export class SyscallLoopCommitter {
     this.call = baselineSync(sync).call;
   }
 
-  /** Commits one at a time until `durationMs` or `maxCommits` (0: no limit) or a failure. */
-  run(durationMs: number, maxCommits = 0, report?: (acked: number) => void): { stats: CommitStats } {
-    const stats = new CommitStats();
+  /**
+   * Commits one at a time until `durationMs` or `maxCommits` (0: no limit) or
+   * a failure; `stats` continues an earlier slice of the same window.
+   */
+  run(durationMs: number, maxCommits = 0, report?: (acked: number) => void, stats = new CommitStats()): { stats: CommitStats } {
     const { recordBytes: b, writesPerCommit: w } = this.ledger.layout;
-    const deadline = stats.startMs + durationMs;
-    let lastReport = stats.startMs;
+    const now0 = performance.now();
+    const deadline = now0 + durationMs;
+    let lastReport = now0;
     let started = 0;
     const { u8, u32 } = this.rec;
     while (!this.broken && (maxCommits === 0 || started < maxCommits)) {
@@ -141,8 +144,8 @@ export class PromisesCommitter {
     this.call = baselineSync(sync).call;
   }
 
-  /** Runs `inflight` async commit loops until the deadline, `maxCommits`, or a failure; waits for all. */
-  async run(durationMs: number, maxCommits = 0, report?: (acked: number) => void): Promise<{ stats: CommitStats }> {
+  /** Runs `inflight` async commit loops until the deadline, `maxCommits`, a failure or `signal`; waits for all. */
+  async run(durationMs: number, maxCommits = 0, report?: (acked: number) => void, signal?: AbortSignal): Promise<{ stats: CommitStats }> {
     const stats = new CommitStats();
     const { recordBytes: b, writesPerCommit: w } = this.ledger.layout;
     const deadline = stats.startMs + durationMs;
@@ -157,7 +160,7 @@ export class PromisesCommitter {
       return m;
     };
     const worker = async (rec: { u8: Uint8Array; u32: Uint32Array }) => {
-      while (!this.broken && (maxCommits === 0 || started < maxCommits) && performance.now() < deadline) {
+      while (!this.broken && (maxCommits === 0 || started < maxCommits) && performance.now() < deadline && signal?.aborted !== true) {
         // Overwrite mode: never lap a commit still in flight (see lapLimit).
         if (this.ledger.started - oldest() >= lap) {
           await new Promise<void>((resolve) => wakeups.push(resolve));

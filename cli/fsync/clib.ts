@@ -10,7 +10,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { collectChild } from "../harness/child-output.ts";
 import type { Ledger } from "./ledger.ts";
-import { FsyncOptionError, type FsyncConfig } from "./options.ts";
+import { OptionError } from "../harness/option-error.ts";
+import type { FsyncConfig } from "./options.ts";
 
 /** Where the postinstall step puts the C committer. */
 export const C_FSYNC_BINARY = join(import.meta.dir, "..", "..", "build", "fsync_liburing");
@@ -64,10 +65,10 @@ export function haveCFsync(binary = C_FSYNC_BINARY): boolean {
   return existsSync(binary);
 }
 
-/** Throws a {@link FsyncOptionError} that says how to build the C committer when it is missing. */
+/** Throws a {@link OptionError} that says how to build the C committer when it is missing. */
 export function requireCFsync(binary = C_FSYNC_BINARY): void {
   if (!haveCFsync(binary)) {
-    throw new FsyncOptionError(
+    throw new OptionError(
       `--variants c-liburing: ${binary} is not built; install liburing-dev (apt-get install liburing-dev) and a C compiler, then run \`npm run build:shim\`.`,
     );
   }

@@ -7,7 +7,7 @@ import { closeSync, constants, fdatasyncSync, openSync, statSync, unlinkSync, wr
 import { join } from "node:path";
 import { Ring } from "../../src/ring/ring.ts";
 import { Errno, errnoName } from "../../src/sys/errno.ts";
-import { FsyncOptionError } from "./options.ts";
+import { OptionError } from "../harness/option-error.ts";
 import { prepFallocate } from "../../src/ops/index.ts";
 
 /** How long setup waits for the fallocate CQE before giving up (a stuck device, not a slow one). */
@@ -18,29 +18,29 @@ function codeOf(err: unknown): string {
 }
 
 /** Turns an open/create failure in `dir` into an actionable message. */
-function dirError(dir: string, err: unknown): FsyncOptionError {
+function dirError(dir: string, err: unknown): OptionError {
   const code = codeOf(err);
   switch (code) {
     case "ENOENT":
-      return new FsyncOptionError(`--dir ${dir}: the directory does not exist; create it or pass an existing one (e.g. --dir /var/tmp).`);
+      return new OptionError(`--dir ${dir}: the directory does not exist; create it or pass an existing one (e.g. --dir /var/tmp).`);
     case "ENOTDIR":
-      return new FsyncOptionError(`--dir ${dir}: not a directory; pass a directory on the disk to measure.`);
+      return new OptionError(`--dir ${dir}: not a directory; pass a directory on the disk to measure.`);
     case "EROFS":
-      return new FsyncOptionError(`--dir ${dir}: the filesystem is read-only; pass a writable directory (e.g. --dir /var/tmp).`);
+      return new OptionError(`--dir ${dir}: the filesystem is read-only; pass a writable directory (e.g. --dir /var/tmp).`);
     case "EACCES":
     case "EPERM":
-      return new FsyncOptionError(`--dir ${dir}: no permission to create files there; pass a directory you can write to.`);
+      return new OptionError(`--dir ${dir}: no permission to create files there; pass a directory you can write to.`);
     case "ENOSPC":
     case "EDQUOT":
-      return new FsyncOptionError(`--dir ${dir}: no space left to create the data file; free some space or pass another --dir.`);
+      return new OptionError(`--dir ${dir}: no space left to create the data file; free some space or pass another --dir.`);
     default:
-      return new FsyncOptionError(`--dir ${dir}: cannot create a data file there (${code || String(err)}).`);
+      return new OptionError(`--dir ${dir}: cannot create a data file there (${code || String(err)}).`);
   }
 }
 
 /**
  * Checks that `dir` exists, is a directory, and accepts a new file (creates and
- * removes a probe file). Throws {@link FsyncOptionError} otherwise.
+ * removes a probe file). Throws {@link OptionError} otherwise.
  */
 export function checkDataDir(dir: string): void {
   try {

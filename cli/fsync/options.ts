@@ -1,9 +1,11 @@
 /**
  * Options of `uring-bench fsync-chain`, validated once into a plain config.
- * Every check throws a {@link FsyncOptionError} whose message names the flag,
+ * Every check throws an {@link OptionError} whose message names the flag,
  * what was wrong, and what to pass instead.
  */
 import { cpus } from "node:os";
+import { OptionError } from "../harness/option-error.ts";
+import { parseSize } from "../harness/size.ts";
 import { RECORD_HEADER_BYTES } from "./record.ts";
 
 /** How the SQEs of one commit are tied together. */
@@ -70,37 +72,20 @@ export interface FsyncConfig {
   split: boolean;
 }
 
-/** A bad option value: the message says which flag and what to do. */
-export class FsyncOptionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FsyncOptionError";
-  }
-}
-
 /** Kernel maximum SQ entries (IORING_MAX_ENTRIES). */
 const MAX_RING_ENTRIES = 32768;
 
 function int(flag: string, raw: string | number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = typeof raw === "number" ? raw : Number(raw.trim());
-  if (!Number.isInteger(v)) throw new FsyncOptionError(`${flag} ${raw}: not an integer; pass a whole number, e.g. ${flag} ${Math.max(min, 1)}.`);
-  if (v < min) throw new FsyncOptionError(`${flag} ${raw}: must be at least ${min}.`);
-  if (v > max) throw new FsyncOptionError(`${flag} ${raw}: must be at most ${max}.`);
+  if (!Number.isInteger(v)) throw new OptionError(`${flag} ${raw}: not an integer; pass a whole number, e.g. ${flag} ${Math.max(min, 1)}.`);
+  if (v < min) throw new OptionError(`${flag} ${raw}: must be at least ${min}.`);
+  if (v > max) throw new OptionError(`${flag} ${raw}: must be at most ${max}.`);
   return v;
-}
-
-/** Parses a byte size: 4096, 4k, 4KiB, 1m, 64M. */
-export function parseBytes(flag: string, raw: string | number): number {
-  if (typeof raw === "number") return raw;
-  const m = /^\s*(\d+)\s*([kmg]?)(i?b)?\s*$/i.exec(raw);
-  if (!m) throw new FsyncOptionError(`${flag} ${raw}: not a size; use bytes or a k/m/g suffix, e.g. ${flag} 4k.`);
-  const mult = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(m[1]) * mult;
 }
 
 function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  throw new FsyncOptionError(`${flag} ${raw}: unknown; choose one of ${allowed.join(", ")}.`);
+  throw new OptionError(`${flag} ${raw}: unknown; choose one of ${allowed.join(", ")}.`);
 }
 
 /** Raw option values as commander hands them over (strings unless defaulted). */
@@ -125,17 +110,17 @@ export interface RawFsyncOptions {
   split?: boolean;
 }
 
-/** Validates raw options into a config; throws {@link FsyncOptionError} on the first bad value. */
+/** Validates raw options into a config; throws {@link OptionError} on the first bad value. */
 export function resolveFsyncOptions(raw: RawFsyncOptions): FsyncConfig {
-  const recordBytes = parseBytes("-b/--bytes", raw.bytes ?? "4k");
+  const recordBytes = parseSize("-b/--bytes", raw.bytes ?? "4k");
   if (recordBytes === 0) {
-    throw new FsyncOptionError(`-b/--bytes 0: a commit must write something; pass at least ${RECORD_HEADER_BYTES} (the record header), e.g. -b 4k.`);
+    throw new OptionError(`-b/--bytes 0: a commit must write something; pass at least ${RECORD_HEADER_BYTES} (the record header), e.g. -b 4k.`);
   }
   if (recordBytes < RECORD_HEADER_BYTES) {
-    throw new FsyncOptionError(`-b/--bytes ${raw.bytes}: a record needs at least ${RECORD_HEADER_BYTES} bytes (magic, sequence, length, checksum).`);
+    throw new OptionError(`-b/--bytes ${raw.bytes}: a record needs at least ${RECORD_HEADER_BYTES} bytes (magic, sequence, length, checksum).`);
   }
-  if (recordBytes % 4 !== 0) throw new FsyncOptionError(`-b/--bytes ${raw.bytes}: must be a multiple of 4 (records are 32-bit words).`);
-  if (recordBytes > 64 * 1024 * 1024) throw new FsyncOptionError(`-b/--bytes ${raw.bytes}: at most 64m per write.`);
+  if (recordBytes % 4 !== 0) throw new OptionError(`-b/--bytes ${raw.bytes}: must be a multiple of 4 (records are 32-bit words).`);
+  if (recordBytes > 64 * 1024 * 1024) throw new OptionError(`-b/--bytes ${raw.bytes}: at most 64m per write.`);
   const writesPerCommit = int("--writes", raw.writes ?? 1, 1, 64);
   const mode = oneOf("--mode", raw.mode ?? "link", CHAIN_MODES);
   const sync = oneOf("--sync", raw.sync ?? "fdatasync", SYNC_KINDS);
@@ -143,7 +128,7 @@ export function resolveFsyncOptions(raw: RawFsyncOptions): FsyncConfig {
   const inflightRaw = String(raw.inflight ?? "1");
   const inflight = inflightRaw.split(",").map((s) => {
     const v = int("--inflight", s, 0);
-    if (v === 0) throw new FsyncOptionError("--inflight 0: at least one commit must be in flight; pass --inflight 1 (or a list like 1,16).");
+    if (v === 0) throw new OptionError("--inflight 0: at least one commit must be in flight; pass --inflight 1 (or a list like 1,16).");
     return v;
   });
   const maxInflight = Math.max(...inflight);
@@ -153,18 +138,18 @@ export function resolveFsyncOptions(raw: RawFsyncOptions): FsyncConfig {
       : int("--ring-size", raw.ringSize, 1, MAX_RING_ENTRIES);
   // The CQ has 2 × SQ entries; all SQEs of the commits in flight must fit in the SQ at once.
   if (maxInflight * perCommit > nextPow2(ringEntries)) {
-    throw new FsyncOptionError(
+    throw new OptionError(
       `--inflight ${maxInflight}: ${maxInflight} commits × ${perCommit} SQEs = ${maxInflight * perCommit} SQEs, above the ring size ${nextPow2(ringEntries)}; ` +
         `lower --inflight or raise --ring-size (at most ${MAX_RING_ENTRIES}).`,
     );
   }
-  if (raw.append && raw.overwrite) throw new FsyncOptionError("--append and --overwrite exclude each other: pick one.");
+  if (raw.append && raw.overwrite) throw new OptionError("--append and --overwrite exclude each other: pick one.");
   const append = raw.overwrite !== true;
-  const fileBytes = parseBytes("--file-size", raw.fileSize ?? "64m");
+  const fileBytes = parseSize("--file-size", raw.fileSize ?? "64m");
   if (!append && fileBytes < recordBytes * writesPerCommit * maxInflight) {
-    throw new FsyncOptionError(`--file-size ${raw.fileSize}: the preallocated file must hold at least --inflight × --writes × -b = ${recordBytes * writesPerCommit * maxInflight} bytes.`);
+    throw new OptionError(`--file-size ${raw.fileSize}: the preallocated file must hold at least --inflight × --writes × -b = ${recordBytes * writesPerCommit * maxInflight} bytes.`);
   }
-  if (raw.prefill && append) throw new FsyncOptionError("--prefill applies to --overwrite only.");
+  if (raw.prefill && append) throw new OptionError("--prefill applies to --overwrite only.");
   const variants = (raw.variants ?? "uring,loop,promises").split(",").map((v) => oneOf("--variants", v.trim(), VARIANTS));
   const fio = raw.fio === true || variants.includes("fio");
   if (fio && !variants.includes("fio")) variants.push("fio");

@@ -10,9 +10,15 @@ function num(v: number | string | undefined): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
-/** One row per variant: commits/s, write µs, sync µs, × loop (paired), enters/commit, acked, durable. */
+/**
+ * One row per variant: commits/s, write µs, sync µs, × loop (paired),
+ * enters/commit, acked, durable. On a memory filesystem (options.memoryFs)
+ * read-back proves the commits are in the file, not on a disk: the header says so.
+ */
 export function splitRows(run: RunResult): Rows {
-  const head = ["cell", "variant", "commits/s", "write µs", "sync µs", "× loop (paired)", "enters/commit", "acked", "durable (verified)"];
+  const memFs = typeof run.options.memoryFs === "string" ? run.options.memoryFs : null;
+  const durable = memFs ? `read back (${memFs}: not durable)` : "durable (verified)";
+  const head = ["cell", "variant", "commits/s", "write µs", "sync µs", "× loop (paired)", "enters/commit", "acked", durable];
   const rows = run.results.map((r) => {
     const x = r.extra ?? {};
     const f = (k: string) => {

@@ -5,6 +5,7 @@
  * that is missing or corrupt makes the variant an error: its throughput is
  * withheld (reported as 0 with a note), never shown as a number.
  */
+import { onForcedExit } from "../harness/children.ts";
 import { runInterleaved } from "../harness/runner.ts";
 import type { ProgressEvent, ProgressSink } from "../harness/progress.ts";
 import type { VariantResult } from "../harness/result.ts";
@@ -84,8 +85,13 @@ export async function runFsyncChain(
   const fioMissing = cfg.fio && fioVersion() === null;
   const variants = buildVariants(cfg, cfg.fio && !fioMissing);
   const outcome: FsyncRunOutcome = { results: [], verdicts: [], ringFlags: ringSetup(cfg).flags, verified: true, fioMissing };
+  const removeFiles = () => {
+    if (!cfg.keep) for (const v of variants) if (isFileVariant(v) && v.path) removeDataFile(v.path);
+  };
+  // A second Ctrl-C exits at once: the data files must go then too.
+  const unregister = onForcedExit(removeFiles);
   try {
-    outcome.results = await runInterleaved({ variants, ...timing, onProgress, signal });
+    outcome.results = await runInterleaved({ variants, ...timing, onProgress, signal, onAbort: "partial" });
     for (let i = 0; i < variants.length; i++) {
       const v = variants[i]!;
       const r = outcome.results[i]!;
@@ -97,7 +103,8 @@ export async function runFsyncChain(
     }
     addLoopRatios(outcome.results);
   } finally {
-    if (!cfg.keep) for (const v of variants) if (isFileVariant(v) && v.path) removeDataFile(v.path);
+    removeFiles();
+    unregister();
   }
   return outcome;
 }

@@ -29,7 +29,8 @@ import type { Ring } from "../../src/ring/ring.ts";
 import type { Cqe } from "../../src/ring/cqe.ts";
 import { prepFsync, prepSyncFileRange, prepWrite } from "../../src/ops/index.ts";
 import { AlignedBuffer } from "../../src/mem/aligned.ts";
-import { SQE, SQE_W } from "../../src/sys/abi.ts";
+import { SQE_W } from "../../src/sys/abi.ts";
+import { sqeSetFlags } from "../../src/ring/sqe.ts";
 import { FsyncFlags, RwFlags, SqeFlags, SyncFileRangeFlags } from "../../src/sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../../src/sys/errno.ts";
 import { CommitStats } from "./commit-stats.ts";
@@ -184,15 +185,15 @@ export class UringCommitter {
   /**
    * Runs commits until `durationMs` passes or `maxCommits` commits have started
    * (0: no limit), or a commit fails; then drains every commit in flight.
-   * Returns the window's stats and counters. Throws only if the ring itself fails.
+   * Returns the window's stats and counters (`stats` continues an earlier
+   * slice of the same window). Throws only if the ring itself fails.
    */
-  run(durationMs: number, maxCommits = 0, report?: (acked: number) => void): { stats: CommitStats; counters: ChainCounters } {
+  run(durationMs: number, maxCommits = 0, report?: (acked: number) => void, stats = new CommitStats()): { stats: CommitStats; counters: ChainCounters } {
     const ring = this.spec.ring;
-    const stats = new CommitStats();
     this.stats = stats;
     this.counters = { orderViolations: 0, syncsCancelled: 0, syncsAfterFailedWrite: 0, enters: 0 };
     const enters0 = ring.enterCount;
-    const deadline = stats.startMs + durationMs;
+    const deadline = performance.now() + durationMs;
     let started = 0;
     let stopping = this.broken;
     let lastReport = stats.startMs;
@@ -275,7 +276,7 @@ export class UringCommitter {
       u32[SQE_W.opFlags] = this.rwFlags;
       u32[SQE_W.userDataLo] = slot;
       u32[SQE_W.userDataHi] = k;
-      sqe.u8[SQE.flags] = k === w - 1 ? this.lastWriteFlags : this.writeFlags;
+      sqeSetFlags(sqe, k === w - 1 ? this.lastWriteFlags : this.writeFlags);
     }
     if (this.hasSync) {
       const sqe = ring.getSqe()!;
@@ -283,7 +284,7 @@ export class UringCommitter {
       else prepFsync(sqe, fd, this.fsyncFlags);
       sqe.u32[SQE_W.userDataLo] = slot;
       sqe.u32[SQE_W.userDataHi] = w;
-      sqe.u8[SQE.flags] = this.syncFlags;
+      sqeSetFlags(sqe, this.syncFlags);
     }
     // Time the commit from the moment its SQEs are ready: the enter that submits them is part of it.
     this.slotT0[slot] = performance.now();

@@ -10,10 +10,11 @@ import { kernelHasSetupFlag } from "../../src/ring/setup.ts";
 import { RegisterOp, SetupFlags } from "../../src/sys/constants.ts";
 import { errnoName } from "../../src/sys/errno.ts";
 import { cpuMask, pinThread, getAffinity } from "../harness/affinity.ts";
+import { runInSlices } from "../harness/slices.ts";
 import type { BenchVariant, Measurement, RunControl } from "../harness/runner.ts";
 import { baselineSync, PromisesCommitter, SyscallLoopCommitter } from "./baselines.ts";
 import { C_CHILD_WARMUP_MS, cFsyncArgs, feedLedger, requireCFsync, runCFsync } from "./clib.ts";
-import type { CommitStats } from "./commit-stats.ts";
+import { CommitStats } from "./commit-stats.ts";
 import { createDataFile, preallocate, removeDataFile } from "./file.ts";
 import { runFio, type FioEngine } from "./fio.ts";
 import { Ledger, type FileLayout } from "./ledger.ts";
@@ -82,6 +83,16 @@ async function pinned<T>(cpu: number | null, fn: () => T | Promise<T>): Promise<
 }
 
 /** Common Measurement from a committer's window. */
+/**
+ * Commits the next slice may start under --commits: 0 means no limit (as the
+ * committers take it), -1 that the budget is spent.
+ */
+function commitsLeft(cfg: FsyncConfig, stats: CommitStats): number {
+  if (cfg.maxCommits === 0) return 0;
+  const left = cfg.maxCommits - stats.commits - stats.failed;
+  return left > 0 ? left : -1;
+}
+
 function measured(stats: CommitStats, cfg: FsyncConfig): Measurement {
   return stats.toMeasurement(cfg.recordBytes * cfg.writesPerCommit);
 }
@@ -115,15 +126,24 @@ export function uringVariant(cfg: FsyncConfig, inflight: number, cell: string): 
     async run(durationMs: number, ctx: RunControl): Promise<Measurement> {
       const c = committer!;
       if (c.broken) return { ops: 0, seconds: durationMs / 1000, errors: 0, notes: ["not run: the log broke in an earlier run"] };
-      const { stats, counters } = await pinned(cfg.cpu, () => c.run(durationMs, cfg.maxCommits, (n) => ctx.report(n)));
-      const t = v.counters!;
-      t.orderViolations += counters.orderViolations;
-      t.syncsCancelled += counters.syncsCancelled;
-      t.syncsAfterFailedWrite += counters.syncsAfterFailedWrite;
-      t.enters += counters.enters;
+      const stats = new CommitStats();
+      const run = { orderViolations: 0, enters: 0 };
+      await pinned(cfg.cpu, () =>
+        runInSlices(durationMs, ctx.signal, (ms) => {
+          const { counters } = c.run(ms, commitsLeft(cfg, stats), (n) => ctx.report(n), stats);
+          const t = v.counters!;
+          t.orderViolations += counters.orderViolations;
+          t.syncsCancelled += counters.syncsCancelled;
+          t.syncsAfterFailedWrite += counters.syncsAfterFailedWrite;
+          t.enters += counters.enters;
+          run.orderViolations += counters.orderViolations;
+          run.enters += counters.enters;
+          return c.broken || commitsLeft(cfg, stats) < 0;
+        }),
+      );
       const m = measured(stats, cfg);
-      m.errors = (m.errors ?? 0) + counters.orderViolations;
-      m.extra = { ...m.extra, entersPerCommit: stats.commits > 0 ? counters.enters / stats.commits : 0 };
+      m.errors = (m.errors ?? 0) + run.orderViolations;
+      m.extra = { ...m.extra, entersPerCommit: stats.commits > 0 ? run.enters / stats.commits : 0 };
       return m;
     },
     teardown() {
@@ -160,7 +180,14 @@ export function loopVariant(cfg: FsyncConfig, cell: string, inflight: number): F
     async run(durationMs: number, ctx: RunControl): Promise<Measurement> {
       const c = committer!;
       if (c.broken) return { ops: 0, seconds: durationMs / 1000, errors: 0, notes: ["not run: the log broke in an earlier run"] };
-      return measured((await pinned(cfg.cpu, () => c.run(durationMs, cfg.maxCommits, (n) => ctx.report(n)))).stats, cfg);
+      const stats = new CommitStats();
+      await pinned(cfg.cpu, () =>
+        runInSlices(durationMs, ctx.signal, (ms) => {
+          c.run(ms, commitsLeft(cfg, stats), (n) => ctx.report(n), stats);
+          return c.broken || commitsLeft(cfg, stats) < 0;
+        }),
+      );
+      return measured(stats, cfg);
     },
     teardown() {
       if (fd >= 0) closeSync(fd);
@@ -191,7 +218,7 @@ export function promisesVariant(cfg: FsyncConfig, inflight: number, cell: string
     async run(durationMs: number, ctx: RunControl): Promise<Measurement> {
       const c = committer!;
       if (c.broken) return { ops: 0, seconds: durationMs / 1000, errors: 0, notes: ["not run: the log broke in an earlier run"] };
-      return measured((await pinned(cfg.cpu, () => c.run(durationMs, cfg.maxCommits, (n) => ctx.report(n)))).stats, cfg);
+      return measured((await pinned(cfg.cpu, () => c.run(durationMs, cfg.maxCommits, (n) => ctx.report(n), ctx.signal))).stats, cfg);
     },
     async teardown() {
       await fh?.close();

@@ -1,9 +1,10 @@
 /**
  * Running a one-shot child (the C read loop, node, fio) and collecting what it
  * printed: the baselines that run as a separate program report one JSON result
- * on stdout and their errors on stderr.
+ * on stdout and their errors on stderr. The child is spawned through
+ * children.ts, so Ctrl-C and process exit stop it like every other child.
  */
-import { spawn } from "node:child_process";
+import { spawnChild, type Child } from "./children.ts";
 
 /** What a finished child printed, and its exit code (null when killed). */
 export interface ChildOutput {
@@ -17,23 +18,22 @@ export interface ChildOutput {
  * `timeoutMs`, so a stuck baseline never hangs the benchmark. Rejects with
  * `cannotStart(error)` when the program cannot be started at all.
  */
-export function collectChild(bin: string, args: readonly string[], timeoutMs: number, cannotStart: (e: Error) => string): Promise<ChildOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    let failed = false;
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      failed = true;
-      reject(new Error(cannotStart(e)));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (!failed) resolve({ code, out, err });
-    });
-  });
+export async function collectChild(bin: string, args: readonly string[], timeoutMs: number, cannotStart: (e: Error) => string): Promise<ChildOutput> {
+  let child: Child;
+  try {
+    child = spawnChild([bin, ...args], { stdout: "pipe", stderr: "pipe" });
+  } catch (e) {
+    throw new Error(cannotStart(e instanceof Error ? e : new Error(String(e))));
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const [out, err] = await Promise.all([
+      new Response(child.stdout as ReadableStream<Uint8Array>).text(),
+      new Response(child.stderr as ReadableStream<Uint8Array>).text(),
+    ]);
+    await child.exited;
+    return { code: child.signalCode !== null ? null : child.exitCode, out, err };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -53,19 +53,29 @@ export function interruptSignal(): AbortSignal {
   return interrupt.signal;
 }
 
+const cleanups = new Set<() => void>();
+
 /**
- * Runs `run` with an AbortSignal that aborts on SIGINT while it runs (the
- * listener is removed afterwards, so a later Ctrl-C is not swallowed): how a
- * command's measurement loop stops between runs and still prints its results.
+ * Registers a synchronous cleanup (remove a data file, a temp file) that must
+ * run even when the program is forced out: by a second Ctrl-C, or by the
+ * exit after {@link INTERRUPT_EXIT_GRACE_MS}. The normal path cleans up on its
+ * own and then calls the returned function to unregister. Cleanups must be
+ * idempotent and must not throw (errors are swallowed).
  */
-export async function withSigintAbort<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController();
-  const onSig = () => ac.abort();
-  process.once("SIGINT", onSig);
-  try {
-    return await run(ac.signal);
-  } finally {
-    process.off("SIGINT", onSig);
+export function onForcedExit(cleanup: () => void): () => void {
+  installInterruptHandlers();
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+function runCleanups(): void {
+  for (const c of [...cleanups]) {
+    cleanups.delete(c);
+    try {
+      c();
+    } catch {
+      // best effort: the process is going away
+    }
   }
 }
 
@@ -81,8 +91,9 @@ export const INTERRUPT_EXIT_GRACE_MS = 3000;
  * First signal: abort {@link interruptSignal}, set the exit code (130/143),
  * stop every child (SIGTERM, SIGKILL after {@link CHILD_KILL_GRACE_MS}), and
  * exit if the program has not finished {@link INTERRUPT_EXIT_GRACE_MS} later.
- * Second signal: SIGKILL the children and exit at once.
- * Process exit: SIGKILL whatever is left (exit handlers cannot wait).
+ * Second signal: SIGKILL the children, run the {@link onForcedExit} cleanups
+ * and exit at once.
+ * Process exit: SIGKILL whatever is left and run the cleanups (exit handlers cannot wait).
  */
 export function installInterruptHandlers(): void {
   if (handlersInstalled) return;
@@ -91,6 +102,7 @@ export function installInterruptHandlers(): void {
     const code = sig === "SIGINT" ? 130 : 143;
     if (interrupt.signal.aborted) {
       killAllChildren("SIGKILL");
+      runCleanups();
       process.exit(code);
     }
     process.exitCode = code;
@@ -98,12 +110,18 @@ export function installInterruptHandlers(): void {
     process.stderr.write(`\nuring-bench: ${sig}: stopping${live.size > 0 ? ` ${live.size} child process(es)` : ""} (again to force)\n`);
     void killAllChildrenAndWait().finally(() => {
       // Unref'd: a program that finishes on its own exits normally (with the code set above).
-      setTimeout(() => process.exit(code), INTERRUPT_EXIT_GRACE_MS).unref();
+      setTimeout(() => {
+        runCleanups();
+        process.exit(code);
+      }, INTERRUPT_EXIT_GRACE_MS).unref();
     });
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("exit", () => killAllChildren("SIGKILL"));
+  process.on("exit", () => {
+    killAllChildren("SIGKILL");
+    runCleanups();
+  });
 }
 
 /** Spawns a tracked child. Throws with the command line when it cannot start. */

@@ -1,8 +1,9 @@
 /**
  * Options every benchmark command shares, declared once (commander's
  * "shared options" pattern), and the value parsers commands reuse for their
- * own flags. Every parser throws commander's `InvalidArgumentError` with a
- * message that names the flag and says what a valid value looks like.
+ * own flags. Every parser throws {@link OptionError} (a commander
+ * `InvalidArgumentError`) with a message that names the flag and says what a
+ * valid value looks like; sizes and counts all go through size.ts.
  *
  * Usage in a command file:
  * ```ts
@@ -15,7 +16,9 @@
  *    });
  * ```
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
+import { OptionError } from "./option-error.ts";
+import { parseSize } from "./size.ts";
 
 /** Defaults a command may override when it adds the common options. */
 export interface CommonDefaults {
@@ -33,6 +36,13 @@ export interface CommonDefaults {
  * lets JSC tier up the hot loop before we measure it.
  */
 export const COMMON_DEFAULTS: Readonly<CommonDefaults> = { durationMs: 2000, warmupMs: 500, repeat: 3 };
+
+/**
+ * Most repetitions a run may ask for. The runner plans every run up front
+ * (one entry per repetition and variant), so an absurd -r would grow memory
+ * without bound; 1000 repetitions of even 100 ms is over a day per variant.
+ */
+export const MAX_REPEAT = 1000;
 
 /** The parsed common options, ready for the runner and the output step. */
 export interface CommonSettings {
@@ -70,7 +80,7 @@ export function addCommonOptions(cmd: Command, defaults: Partial<CommonDefaults>
     )
     .addOption(
       new Option("-r, --repeat <n>", "interleaved repetitions per variant (median and spread over them)")
-        .argParser(positiveInt("--repeat"))
+        .argParser(positiveInt("--repeat", MAX_REPEAT))
         .default(d.repeat),
     )
     .option("--json [path]", "print the result as JSON instead of tables, or write it to <path>")
@@ -107,36 +117,24 @@ export function durationMs(flag: string, allowZero = false): (value: string) => 
   return (value: string) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
     if (!m) {
-      throw new InvalidArgumentError(`${flag} takes a duration like 2s, 500ms or 1m, got "${value}".`);
+      throw new OptionError(`${flag} takes a duration like 2s, 500ms or 1m, got "${value}".`);
     }
     const n = Number(m[1]);
     const unit = m[2] ?? "s";
     const ms = unit === "ms" ? n : unit === "s" ? n * 1000 : n * 60_000;
-    if (!allowZero && ms <= 0) throw new InvalidArgumentError(`${flag} must be longer than zero, got "${value}".`);
+    if (!allowZero && ms <= 0) throw new OptionError(`${flag} must be longer than zero, got "${value}".`);
     return Math.round(ms);
   };
 }
 
-/** Parser for a positive integer flag (1, 2, ...). Accepts 4k / 1m suffixes (×1024). */
-export function positiveInt(flag: string): (value: string) => number {
-  return (value: string) => {
-    const n = parseSize(value);
-    if (n === null || !Number.isInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${flag} takes a positive integer (e.g. 32 or 4k), got "${value}".`);
-    }
-    return n;
-  };
+/** Parser for a positive integer flag (1, 2, ... up to `max`). Accepts 4k / 1m suffixes (×1024). */
+export function positiveInt(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => parseSize(flag, value, { min: 1, max, what: "a positive integer (e.g. 32 or 4k)" });
 }
 
 /** Parser for a non-negative integer flag (0, 1, ...). */
 export function nonNegativeInt(flag: string): (value: string) => number {
-  return (value: string) => {
-    const n = parseSize(value);
-    if (n === null || !Number.isInteger(n) || n < 0) {
-      throw new InvalidArgumentError(`${flag} takes an integer >= 0, got "${value}".`);
-    }
-    return n;
-  };
+  return (value: string) => parseSize(flag, value, { min: 0, what: "an integer >= 0" });
 }
 
 /** Parser for a comma-separated list of positive integers, e.g. "128,512,1000" or "4k,64k". */
@@ -144,12 +142,12 @@ export function intList(flag: string): (value: string) => number[] {
   const one = positiveInt(flag);
   return (value: string) => {
     const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-    if (parts.length === 0) throw new InvalidArgumentError(`${flag} takes a comma-separated list like 128,512,1000, got "${value}".`);
+    if (parts.length === 0) throw new OptionError(`${flag} takes a comma-separated list like 128,512,1000, got "${value}".`);
     return parts.map((p) => {
       try {
         return one(p);
       } catch {
-        throw new InvalidArgumentError(`${flag} takes a comma-separated list of positive integers (e.g. 128,512,1000), and "${p}" is not one.`);
+        throw new OptionError(`${flag} takes a comma-separated list of positive integers (e.g. 128,512,1000), and "${p}" is not one.`);
       }
     });
   };
@@ -161,7 +159,7 @@ export function choiceList(flag: string, allowed: readonly string[]): (value: st
     const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
     const bad = parts.filter((p) => !allowed.includes(p));
     if (parts.length === 0 || bad.length > 0) {
-      throw new InvalidArgumentError(
+      throw new OptionError(
         `${flag}: ${bad.length > 0 ? `unknown ${bad.map((b) => `"${b}"`).join(", ")}` : "empty list"}; choose from ${allowed.join(", ")}.`,
       );
     }
@@ -175,13 +173,13 @@ export function cpuList(flag: string, cpuCount: number): (value: string) => numb
     const out: number[] = [];
     for (const part of value.split(",")) {
       const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
-      if (!m) throw new InvalidArgumentError(`${flag} takes CPU numbers like 0, 0,1 or 0-3, got "${value}".`);
+      if (!m) throw new OptionError(`${flag} takes CPU numbers like 0, 0,1 or 0-3, got "${value}".`);
       const lo = Number(m[1]);
       const hi = m[2] === undefined ? lo : Number(m[2]);
-      if (hi < lo) throw new InvalidArgumentError(`${flag}: range "${part.trim()}" runs backwards.`);
+      if (hi < lo) throw new OptionError(`${flag}: range "${part.trim()}" runs backwards.`);
       for (let c = lo; c <= hi; c++) {
         if (c >= cpuCount) {
-          throw new InvalidArgumentError(`${flag}: CPU ${c} does not exist here (CPUs 0-${cpuCount - 1}).`);
+          throw new OptionError(`${flag}: CPU ${c} does not exist here (CPUs 0-${cpuCount - 1}).`);
         }
         if (!out.includes(c)) out.push(c);
       }
@@ -190,10 +188,12 @@ export function cpuList(flag: string, cpuCount: number): (value: string) => numb
   };
 }
 
-/** "4k" → 4096, "1m" → 1048576, "512" → 512; null when not a number. */
-function parseSize(value: string): number | null {
-  const m = /^\s*(\d+)\s*([kmg])?\s*$/i.exec(value);
-  if (!m) return null;
-  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? "").toLowerCase() as "k" | "m" | "g"] ?? 1;
-  return Number(m[1]) * mult;
+/**
+ * Checks --baseline against the variants a run will have: an unknown name
+ * would silently compare against another variant under its label.
+ * Throws {@link OptionError} listing the valid names.
+ */
+export function checkBaseline(baseline: string | undefined, variants: readonly string[]): void {
+  if (baseline === undefined || variants.includes(baseline)) return;
+  throw new OptionError(`--baseline ${baseline}: no such variant in this run; choose one of ${[...new Set(variants)].join(", ")}.`, "baseline");
 }

@@ -57,4 +57,6 @@ export interface RunResult {
   /** The options the command ran with. */
   options: Record<string, unknown>;
   results: VariantResult[];
+  /** True when the run was interrupted (Ctrl-C): the numbers are what was measured up to then. */
+  partial?: boolean;
 }

@@ -129,6 +129,23 @@ export function shortNote(note: string): string {
   return more ? `${first} …` : first;
 }
 
+/**
+ * Every note of every result, whole ("c:1000 bytes:512 uring: setup failed: ..."):
+ * the table cell shows a shortened note, this list the full text (a fix hint
+ * such as a seccomp profile is often at the end).
+ */
+export function noteLines(run: RunResult): string[] {
+  const out: string[] = [];
+  const cells = cellsOf(run.results).length;
+  for (const r of run.results) {
+    for (const n of r.notes ?? []) {
+      if (n === "FAILED") continue;
+      out.push(`${cells > 1 ? `${r.cell} ` : ""}${r.variant}: ${n.trim().replace(/\r?\n/g, " ")}`);
+    }
+  }
+  return out;
+}
+
 /** One-line description of where the run was made. */
 export function contextLine(run: RunResult): string {
   const c = run.context;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunResult } from "./result.ts";
-import { contextLine, detailRows, gridRows, isNumericColumn, type Rows } from "./rows.ts";
+import { contextLine, detailRows, gridRows, isNumericColumn, noteLines, type Rows } from "./rows.ts";
 
 /** Default folder for saved runs (relative to the current directory). */
 export const RESULTS_DIR = "results";
@@ -22,7 +22,7 @@ export function resultBaseName(run: RunResult): string {
  * Saves `run` as JSON and Markdown under `dir`. An existing file of the same
  * day is never overwritten: the name gets "-2", "-3", ... Returns both paths.
  */
-export function saveRun(run: RunResult, dir = RESULTS_DIR, baseline?: string): { json: string; markdown: string } {
+export function saveRun(run: RunResult, dir = RESULTS_DIR, baseline?: string, tables: readonly Rows[] = []): { json: string; markdown: string } {
   mkdirSync(dir, { recursive: true });
   const base = resultBaseName(run);
   let name = base;
@@ -30,7 +30,7 @@ export function saveRun(run: RunResult, dir = RESULTS_DIR, baseline?: string): {
   const json = join(dir, `${name}.json`);
   const markdown = join(dir, `${name}.md`);
   writeJson(run, json);
-  writeText(renderMarkdown(run, baseline), markdown);
+  writeText(renderMarkdown(run, baseline, tables), markdown);
   return { json, markdown };
 }
 
@@ -53,10 +53,14 @@ export function markdownTable(rows: Rows): string {
   return [line(rows.head), rule, ...rows.rows.map(line)].join("\n");
 }
 
-/** The Markdown page for a run: context, the seed-style grid, the detail table, the command line. */
-export function renderMarkdown(run: RunResult, baseline?: string): string {
+/**
+ * The Markdown page for a run: context, the seed-style grid, the detail
+ * table, the command's own `tables`, the notes in full, the command line.
+ */
+export function renderMarkdown(run: RunResult, baseline?: string, tables: readonly Rows[] = []): string {
+  const notes = noteLines(run);
   return [
-    `## ${run.command}`,
+    `## ${run.command}${run.partial ? " (partial: interrupted)" : ""}`,
     "",
     contextLine(run),
     "",
@@ -64,6 +68,8 @@ export function renderMarkdown(run: RunResult, baseline?: string): string {
     "",
     markdownTable(detailRows(run, baseline)),
     "",
+    ...tables.filter((t) => t.rows.length > 0).flatMap((t) => [markdownTable(t), ""]),
+    ...(notes.length > 0 ? ["Notes:", "", ...notes.map((n) => `- ${n}`), ""] : []),
     "Command:",
     "",
     "```sh",

@@ -26,8 +26,8 @@ export class BunFileReader {
     return this.w.direct ? "page cache: Bun.file cannot open O_DIRECT" : undefined;
   }
 
-  /** Reads for `durationMs`. */
-  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void) {
+  /** Reads for `durationMs`, or until `maxOps` reads were issued. */
+  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void, maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity) {
     const { bs } = this.w;
     const file = this.file;
     return concurrentReads(
@@ -41,6 +41,7 @@ export class BunFileReader {
       lat,
       this.counter,
       report,
+      maxOps,
     );
   }
 }

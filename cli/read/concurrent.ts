@@ -11,7 +11,7 @@ import type { ReadWorkload } from "./workload.ts";
 /** Reads `bs` bytes at `offset` into slot `slot`; resolves to the bytes read and the words to check. */
 export type SlotRead = (slot: number, offset: number) => Promise<{ res: number; words: Uint32Array; wordBase: number }>;
 
-/** Runs `w.qd` concurrent read loops for `durationMs`. */
+/** Runs `w.qd` concurrent read loops for `durationMs`, or until `maxOps` reads were issued. */
 export async function concurrentReads(
   w: ReadWorkload,
   gen: OffsetGenerator,
@@ -20,6 +20,7 @@ export async function concurrentReads(
   lat: LatencySink | null,
   counter: { count: number },
   report?: (ops: number) => void,
+  maxOps = w.maxOps > 0 ? w.maxOps : Infinity,
 ): Promise<{ ops: number; bytes: number; seconds: number }> {
   const start = performance.now();
   const stopAt = start + durationMs;
@@ -29,7 +30,6 @@ export async function concurrentReads(
   let end = start;
   // Reads handed out, so the op budget holds across the loops.
   let issued = 0;
-  const maxOps = w.maxOps > 0 ? w.maxOps : Infinity;
   const one = async (slot: number) => {
     let now = performance.now();
     while (now < stopAt && issued < maxOps) {

@@ -42,8 +42,8 @@ export class FsPromisesReader {
     }
   }
 
-  /** Reads for `durationMs`. */
-  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void) {
+  /** Reads for `durationMs`, or until `maxOps` reads were issued. */
+  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void, maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity) {
     const fh = this.fh;
     if (fh === null) throw new Error("FsPromisesReader.run before open()");
     const { bs } = this.w;
@@ -61,6 +61,7 @@ export class FsPromisesReader {
       lat,
       this.counter,
       report,
+      maxOps,
     );
   }
 

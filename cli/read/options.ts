@@ -1,10 +1,11 @@
 /**
  * The read command's own options, resolved and checked once: sizes parsed,
  * defaults filled (batch, ring entries, variants), and every combination that
- * cannot work turned into a {@link ReadInputError} before anything runs.
+ * cannot work turned into a {@link OptionError} before anything runs.
  */
-import { InvalidArgumentError } from "commander";
-import { qdAboveRing, ReadInputError } from "./errors.ts";
+import { OptionError } from "../harness/option-error.ts";
+import { parseSize } from "../harness/size.ts";
+import { inputError, qdAboveRing } from "./errors.ts";
 import type { AccessPattern } from "./offsets.ts";
 import { VERIFY_MODES, type VerifyMode } from "./pattern.ts";
 import type { ReadWorkload } from "./workload.ts";
@@ -75,48 +76,35 @@ export interface ReadConfig extends Pick<ReadWorkload, "bs" | "qd" | "entries" |
   rings: number;
 }
 
-/** "4k" → 4096, "1m", "1g", "512", "1.5g"; throws naming `flag` otherwise. */
-export function parseSize(flag: string, value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$/i.exec(value);
-  if (!m) throw new InvalidArgumentError(`${flag} takes a size like 4k, 128k, 256m or 1g, got "${value}".`);
-  const unit = (m[2] ?? "").toLowerCase()[0] ?? "";
-  const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit as "k"] ?? 1;
-  const n = Math.round(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag} ${value} is too large.`);
-  return n;
-}
-
 function positive(flag: string, value: string): number {
-  const n = parseSize(flag, value);
-  if (n < 1) throw new InvalidArgumentError(`${flag} must be at least 1, got "${value}".`);
-  return n;
+  return parseSize(flag, value, { min: 1 });
 }
 
-/** Resolves and checks the options; throws {@link ReadInputError} or InvalidArgumentError with the flag named. */
+/** Resolves and checks the options; throws {@link OptionError} with the flag named. */
 export function resolveReadOptions(raw: RawReadOptions, available: { node: boolean; cLoop: boolean; fio: boolean }): ReadConfig {
   const bs = positive("--bs", raw.bs ?? "4k");
-  if (bs % 8 !== 0) throw new ReadInputError("bs", `--bs ${bs} is not a multiple of 8: the pattern check works on 8-byte words (use 4k, 512, ...).`);
+  if (bs % 8 !== 0) throw inputError("bs", `--bs ${bs} is not a multiple of 8: the pattern check works on 8-byte words (use 4k, 512, ...).`);
   const qd = positive("--qd", raw.qd ?? "32");
   const entries = raw.entries !== undefined ? positive("--entries", raw.entries) : Math.min(qd, MAX_RING_ENTRIES);
   if (entries > MAX_RING_ENTRIES) {
-    throw new ReadInputError("entries", `--entries ${entries} is above the kernel's largest ring (${MAX_RING_ENTRIES} entries).`);
+    throw inputError("entries", `--entries ${entries} is above the kernel's largest ring (${MAX_RING_ENTRIES} entries).`);
   }
   if (qd > entries) throw qdAboveRing(qd, entries);
   const direct = raw.direct === true;
   // Buffered reads complete inline, so waiting for the whole depth costs nothing;
   // device reads complete one by one, so refill early to keep the device queue full.
   const batch = raw.batch !== undefined ? positive("--batch", raw.batch) : direct ? Math.max(1, Math.floor(qd / 8)) : qd;
-  if (batch > qd) throw new ReadInputError("batch", `--batch ${batch} is above --qd ${qd}: a batch cannot wait for more reads than are in flight.`);
+  if (batch > qd) throw inputError("batch", `--batch ${batch} is above --qd ${qd}: a batch cannot wait for more reads than are in flight.`);
   const pattern = (raw.pattern ?? "rand") as AccessPattern;
-  if (pattern !== "rand" && pattern !== "seq") throw new InvalidArgumentError(`--pattern takes rand or seq, got "${raw.pattern}".`);
+  if (pattern !== "rand" && pattern !== "seq") throw new OptionError(`--pattern takes rand or seq, got "${raw.pattern}".`);
   // Random device reads: each read goes out alone, so the device starts on it
   // at once (measured here: +15-25% IOPS on 4k random O_DIRECT, as fio does).
   // Sequential reads gain from going out together: the block layer merges
   // adjacent ones into larger requests. Page-cache reads complete inline.
   const submit = raw.submit !== undefined ? positive("--submit", raw.submit) : direct && pattern === "rand" ? 1 : qd;
-  if (submit > qd) throw new ReadInputError("submit", `--submit ${submit} is above --qd ${qd}: there are never more reads than that to submit.`);
+  if (submit > qd) throw inputError("submit", `--submit ${submit} is above --qd ${qd}: there are never more reads than that to submit.`);
   const verify = (raw.verify ?? "all") as VerifyMode;
-  if (!VERIFY_MODES.includes(verify)) throw new InvalidArgumentError(`--verify takes ${VERIFY_MODES.join(", ")}, got "${raw.verify}".`);
+  if (!VERIFY_MODES.includes(verify)) throw new OptionError(`--verify takes ${VERIFY_MODES.join(", ")}, got "${raw.verify}".`);
   const size = raw.size !== undefined ? positive("--size", raw.size) : DEFAULT_FILE_SIZE;
   const bytes = raw.bytes !== undefined ? positive("--bytes", raw.bytes) : 0;
   const rings = raw.rings !== undefined ? positive("--rings", raw.rings) : 1;
@@ -127,7 +115,7 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
     const parts = raw.variants.split(",").map((s) => s.trim()).filter(Boolean);
     const bad = parts.filter((p) => !(READ_VARIANTS as readonly string[]).includes(p));
     if (parts.length === 0 || bad.length > 0) {
-      throw new InvalidArgumentError(`--variants: unknown ${bad.map((b) => `"${b}"`).join(", ") || "(empty)"}; choose from ${READ_VARIANTS.join(", ")}.`);
+      throw new OptionError(`--variants: unknown ${bad.map((b) => `"${b}"`).join(", ") || "(empty)"}; choose from ${READ_VARIANTS.join(", ")}.`);
     }
     variants = parts as ReadVariant[];
     if (raw.fio) for (const f of ["fio-io_uring", "fio-psync"] as const) if (!variants.includes(f)) variants.push(f);
@@ -136,13 +124,13 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
     if (raw.fio) variants.push("fio-io_uring", "fio-psync");
   }
   if (variants.some((v) => v.startsWith("fio-")) && !available.fio) {
-    throw new ReadInputError("no-fio", "fio is not installed: install it (apt-get install fio) or run without --fio.");
+    throw inputError("no-fio", "fio is not installed: install it (apt-get install fio) or run without --fio.");
   }
   if (variants.some((v) => v.startsWith("c-")) && !available.cLoop) {
-    throw new ReadInputError("no-c-loop", "The liburing C loop is not built (build/read_liburing): install liburing-dev and a C compiler, then run npm run build:shim.");
+    throw inputError("no-c-loop", "The liburing C loop is not built (build/read_liburing): install liburing-dev and a C compiler, then run npm run build:shim.");
   }
   if (variants.includes("node") && !available.node) {
-    throw new ReadInputError("no-node", "The node baseline needs the node binary on PATH (or URING_BENCH_NODE): install Node.js or drop node from --variants.");
+    throw inputError("no-node", "The node baseline needs the node binary on PATH (or URING_BENCH_NODE): install Node.js or drop node from --variants.");
   }
   const hugePages = raw.hugePages !== false;
   return { file: raw.file, size, dir: raw.dir, keep: raw.keep === true, bs, qd, entries, batch, submit, hugePages, pattern, direct, bytes, verify, variants, seed, rings };

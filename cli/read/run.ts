@@ -4,6 +4,7 @@
  * the C loop), and remove a generated file. Used by cli/read.ts and tests.
  */
 import type { VariantResult } from "../harness/result.ts";
+import { onForcedExit } from "../harness/children.ts";
 import { runInterleaved } from "../harness/runner.ts";
 import type { ProgressSink } from "../harness/progress.ts";
 import { BYTES_RUN_CAP_MS, type ReadConfig } from "./options.ts";
@@ -66,9 +67,11 @@ export function workloadFor(cfg: ReadConfig, target: ReadTarget): ReadWorkload {
   };
 }
 
-/** Runs the read benchmark. Throws ReadInputError for unusable input before anything is measured. */
+/** Runs the read benchmark. Throws OptionError for unusable input before anything is measured. */
 export async function runRead(cfg: ReadConfig, timing: ReadTiming, progress: ProgressSink, signal?: AbortSignal): Promise<ReadOutcome> {
   const target = prepareTarget({ file: cfg.file, size: cfg.size, dir: cfg.dir, bs: cfg.bs, direct: cfg.direct, keep: cfg.keep });
+  // A second Ctrl-C exits at once: the generated file must go then too.
+  const unregister = onForcedExit(() => target.cleanup());
   try {
     const w = workloadFor(cfg, target);
     const info = { ringFlags: new Set<string>() };
@@ -80,6 +83,7 @@ export async function runRead(cfg: ReadConfig, timing: ReadTiming, progress: Pro
       durationMs,
       onProgress: progress,
       signal,
+      onAbort: "partial",
     });
     const failed: string[] = [];
     for (const r of results) {
@@ -103,5 +107,6 @@ export async function runRead(cfg: ReadConfig, timing: ReadTiming, progress: Pro
     };
   } finally {
     target.cleanup();
+    unregister();
   }
 }

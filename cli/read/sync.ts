@@ -30,8 +30,8 @@ export class PreadReader {
     this.gen = new OffsetGenerator(w.pattern, Math.floor(w.size / w.bs), w.bs, w.seed);
   }
 
-  /** Reads for `durationMs`; latency (µs) of each read into `lat`. */
-  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void): { ops: number; bytes: number; seconds: number } {
+  /** Reads for `durationMs` or `maxOps` reads, whichever ends first; latency (µs) of each read into `lat`. */
+  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void, maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity): { ops: number; bytes: number; seconds: number } {
     const { bs, verify } = this.w;
     const start = performance.now();
     const stopAt = start + durationMs;
@@ -39,7 +39,6 @@ export class PreadReader {
     let ops = 0;
     let bytes = 0;
     let lastReport = start;
-    const maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity;
     while (now < stopAt && ops < maxOps) {
       const off = this.gen.nextOffset();
       const res = readSync(this.fd, this.bytes, 0, bs, off);

@@ -3,16 +3,13 @@
  * way it can be unusable, or a generated one stamped with the pattern
  * (pattern.ts) so every read can be verified, removed afterwards unless kept.
  */
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, statfsSync, unlinkSync, writeSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, statfsSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bsNotAligned, explainOpenError, fileTooSmall, noSpace, oDirectOnTmpfs, ReadInputError } from "./errors.ts";
+import { bsNotAligned, explainOpenError, fileTooSmall, noSpace, inputError, oDirectOnTmpfs } from "./errors.ts";
+import { memoryFsName } from "../harness/fs-type.ts";
 import { checkPattern, stampPattern } from "./pattern.ts";
 
-/** statfs f_type of tmpfs (TMPFS_MAGIC). */
-export const TMPFS_MAGIC = 0x01021994;
-/** statfs f_type of ramfs (RAMFS_MAGIC): no device either. */
-export const RAMFS_MAGIC = 0x858458f6;
 /** Chunk written at a time while generating: large enough to stream, small enough to stay in cache. */
 export const GENERATE_CHUNK = 4 << 20;
 /** Logical block size assumed when sysfs does not say (the smallest any block device uses). */
@@ -46,12 +43,7 @@ export interface TargetOptions {
 
 /** True when `path` lives on tmpfs or ramfs (no block device). */
 export function isMemoryFs(path: string): boolean {
-  try {
-    const t = Number(statfsSync(path).type);
-    return t === TMPFS_MAGIC || t === RAMFS_MAGIC;
-  } catch {
-    return false;
-  }
+  return memoryFsName(path) !== null;
 }
 
 /** Where a generated file goes by default: the temp dir, unless that is memory (then /var/tmp, normally on disk). */
@@ -99,8 +91,16 @@ export function writePattern(fd: number, size: number): void {
  * the writer (tests pass one that fails part-way).
  */
 export function generateFile(dir: string, size: number, write: (fd: number, size: number) => void = writePattern): string {
-  if (!existsSync(dir)) throw new ReadInputError("missing", `--dir ${dir} does not exist: create it or pick another directory.`);
-  if (!statSync(dir).isDirectory()) throw new ReadInputError("directory", `--dir ${dir} is not a directory.`);
+  if (!existsSync(dir)) throw inputError("missing", `--dir ${dir} does not exist: create it or pick another directory.`);
+  if (!statSync(dir).isDirectory()) throw inputError("directory", `--dir ${dir} is not a directory.`);
+  // Before the space check: a read-only mount reports no free blocks, which would read as "no space".
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EROFS") throw inputError("read-only", `--dir ${dir} is on a read-only filesystem (EROFS): pick a writable directory with --dir.`);
+    throw inputError("permission", `Cannot create a file in ${dir} (${code}): pick a writable directory with --dir.`);
+  }
   let free: number | null = null;
   try {
     const s = statfsSync(dir);
@@ -116,7 +116,7 @@ export function generateFile(dir: string, size: number, write: (fd: number, size
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new ReadInputError("permission", `Cannot create a file in ${dir} (${code}): pick a writable directory with --dir.`);
+      throw inputError("permission", `Cannot create a file in ${dir} (${code}): pick a writable directory with --dir.`);
     }
     if (code === "ENOSPC") throw noSpace(dir, size, free);
     throw err;
@@ -185,9 +185,9 @@ export function prepareTarget(opts: TargetOptions): ReadTarget {
     }
     if (st.isDirectory()) throw explainOpenError(path, "EISDIR", opts.direct);
     if (st.isBlockDevice()) {
-      throw new ReadInputError("not-regular", `${path} is a block device: read a file on its filesystem instead (--file on a mounted path, or --dir to generate one there).`);
+      throw inputError("not-regular", `${path} is a block device: read a file on its filesystem instead (--file on a mounted path, or --dir to generate one there).`);
     }
-    if (!st.isFile()) throw new ReadInputError("not-regular", `${path} is not a regular file: --file takes a file to read.`);
+    if (!st.isFile()) throw inputError("not-regular", `${path} is not a regular file: --file takes a file to read.`);
   } else {
     const dir = resolve(opts.dir ?? defaultDir());
     if (opts.direct && isMemoryFs(dir)) throw oDirectOnTmpfs(dir);

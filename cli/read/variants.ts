@@ -7,6 +7,7 @@
  */
 import type { BenchVariant, Measurement, RunControl } from "../harness/runner.ts";
 import { LatencyRecorder } from "../harness/latency.ts";
+import { runInSlices } from "../harness/slices.ts";
 import { BunFileReader } from "./bunfile.ts";
 import { haveCLoop, runCLoop } from "./clib.ts";
 import { fioArgs, runFio, type FioEngine } from "./fio.ts";
@@ -48,27 +49,40 @@ export interface VariantInfo {
   ringFlags: Set<string>;
 }
 
-/** An in-process variant with a setup object, a timed run and a close. */
+/** What one timed stretch of an in-process reader did. */
+interface SliceResult {
+  ops: number;
+  bytes: number;
+  seconds: number;
+  /** io_uring_enter calls, for enters per read. */
+  enters?: number;
+  latencyUs?: Measurement["latencyUs"];
+  extra?: Record<string, number | string>;
+}
+
+/**
+ * An in-process variant with a setup object, a timed run and a close. Unless
+ * `whole` is set, a run is cut into slices (cli/harness/slices.ts) so Ctrl-C
+ * stops it promptly; `maxOps` is what is left of the --bytes budget (Infinity: none).
+ */
 function inProcess<T>(
   name: string,
   cell: string,
   open: () => T | Promise<T>,
-  run: (
-    r: T,
-    durationMs: number,
-    lat: LatencyRecorder,
-    report: (ops: number) => void,
-  ) => Promise<{ ops: number; bytes: number; seconds: number; latencyUs?: Measurement["latencyUs"]; extra?: Record<string, number | string> }>,
+  run: (r: T, durationMs: number, lat: LatencyRecorder, report: (ops: number) => void, maxOps: number) => Promise<SliceResult>,
   close: (r: T) => void | Promise<void>,
-  notes: (r: T) => string[] = () => [],
+  opts: { notes?: (r: T) => string[]; maxOps?: number; whole?: boolean } = {},
 ): BenchVariant {
   let reader: T | null = null;
   let skip: string | null = null;
   const lat = new LatencyRecorder();
+  const budget = opts.maxOps !== undefined && opts.maxOps > 0 ? opts.maxOps : Infinity;
   // One progress callback for every run (a new closure per run would make the
-  // optimized read loop exit and recompile once per repetition).
+  // optimized read loop exit and recompile once per repetition); opsBase adds
+  // the reads of the slices before the current one.
   let current: RunControl | null = null;
-  const report = (ops: number) => current?.report(ops);
+  let opsBase = 0;
+  const report = (ops: number) => current?.report(opsBase + ops);
   return {
     name,
     cell,
@@ -89,18 +103,31 @@ function inProcess<T>(
       const cpu0 = process.cpuUsage();
       try {
         current = ctx;
-        const r = await run(reader!, durationMs, lat, report);
+        opsBase = 0;
+        const total: SliceResult = { ops: 0, bytes: 0, seconds: 0, enters: 0 };
+        await runInSlices(durationMs, ctx.signal, async (ms) => {
+          const r = await run(reader!, opts.whole ? durationMs : ms, lat, report, budget - total.ops);
+          total.ops += r.ops;
+          total.bytes += r.bytes;
+          total.seconds += r.seconds;
+          total.enters! += r.enters ?? 0;
+          total.latencyUs = r.latencyUs;
+          total.extra = r.extra;
+          opsBase = total.ops;
+          return opts.whole === true || total.ops >= budget;
+        });
         // CPU first: sorting the latency samples below is not the variant's work.
         const cpu = process.cpuUsage(cpu0);
-        const perOp = (us: number) => (r.ops > 0 ? Math.round((us * 1000) / r.ops) : 0);
+        const perOp = (us: number) => (total.ops > 0 ? Math.round((us * 1000) / total.ops) : 0);
+        const enters: Record<string, number> = total.enters! > 0 ? { entersPerOp: total.ops > 0 ? total.enters! / total.ops : 0 } : {};
         return withEfficiency({
-          ops: r.ops,
-          seconds: r.seconds,
-          bytes: r.bytes,
-          latencyUs: r.latencyUs ?? latencyOf(lat),
-          cpu: { self: r.seconds > 0 ? (cpu.user + cpu.system) / 1e6 / r.seconds : 0 },
-          notes: notes(reader!),
-          extra: { ...r.extra, userNsPerOp: perOp(cpu.user), sysNsPerOp: perOp(cpu.system) },
+          ops: total.ops,
+          seconds: total.seconds,
+          bytes: total.bytes,
+          latencyUs: total.latencyUs ?? latencyOf(lat),
+          cpu: { self: total.seconds > 0 ? (cpu.user + cpu.system) / 1e6 / total.seconds : 0 },
+          notes: opts.notes?.(reader!) ?? [],
+          extra: { ...total.extra, ...enters, userNsPerOp: perOp(cpu.user), sysNsPerOp: perOp(cpu.system) },
         });
       } catch (err) {
         if (err instanceof UnsupportedError) {
@@ -140,9 +167,11 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
         },
         async (pool, d) => {
           const r = await pool.run(d, w.maxOps);
-          return { ...r, extra: { rings, entersPerOp: r.ops > 0 ? r.enters / r.ops : 0 } };
+          return { ...r, extra: { rings } };
         },
         (pool) => pool.close(),
+        // The rings run in Workers for the whole duration (a slice per message would cost a round trip each).
+        { whole: true },
       );
     }
     if (feat !== undefined) {
@@ -155,24 +184,24 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
           for (const f of r.ringFlags) info.ringFlags.add(f);
           return r;
         },
-        async (r, d, lat, report) => {
-          const res = r.run(d, w.maxOps > 0 ? w.maxOps : Infinity, lat, report);
-          return { ...res, extra: { entersPerOp: res.ops > 0 ? res.enters / res.ops : 0 } };
-        },
+        async (r, d, lat, report, maxOps) => r.run(d, maxOps, lat, report),
         (r) => r.close(),
+        { maxOps: w.maxOps },
       );
     }
     switch (name) {
       case "pread":
-        return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report) => r.run(d, lat, report), (r) => r.close());
+        return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps), (r) => r.close(), {
+          maxOps: w.maxOps,
+        });
       case "bun-file":
         return inProcess(
           name,
           cell,
           () => new BunFileReader(w),
-          (r, d, lat, report) => r.run(d, lat, report),
+          (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps),
           () => {},
-          (r) => (r.note ? [r.note] : []),
+          { notes: (r) => (r.note ? [r.note] : []), maxOps: w.maxOps },
         );
       case "node-fsp":
         return inProcess(
@@ -183,8 +212,9 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
             await r.open();
             return r;
           },
-          (r, d, lat, report) => r.run(d, lat, report),
+          (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps),
           (r) => r.close(),
+          { maxOps: w.maxOps },
         );
       case "node":
         return childVariant(name, cell, async (d) => {
