@@ -17,6 +17,7 @@ import { prepClose } from "../ops/fs.ts";
 import { prepCmdSock } from "../ops/cmd.ts";
 import { prepTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
+import { putHead } from "../ops/fields.ts";
 
 export { prepBind, prepClose, prepConnect, prepListen, prepMultishotAccept, prepShutdown, prepSocket, prepTimeout, Timespec };
 
@@ -31,7 +32,7 @@ const TWO_32 = 4294967296;
 export function prepRecvSelectMultishot(sqe: Sqe, fd: number, bgid: number, bundle = false): void {
   const w = sqe.u32;
   const ioprio = RecvSendFlags.RECV_MULTISHOT | (bundle ? RecvSendFlags.BUNDLE : 0);
-  w[SQE_W.head] = Op.RECV | (SqeFlags.BUFFER_SELECT << 8) | (ioprio << 16);
+  putHead(w, Op.RECV, SqeFlags.BUFFER_SELECT, ioprio);
   w[SQE_W.fd] = fd;
   w[SQE_W.bufIndex] = bgid; // buf_group; personality stays 0
 }
@@ -43,7 +44,7 @@ export function prepRecvSelectMultishot(sqe: Sqe, fd: number, bgid: number, bund
  */
 export function prepSendRaw(sqe: Sqe, fd: number, addr: number, len: number, msgFlags: number, sqeFlags = 0): void {
   const w = sqe.u32;
-  w[SQE_W.head] = Op.SEND | (sqeFlags << 8);
+  putHead(w, Op.SEND, sqeFlags, 0);
   w[SQE_W.fd] = fd;
   w[SQE_W.addrLo] = addr >>> 0;
   w[SQE_W.addrHi] = (addr / TWO_32) >>> 0;

@@ -1,5 +1,7 @@
 /**
- * Field writers the preparers share (internal to src/ops; not re-exported).
+ * Field writers the preparers share (internal to the library: src/ops and the
+ * net layer's fused writers; not re-exported). `putHead` is the one writer of
+ * the head word (opcode, IOSQE_* flags, ioprio) for a preparer.
  *
  * They reproduce C's integer conversions exactly, so a preparer fed the same
  * values as liburing writes the same bytes:
