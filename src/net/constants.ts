@@ -36,6 +36,8 @@ export const MsgFlags = {
   NOSIGNAL: 0x4000,
   /** stream sockets: complete only when every byte is sent (or an error) */
   WAITALL: 0x100,
+  /** this call only: fail with -EAGAIN instead of waiting (fault-injecting clients fill a socket with it) */
+  DONTWAIT: 0x40,
 } as const;
 
 /** shutdown(2) `how`. */

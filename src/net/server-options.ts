@@ -97,4 +97,6 @@ export interface TcpServerStats {
   pauses: number;
   /** Short sends that were resubmitted. */
   partialSends: number;
+  /** Received buffers copied to the heap (and given back) because the pool ran low while their connection's send waited. */
+  spills: number;
 }

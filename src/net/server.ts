@@ -155,6 +155,7 @@ export class TcpServer {
   private noBuffers = 0;
   private pauses = 0;
   private partialSends = 0;
+  private spills = 0;
 
   /** Opens the listener and arms multishot accept. Throws (port in use, ...) with a message that says what to do. */
   constructor(opts: TcpServerOptions) {
@@ -260,6 +261,7 @@ export class TcpServer {
       noBuffers: this.noBuffers,
       pauses: this.pauses,
       partialSends: this.partialSends,
+      spills: this.spills,
     };
   }
 
@@ -281,10 +283,15 @@ export class TcpServer {
    */
   sendBuffer(conn: number, bid: number, len: number): void {
     assertOpen(this.closed, "TcpServer", "sendBuffer");
-    if ((this.st[conn]! & ST_OPEN) === 0) {
+    const st = this.st[conn]!;
+    if ((st & ST_OPEN) === 0) {
       // Closed under the caller: the buffer goes straight back.
       this.held[conn]!--;
       this.giveBack(bid);
+      return;
+    }
+    if ((st & ST_SENDING) !== 0 && this.buffers.count - this.buffersOut < this.reserve) {
+      this.spill(conn, bid, len);
       return;
     }
     this.enqueue(conn, this.bufBase + bid * this.bufSize, len, bid, null);
@@ -415,6 +422,20 @@ export class TcpServer {
   private enqueue(conn: number, addr: number, len: number, bid: number, ref: Uint8Array | null): void {
     this.q.push(conn, addr, len, bid, ref);
     if ((this.st[conn]! & ST_SENDING) === 0) this.submitSend(conn);
+  }
+
+  /**
+   * The pool runs low and `conn` already waits on a send: queue a heap copy
+   * and give the buffer back at once, so peers that do not read hold at most
+   * their share plus one buffer each, and the rest of the pool stays for the
+   * others. The copies count against maxSendBytes, which pauses the peer.
+   */
+  private spill(conn: number, bid: number, len: number): void {
+    const copy = this.buffers.view(bid, len).slice();
+    this.held[conn]!--;
+    this.giveBack(bid);
+    this.spills++;
+    this.enqueue(conn, addressOf(copy), len, -1, copy);
   }
 
   private submitSend(conn: number): void {

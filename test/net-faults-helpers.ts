@@ -1,0 +1,223 @@
+/**
+ * Helpers of the fault-injection tests (net-faults.test.ts): an echo server
+ * in a child process whose fds (and, for `uring`, counters) can be read, and
+ * clients that misbehave on purpose: reset with data unread (SO_LINGER 0),
+ * fill a socket and never read, half-close, trickle. Every wait polls until
+ * a deadline; nothing assumes a sleep was long enough.
+ */
+import { readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from "node:fs";
+import { connect as netConnect, type Socket } from "node:net";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { Ring } from "../src/ring/ring.ts";
+import { addressOf, closeFd } from "../src/sys/ffi.ts";
+import { Errno } from "../src/sys/errno.ts";
+import { connectMany } from "../src/net/client.ts";
+import { MsgFlags, Shutdown, SockOpt } from "../src/net/constants.ts";
+import { prepSendRaw, prepSetsockopt } from "../src/net/prep.ts";
+import { prepShutdown } from "../src/ops/net.ts";
+import { syncOp } from "../src/net/sync.ts";
+import { intOption } from "../src/net/listener.ts";
+import type { TcpServerStats } from "../src/net/server-options.ts";
+import { freePort } from "../cli/echo/processes.ts";
+import { C_URING_PATH } from "../cli/echo/servers.ts";
+
+/** Loopback only: fault tests never leave the machine. */
+export const HOST = "127.0.0.1";
+/** SO_LINGER (level SOL_SOCKET). */
+const SO_LINGER = 13;
+/** How long any one wait may take before the test fails with what it waited for. */
+export const WAIT_MS = 15_000;
+
+/** The servers under test: ours, and the C liburing reference where it was built. */
+export type FaultServerName = "uring" | "uring-plain-fds" | "c-uring";
+
+/** What `uring`'s --stats-file holds: TcpServer.stats() and the pool size. */
+export type ServerStats = TcpServerStats & { bufferCount: number };
+
+/** An echo server child whose descriptors and counters a test can watch. */
+export interface FaultServer {
+  name: FaultServerName;
+  port: number;
+  pid: number;
+  /** The last counters the server wrote (uring only; null for c-uring). */
+  stats(): ServerStats | null;
+  /** Entries in /proc/<pid>/fd. */
+  fds(): number;
+  /** Stops the child and removes its files. */
+  stop(): Promise<void>;
+  /** Whether the child still runs. */
+  alive(): boolean;
+}
+
+/** Whether `name` can run here (c-uring needs build/echo_liburing). */
+export function serverAvailable(name: FaultServerName): boolean {
+  return name !== "c-uring" || existsSync(C_URING_PATH);
+}
+
+const SERVER_URING = join(import.meta.dir, "..", "cli", "echo", "server-uring.ts");
+
+/** Starts `name` on a free loopback port with `args` (uring's policy flags) and waits for READY. */
+export async function startFaultServer(name: FaultServerName, args: string[] = []): Promise<FaultServer> {
+  const port = await freePort(HOST);
+  const dir = mkdtempSync(join(tmpdir(), "uring-faults-"));
+  const statsFile = join(dir, "stats.json");
+  const cmd =
+    name === "c-uring"
+      ? [C_URING_PATH, String(port), HOST]
+      : [process.execPath, SERVER_URING, "--host", HOST, "--port", String(port), "--tick-ms", "50", "--stats-file", statsFile,
+          ...(name === "uring-plain-fds" ? ["--plain-fds"] : []), ...args];
+  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit" });
+  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  let text = "";
+  const deadline = Date.now() + WAIT_MS;
+  while (!text.includes("\n") && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  if (!/^READY /m.test(text)) {
+    child.kill(9);
+    throw new Error(`${name} did not start: ${text}`);
+  }
+  return {
+    name,
+    port,
+    pid: child.pid,
+    stats: () => {
+      if (name === "c-uring" || !existsSync(statsFile)) return null;
+      return JSON.parse(readFileSync(statsFile, "utf8")) as ServerStats;
+    },
+    fds: () => readdirSync(`/proc/${child.pid}/fd`).length,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    stop: async () => {
+      child.kill();
+      await child.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `cond` every 10 ms until it holds; throws naming `what` (and the last `detail()`) at the deadline. */
+export async function until(what: string, cond: () => boolean, detail: () => unknown = () => "", timeoutMs = WAIT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(detail())}`);
+    await Bun.sleep(10);
+  }
+}
+
+/** True when `s` shows no connection and every buffer back in the pool. */
+export function atBaseline(s: ServerStats | null): boolean {
+  return s !== null && s.open === 0 && s.buffersHeld === 0 && s.buffersFree === s.bufferCount && s.sendsInFlight === 0 && s.starved === 0 && s.paused === 0;
+}
+
+/** A test pattern of `n` bytes. */
+export function pattern(n: number, seed = 1): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 13 + seed + (i >> 8)) & 0xff;
+  return b;
+}
+
+/** Sends `data` on a fresh connection, half-closes, and resolves with the whole echo (rejects at the deadline). */
+export function echoOnce(port: number, data: Uint8Array, timeoutMs = WAIT_MS): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s: Socket = netConnect({ host: HOST, port, allowHalfOpen: true }, () => s.end(data));
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error("echo timed out"));
+    }, timeoutMs);
+    s.on("data", (d) => chunks.push(Buffer.from(d)));
+    s.on("end", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(chunks));
+    });
+    s.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Raw client sockets driven through a ring of their own, synchronously: the
+ * misbehaviour node:net will not do (a reset with SO_LINGER 0, a socket
+ * filled without ever reading).
+ */
+export class FaultClient {
+  private readonly ring = new Ring(256);
+  private readonly chunk = pattern(64 * 1024, 5);
+
+  /** Opens `n` connections to `port`. */
+  open(port: number, n: number): number[] {
+    return Array.from(connectMany(this.ring, HOST, port, n));
+  }
+
+  /** Sends `data` (blocking); returns the bytes sent or -errno. */
+  send(fd: number, data: Uint8Array): number {
+    return syncOp(this.ring, (sqe) => prepSendRaw(sqe, fd, addressOf(data), data.byteLength, MsgFlags.NOSIGNAL));
+  }
+
+  /** Shrinks the socket's receive buffer, so a peer that never reads stalls the server early. */
+  smallReceiveBuffer(fd: number, bytes = 4096): void {
+    syncOp(this.ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_RCVBUF, intOption(bytes)));
+  }
+
+  /** Sends without waiting until the socket takes no more (the peer stopped reading); returns the bytes sent. */
+  fill(fd: number, maxBytes = 64 << 20): number {
+    let total = 0;
+    while (total < maxBytes) {
+      const rc = syncOp(this.ring, (sqe) => prepSendRaw(sqe, fd, addressOf(this.chunk), this.chunk.byteLength, MsgFlags.NOSIGNAL | MsgFlags.DONTWAIT));
+      if (rc === -Errno.EAGAIN) break;
+      if (rc < 0) throw new Error(`fill: send failed (${-rc})`);
+      total += rc;
+    }
+    return total;
+  }
+
+  /** Closes with a reset (SO_LINGER {1, 0}): unread data and all, the server's next op fails. */
+  reset(fd: number): void {
+    const linger = new Uint8Array(8);
+    new DataView(linger.buffer).setInt32(0, 1, true);
+    syncOp(this.ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SO_LINGER, linger));
+    closeFd(fd);
+  }
+
+  /** shutdown(SHUT_WR): the server sees EOF and may still send. */
+  halfClose(fd: number): number {
+    return syncOp(this.ring, (sqe) => prepShutdown(sqe, fd, Shutdown.WR));
+  }
+
+  /** Plain close. */
+  close(fd: number): void {
+    closeFd(fd);
+  }
+
+  /** Releases the client's ring. */
+  dispose(): void {
+    this.ring.close();
+  }
+}
+
+/**
+ * Opens `n` node:net connections that each send one byte every `everyMs`
+ * (a slowloris trickle); returns a function that stops and destroys them.
+ */
+export function trickle(port: number, n: number, everyMs: number): () => void {
+  const sockets: Socket[] = [];
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  for (let i = 0; i < n; i++) {
+    const s = netConnect({ host: HOST, port });
+    s.on("error", () => {});
+    s.on("data", () => {});
+    sockets.push(s);
+    timers.push(setInterval(() => s.writable && s.write("x"), everyMs));
+  }
+  return () => {
+    for (const t of timers) clearInterval(t);
+    for (const s of sockets) s.destroy();
+  };
+}
