@@ -3,6 +3,7 @@
  * uring-bench CLI entry: one subcommand per file, added with addCommand.
  */
 import { Command, CommanderError } from "commander";
+import { installInterruptHandlers } from "./harness/children.ts";
 import { EXIT_CODES_HELP, EXIT_USAGE } from "./harness/exit-codes.ts";
 import { OptionError } from "./harness/option-error.ts";
 import { doctorCommand } from "./doctor.ts";
@@ -29,6 +30,8 @@ program.addHelpText("after", `\n${EXIT_CODES_HELP}`);
 // (unknown flag, bad value from a parser) or a command does (OptionError).
 // Help and --version keep commander's exit code 0.
 program.exitOverride();
+// From the start: a Ctrl-C while a data file is generated must also stop cleanly, not kill us mid-write.
+installInterruptHandlers();
 for (const cmd of program.commands) cmd.exitOverride();
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -195,6 +195,8 @@ describe("echo: faults during a run", () => {
       p.kill("SIGINT");
       const code = await Promise.race([p.exited, Bun.sleep(15_000).then(() => "timeout" as const)]);
       expect(code).toBe(130);
+      // What was measured is printed, marked partial.
+      expect(await new Response(p.stdout).text()).toContain("PARTIAL RESULTS");
       await waitFor("children to exit", () => kids.every((k) => !alive(k)), 5000);
       for (const k of kids) expect(existsSync(`/proc/${k}`) && alive(k)).toBe(false);
     } finally {

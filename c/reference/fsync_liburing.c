@@ -38,9 +38,11 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -472,6 +474,11 @@ static void *alloc_or_die(size_t n)
 
 int main(int argc, char **argv)
 {
+	/* Die with the benchmark that started us, even when it is SIGKILLed (a second Ctrl-C):
+	 * no orphan keeps reading or writing its data file. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return 1; /* the parent died before prctl */
 	parse_args(argc, argv);
 
 	/* Pin before the ring exists, so its io-wq workers start on the same CPU (as --cpu pins the TS committer). */

@@ -19,10 +19,12 @@
 #include <liburing.h>
 #include "bench_time.h"
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +92,11 @@ static uint64_t next_block(void)
 
 int main(int argc, char **argv)
 {
+	/* Die with the benchmark that started us, even when it is SIGKILLed (a second Ctrl-C):
+	 * no orphan keeps reading or writing its data file. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		return 1; /* the parent died before prctl */
 	if (argc < 12) {
 		fprintf(stderr, "usage: %s PATH SIZE BS QD BATCH MS WARMUP_MS DIRECT RAND FIXED SEED\n", argv[0]);
 		return 2;

@@ -10,6 +10,7 @@ import { setupFlagNames, setupFlagsFor } from "../../src/ring/setup.ts";
 import { defaultServerClientCpus } from "../harness/affinity.ts";
 import { interruptSignal } from "../harness/children.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
+import { findNodeBinary } from "../harness/node-version.ts";
 import { OptionError } from "../harness/option-error.ts";
 import { checkBaseline, type CommonSettings } from "../harness/options.ts";
 import { buildRun, checkOutputPaths, finishRun } from "../harness/output.ts";
@@ -20,6 +21,7 @@ import { efficiencyRows } from "./efficiency.ts";
 import type { EchoOpts } from "./flags.ts";
 import { C_CLIENT_PATH, SERVER_NAMES, SERVERS, URING_SERVERS, type ClientName, type ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
+import { checkThreads } from "./threads.ts";
 import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, matrixCells, serverVariants, type EchoCell } from "./variants.ts";
 import { existsSync } from "node:fs";
 
@@ -57,17 +59,23 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
     if (why && raw.servers) throw new OptionError(`--servers ${s}: ${why}`);
   }
   const usable = servers.filter((s) => SERVERS[s].unavailable() === null);
+  // --threads / --client-threads (cli/echo/threads.ts): checked before anything starts.
+  const threads = (raw.threads as number | undefined) ?? 1;
+  const clientThreads = (raw.clientThreads as number | undefined) ?? 1;
+  if (!raw.connect) checkThreads(usable, threads);
   const names = raw.connect ? [`${raw.connect.host}:${raw.connect.port}`] : usable;
   checkBaseline(settings.baseline, names);
   checkOutputPaths(settings);
+  // Looked up now, so the saved context names the node that ran the node server.
+  if (usable.includes("node") && !raw.connect) findNodeBinary();
   const uringOff = uringUnavailable();
   const client = pickClient(raw, uringOff, explicitClient, settings.quiet);
   if (!raw.connect && !settings.quiet) {
     for (const s of servers) if (!usable.includes(s)) process.stderr.write(`echo: skipping ${s}: ${SERVERS[s].unavailable()}\n`);
   }
   const variants = raw.connect
-    ? connectVariants(cells, raw.connect.host, raw.connect.port, layout.clientCpus, client)
-    : serverVariants(cells, usable, { host: raw.host, serverCpus: layout.serverCpus, clientCpus: layout.clientCpus, uringSetup: raw.uringSetup, client });
+    ? connectVariants(cells, raw.connect.host, raw.connect.port, layout.clientCpus, client, clientThreads)
+    : serverVariants(cells, usable, { host: raw.host, serverCpus: layout.serverCpus, clientCpus: layout.clientCpus, uringSetup: raw.uringSetup, client, threads, clientThreads });
   if (uringOff !== null) for (const v of variants) if ((URING_SERVERS as readonly string[]).includes(v.name)) failSetup(v, uringOff);
   const perRun = settings.durationMs + CLIENT_RAMP_MS + 500;
   const totalMs = variants.length * (settings.repeat * perRun + (settings.warmupMs > 0 ? settings.warmupMs + CLIENT_RAMP_MS + 500 : 0));
@@ -102,6 +110,8 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
     baseline,
     driver: "run-loop",
     uringSetup: raw.uringSetup,
+    threads,
+    clientThreads,
     client,
   };
   const ringFlags = setupFlagNames(setupFlagsFor(URING_SETUPS[raw.uringSetup] ?? {}));

@@ -38,6 +38,7 @@ export interface RunContext {
   cpus: number;
   memGiB: number;
   bunVersion: string;
+  /** `node --version` of the node that ran the node variant (absent when none ran). */
   nodeVersion?: string;
   /** Shim build in use ("cc" or "tcc"). */
   shimBuild: string;

@@ -58,7 +58,8 @@ export function gridRows(run: RunResult): Rows {
     ...variants.map((v) => {
       const r = run.results.find((x) => x.cell === cell && x.variant === v);
       if (!r) return "";
-      if (r.repetitions.length === 0) return "failed";
+      // No repetition: failed if it had errors, else not run (interrupted, unsupported here).
+      if (r.repetitions.length === 0) return r.errors > 0 ? "failed" : "-";
       return fmtInt(r.opsPerSec) + (r.errors > 0 ? ` (${r.errors} err)` : "");
     }),
   ]);

@@ -6,7 +6,7 @@
  * O_DIRECT reads use that. The pattern check is the same as pattern.ts (one
  * copy in plain JavaScript, since node cannot load our TypeScript).
  */
-import { spawnSync } from "node:child_process";
+import { findNodeBinary } from "../harness/node-version.ts";
 import { collectChild } from "../harness/child-output.ts";
 import { PATTERN_MAGIC, VERIFY_SAMPLE_EVERY, VERIFY_SECTOR } from "./pattern.ts";
 import type { ChildReadResult, ReadWorkload } from "./workload.ts";
@@ -82,9 +82,7 @@ export interface NodeRunResult extends ChildReadResult {
 
 /** The `node` binary to run (NODE env var, else on PATH), or null when there is none. */
 export function findNode(): string | null {
-  const bin = process.env.URING_BENCH_NODE ?? "node";
-  const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
-  return r.status === 0 ? bin : null;
+  return findNodeBinary()?.bin ?? null;
 }
 
 /** Runs the node baseline for `durationMs` (after `warmupMs`); rejects with node's error text. */
