@@ -17,6 +17,7 @@ import { addCommonOptions, choiceList, commonSettings, cpuList } from "./harness
 import { runEchoBench } from "./echo/bench.ts";
 import { bytesFlag, connectionsFlag, connectTarget, loopbackHost, portFlag, type EchoOpts } from "./echo/flags.ts";
 import { serveOnly } from "./echo/serve.ts";
+import { threadedServers, threadsFlag } from "./echo/threads.ts";
 import { addOpenLoopOptions, runOpenLoopFromEcho, type OpenLoopEchoFlags } from "./echo/open-loop-command.ts";
 import { CLIENT_NAMES, SERVER_NAMES, SERVERS, type ServerName } from "./echo/servers.ts";
 import { DEFAULT_URING_SETUP, URING_SETUPS } from "./echo/setups.ts";
@@ -32,6 +33,8 @@ export function echoCommand(): Command {
     .option("--matrix", "the seed grid: c 300/500/1000/2000 × bytes 128/512/1000 (overrides -c and -b)")
     .option("--server-cpu <cpus>", "CPUs for each server process (default 0)", cpuList("--server-cpu", ncpu))
     .option("--client-cpu <cpus>", "CPUs for the load generator (default 1)", cpuList("--client-cpu", ncpu))
+    .option("--threads <n>", `server threads, each with its own loop and SO_REUSEPORT listener (${threadedServers().join(", ")}; see cli/echo/threads.ts)`, threadsFlag("--threads"), 1)
+    .option("--client-threads <n>", "load generator processes, splitting the connections (generator i on the i-th --client-cpu)", threadsFlag("--client-threads"), 1)
     .addOption(
       new Option("--uring-setup <name>", "ring setup of the uring server: defer (DEFER_TASKRUN+SINGLE_ISSUER), coop (COOP_TASKRUN), none")
         .choices(Object.keys(URING_SETUPS).filter((k) => k !== "sqpoll"))

@@ -8,6 +8,7 @@ import { readLineMatching, spawnChild, stopChild, type Child } from "../harness/
 import { existsSync } from "node:fs";
 import { bunPath, C_CLIENT_PATH, SERVERS, type ClientName, type ServerName } from "./servers.ts";
 import { parseResultLine } from "./load-worker.ts";
+import { withThreads } from "./threads.ts";
 import type { LoadOptions, LoadResult } from "./load.ts";
 
 /** How long a server may take to print READY (Bun and node start in well under a second). */
@@ -63,6 +64,7 @@ export async function startServer(
   port: number,
   cpus: readonly number[] | undefined,
   uringSetup?: string,
+  threads?: number,
 ): Promise<ServerProcess> {
   const spec = SERVERS[name];
   const why = spec.unavailable();
@@ -71,7 +73,7 @@ export async function startServer(
   let last: Error | null = null;
   for (let i = 0; i < attempts; i++) {
     const p = port === 0 ? await freePort(host) : port;
-    const child = spawnChild(spec.command(host, p, uringSetup), { cpus, stdout: "pipe", stderr: "pipe" });
+    const child = spawnChild(withThreads(name, spec.command(host, p, uringSetup), threads), { cpus, stdout: "pipe", stderr: "pipe" });
     try {
       const m = await readLineMatching(child, /^READY (\d+) ?(.*)$/, SERVER_START_TIMEOUT_MS);
       return { name, child, host, port: Number(m[1]), detail: m[2] ?? "" };

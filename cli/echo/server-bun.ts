@@ -4,9 +4,12 @@
  * in native code). Writes that Bun cannot finish at once are buffered and
  * flushed on `drain`, so no byte is lost or reordered under backpressure.
  *
- * Usage: bun server-bun.ts --port P [--host 127.0.0.1]. Prints `READY <port>`.
+ * Usage: bun server-bun.ts --port P [--host 127.0.0.1] [--threads N]. Prints `READY <port>`.
+ * --threads N: N Bun.listen loops on one port (reusePort), the main thread's
+ * and N-1 Workers' (this same file, run as a Worker).
  */
 import type { Socket } from "bun";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 
 interface Pending {
   chunks: Uint8Array[];
@@ -35,9 +38,13 @@ function flush(socket: Socket<Pending>): void {
   }
 }
 
-const server = Bun.listen<Pending>({
-  hostname: arg("--host", "127.0.0.1"),
-  port: Number(arg("--port", "0")),
+/** One echo listener on `port` (0: any); `reusePort` lets several threads share the port. */
+function listen(hostname: string, port: number, reusePort: boolean) {
+  return Bun.listen<Pending>({
+  hostname,
+  port,
+  // reusePort works on Bun.listen (SO_REUSEPORT) though its type declares it only for connect.
+  ...({ reusePort } as object),
   socket: {
     open(socket) {
       socket.data = { chunks: [], ended: false };
@@ -66,11 +73,29 @@ const server = Bun.listen<Pending>({
       // Resets are the peer's business; keep serving the others.
     },
   },
-});
-process.stdout.write(`READY ${server.port}\n`);
+  });
+}
+
+if (!isMainThread) {
+  // A --threads Worker: listen on the main thread's port and say so.
+  const d = workerData as { host: string; port: number };
+  listen(d.host, d.port, true);
+  parentPort!.postMessage("listening");
+} else {
+  const threads = Number(arg("--threads", "1"));
+  const host = arg("--host", "127.0.0.1");
+  const server = listen(host, Number(arg("--port", "0")), threads > 1);
+  const started: Array<Promise<unknown>> = [];
+  for (let i = 1; i < threads; i++) {
+    const w = new Worker(import.meta.url, { workerData: { host, port: server.port } } as WorkerOptions);
+    started.push(new Promise((resolve, reject) => ((w.onmessage = resolve), (w.onerror = reject))));
+  }
+  await Promise.all(started);
+  process.stdout.write(`READY ${server.port}${threads > 1 ? ` threads=${threads}` : ""}\n`);
 
 // Exit with the parent (no orphans even if it is SIGKILLed).
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) process.exit(0);
 }, 500).unref();
+}

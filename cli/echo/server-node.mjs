@@ -3,7 +3,11 @@
 // 'drain'. A peer's half close ends our side once the echo is flushed
 // (allowHalfOpen). Resets are ignored; the server keeps serving.
 //
-// Usage: node server-node.mjs --port P [--host 127.0.0.1]. Prints `READY <port>`.
+// Usage: node server-node.mjs --port P [--host 127.0.0.1] [--threads N]. Prints `READY <port>`.
+// --threads N: node:cluster with N worker processes (the primary accepts and
+// hands connections out round-robin, node's default on Linux); the primary
+// prints READY once every worker listens.
+import cluster from "node:cluster";
 import net from "node:net";
 
 const argv = process.argv.slice(2);
@@ -12,6 +16,20 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 
+const threads = Number(arg("--threads", "1"));
+if (threads > 1 && cluster.isPrimary) {
+  let listening = 0;
+  for (let i = 0; i < threads; i++) cluster.fork();
+  cluster.on("listening", (_worker, address) => {
+    if (++listening === threads) process.stdout.write(`READY ${address.port} threads=${threads}\n`);
+  });
+  cluster.on("exit", (_worker, code) => {
+    if (code !== 0) {
+      process.stderr.write(`node echo server: a cluster worker exited with code ${code}\n`);
+      process.exit(1);
+    }
+  });
+} else {
 const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
   socket.on("data", (chunk) => {
     if (!socket.write(chunk)) {
@@ -27,8 +45,9 @@ server.on("error", (err) => {
   process.exit(1);
 });
 server.listen({ port: Number(arg("--port", "0")), host: arg("--host", "127.0.0.1"), backlog: 4096 }, () => {
-  process.stdout.write(`READY ${server.address().port}\n`);
+  if (cluster.isPrimary) process.stdout.write(`READY ${server.address().port}\n`);
 });
+}
 
 // Exit with the parent (no orphans even if it is SIGKILLed).
 const parent = process.ppid;

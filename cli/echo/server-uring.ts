@@ -7,6 +7,7 @@
  * Usage: bun server-uring.ts --port P [--host 127.0.0.1] [--setup defer|coop|none|sqpoll]
  *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages] [--plain-fds]   (TcpServerOptions, for experiments)
  *        [--max-connections N] [--connection-buffers N] [--reserve-buffers N] [--max-send-bytes BYTES] [--idle-timeout MS]   (the resource policy)
+ *        [--threads N]   (N Workers, a ring and an SO_REUSEPORT listener each: server-uring-threads.ts)
  *        [--tick-ms MS] [--stats-file PATH]   (write server.stats() as JSON to PATH at each tick when it changed: what the fault tests read)
  * Prints `READY <port> <setup flags>[ direct-descriptors]` when listening. Exits with its parent.
  */
@@ -15,6 +16,7 @@ import { TcpServer } from "../../src/net/server.ts";
 import { raiseFdLimitToHard } from "../../src/net/limits.ts";
 import { setupFlagNames } from "../../src/ring/setup.ts";
 import { URING_SETUPS } from "./setups.ts";
+import { serveThreads } from "./server-uring-threads.ts";
 
 /** Parses argv and serves until killed. */
 export function main(argv: string[]): void {
@@ -30,6 +32,22 @@ export function main(argv: string[]): void {
   raiseFdLimitToHard();
   const parent = process.ppid;
   const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
+  const threads = num("--threads") ?? 1;
+  if (threads > 1) {
+    if (setup !== "defer") throw new Error(`--threads ${threads}: the Workers use the default ring setup (defer); --setup ${setup} is not offered threaded`);
+    serveThreads(host, port, threads, {
+      submitEvery: num("--submit-every"),
+      bufferCount: num("--buffers"),
+      bufferSize: num("--buffer-size"),
+      hugePages: !argv.includes("--small-pages"),
+      directDescriptors: !argv.includes("--plain-fds"),
+      maxConnections: num("--max-connections"),
+    }).catch((err: unknown) => {
+      process.stderr.write(`uring echo server: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+    return;
+  }
   const statsFile = arg("--stats-file");
   let lastStats = "";
   let server: TcpServer;

@@ -7,7 +7,8 @@
 import type { BenchVariant, Measurement } from "../harness/runner.ts";
 import type { VariantResult } from "../harness/result.ts";
 import type { LoadResult } from "./load.ts";
-import { exitDescription, runClient, startServer, stopServer, type ServerProcess } from "./processes.ts";
+import { exitDescription, startServer, stopServer, type ServerProcess } from "./processes.ts";
+import { runClients, threadNotes } from "./threads.ts";
 import type { ClientName, ServerName } from "./servers.ts";
 
 /** One workload cell: connections × message size. */
@@ -50,6 +51,10 @@ export interface EchoPlacement {
   uringSetup?: string;
   /** Load generator (default ours, "uring"). */
   client?: ClientName;
+  /** Server threads (--threads; default 1). */
+  threads?: number;
+  /** Load generator processes splitting the connections (--client-threads; default 1). */
+  clientThreads?: number;
 }
 
 /** LoadResult → the runner's Measurement (JSON nulls, i.e. unknown CPU, are left out). */
@@ -107,7 +112,7 @@ export function serverVariants(cells: EchoCell[], servers: ServerName[], where: 
         name,
         cell: cellLabel(cell),
         async setup() {
-          server = await startServer(name, where.host, 0, where.serverCpus, where.uringSetup);
+          server = await startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads);
         },
         async teardown() {
           if (server) await stopServer(server);
@@ -119,15 +124,16 @@ export function serverVariants(cells: EchoCell[], servers: ServerName[], where: 
           const before = exitDescription(s.child);
           if (before) throw new Error(`${name} server died before the run (${before})`);
           ctx.report(0);
-          const r = await runClient({
+          const r = await runClients({
             host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes,
             durationMs, warmupMs: CLIENT_RAMP_MS, serverPid: s.child.pid, cpus: where.clientCpus, client: where.client,
-          });
+          }, where.clientThreads ?? 1);
           // Give a dying server a moment to be reaped, so its exit is seen here.
           await Bun.sleep(20);
           const after = exitDescription(s.child);
           if (after) throw new Error(`${name} server died during the run (${after}); ${r.notes.join("; ") || "the load generator saw it"}`);
           const m = toMeasurement(r);
+          m.notes = [...(m.notes ?? []), ...threadNotes(name, where.threads)];
           if (s.detail) m.extra = { ...m.extra, setup: s.detail };
           return m;
         },
@@ -138,13 +144,13 @@ export function serverVariants(cells: EchoCell[], servers: ServerName[], where: 
 }
 
 /** One variant per cell that loads an external server at `host:port` (--connect). */
-export function connectVariants(cells: EchoCell[], host: string, port: number, clientCpus?: readonly number[], client?: ClientName): BenchVariant[] {
+export function connectVariants(cells: EchoCell[], host: string, port: number, clientCpus?: readonly number[], client?: ClientName, clientThreads = 1): BenchVariant[] {
   return cells.map((cell) => ({
     name: `${host}:${port}`,
     cell: cellLabel(cell),
     async run(durationMs, ctx) {
       ctx.report(0);
-      const r = await runClient({ host, port, connections: cell.connections, bytes: cell.bytes, durationMs, warmupMs: CLIENT_RAMP_MS, cpus: clientCpus, client });
+      const r = await runClients({ host, port, connections: cell.connections, bytes: cell.bytes, durationMs, warmupMs: CLIENT_RAMP_MS, cpus: clientCpus, client }, clientThreads);
       return toMeasurement(r);
     },
   }));
