@@ -1,0 +1,186 @@
+/**
+ * The four ways a Bun server reads K random pages per request: one function
+ * per variant, each answering the checksum of the pages (pages.ts).
+ *
+ * - `uring`: all K reads queued in the same tick, so the event-loop driver
+ *   submits them with one io_uring_enter; one Promise per read.
+ * - `uring-stream`: the same with `wake: "stream"` (an idle ring wakes
+ *   through Bun's own loop instead of the shim's waiter thread).
+ * - `fs-promises`: node:fs/promises FileHandle.read, K at once (Promise.all).
+ * - `bun-file`: Bun.file(path).slice(off, off + 4096).arrayBuffer(), K at once.
+ * - `sync-pread`: fs.readSync K times (blocks the event loop meanwhile).
+ *
+ * With `direct` the file is opened O_DIRECT and pages land in page-aligned
+ * off-heap memory (AlignedBuffer); Bun.file cannot open O_DIRECT, so
+ * `bun-file` refuses it.
+ */
+import { closeSync, constants, openSync, readSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { Uring } from "../../src/async/index.ts";
+import type { WakeKind } from "../../src/async/driver.ts";
+import { AlignedBuffer } from "../../src/mem/aligned.ts";
+import { MAX_KEYS, PAGE, sumPages } from "./pages.ts";
+
+/** Variant names in table order. */
+export const VARIANT_NAMES = ["uring", "uring-stream", "fs-promises", "bun-file", "sync-pread"] as const;
+/** One of {@link VARIANT_NAMES}. */
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/** Reads pages and answers their checksum. */
+export interface PageReader {
+  /** Sum of the words of `pages` (page indices), read from the file. */
+  lookup(pages: readonly number[]): Promise<number> | number;
+  /** io_uring_enter calls so far (0 for the baselines). */
+  enters(): number;
+  /** Releases the file, the ring and the buffers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** A short read is an error: the file is larger than every page asked for. */
+function checkLength(n: number, page: number): void {
+  if (n !== PAGE) throw new Error(`short read of page ${page}: ${n} of ${PAGE} bytes`);
+}
+
+/**
+ * Per-request read buffers, reused: a request takes one slab of MAX_KEYS
+ * pages and gives it back when its answer is computed. Page-aligned off-heap
+ * memory, as O_DIRECT needs (and harmless without it).
+ */
+class SlabPool {
+  private readonly free: Uint8Array[] = [];
+  private readonly owned: AlignedBuffer[] = [];
+
+  take(): Uint8Array {
+    const slab = this.free.pop();
+    if (slab !== undefined) return slab;
+    const mem = new AlignedBuffer(MAX_KEYS * PAGE);
+    this.owned.push(mem);
+    return mem.bytes;
+  }
+
+  give(slab: Uint8Array): void {
+    this.free.push(slab);
+  }
+
+  /** Only once no read is in flight: the kernel may be writing into a taken slab. */
+  dispose(): void {
+    this.free.length = 0;
+    for (const m of this.owned) m.free();
+    this.owned.length = 0;
+  }
+}
+
+function openFlags(direct: boolean): number {
+  return constants.O_RDONLY | (direct ? constants.O_DIRECT : 0);
+}
+
+/** `uring`: K reads, one submission, on Uring's event-loop driver. */
+export function uringReader(path: string, direct: boolean, wake: WakeKind = "thread"): PageReader {
+  const fd = openSync(path, openFlags(direct));
+  const uring = new Uring({ entries: 256, wake });
+  const pool = new SlabPool();
+  let closed = false;
+  return {
+    async lookup(pages) {
+      const slab = pool.take();
+      try {
+        // Every read is queued before the first await: the driver submits them with one enter.
+        const reads = pages.map((p, i) => uring.read(fd, slab.subarray(i * PAGE, (i + 1) * PAGE), p * PAGE));
+        for (let i = 0; i < reads.length; i++) checkLength(await reads[i]!, pages[i]!);
+        return sumPages(slab, pages.length);
+      } finally {
+        pool.give(slab);
+      }
+    },
+    enters: () => uring.ring.enterCount,
+    async close() {
+      if (closed) return;
+      closed = true;
+      uring.close(); // cancels and drains what is in flight before the slabs go
+      pool.dispose();
+      closeSync(fd);
+    },
+  };
+}
+
+/** `fs-promises`: FileHandle.read, K at once. */
+export async function fsPromisesReader(path: string, direct: boolean): Promise<PageReader> {
+  const fh: FileHandle = await open(path, openFlags(direct));
+  const pool = new SlabPool();
+  let closed = false;
+  return {
+    async lookup(pages) {
+      const slab = pool.take();
+      try {
+        const reads = pages.map((p, i) => fh.read(slab, i * PAGE, PAGE, p * PAGE));
+        for (let i = 0; i < reads.length; i++) checkLength((await reads[i]!).bytesRead, pages[i]!);
+        return sumPages(slab, pages.length);
+      } finally {
+        pool.give(slab);
+      }
+    },
+    enters: () => 0,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+      pool.dispose();
+    },
+  };
+}
+
+/** `bun-file`: Bun.file().slice().arrayBuffer(), K at once. */
+export function bunFileReader(path: string, direct: boolean): PageReader {
+  if (direct) throw new Error("bun-file cannot read with O_DIRECT: Bun.file has no such option");
+  const file = Bun.file(path);
+  return {
+    async lookup(pages) {
+      const bufs = await Promise.all(pages.map((p) => file.slice(p * PAGE, (p + 1) * PAGE).arrayBuffer()));
+      let s = 0;
+      for (let i = 0; i < bufs.length; i++) {
+        checkLength(bufs[i]!.byteLength, pages[i]!);
+        s = (s + sumPages(new Uint8Array(bufs[i]!), 1)) >>> 0;
+      }
+      return s;
+    },
+    enters: () => 0,
+    async close() {},
+  };
+}
+
+/** `sync-pread`: fs.readSync K times. */
+export function syncReader(path: string, direct: boolean): PageReader {
+  const fd = openSync(path, openFlags(direct));
+  const slab = new AlignedBuffer(MAX_KEYS * PAGE);
+  const bytes = slab.bytes;
+  let closed = false;
+  return {
+    lookup(pages) {
+      for (let i = 0; i < pages.length; i++) checkLength(readSync(fd, bytes, i * PAGE, PAGE, pages[i]! * PAGE), pages[i]!);
+      return sumPages(bytes, pages.length);
+    },
+    enters: () => 0,
+    async close() {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+      slab.free();
+    },
+  };
+}
+
+/** Opens the reader of `variant` on `path`. */
+export async function openReader(variant: VariantName, path: string, direct: boolean): Promise<PageReader> {
+  switch (variant) {
+    case "uring":
+      return uringReader(path, direct);
+    case "uring-stream":
+      return uringReader(path, direct, "stream");
+    case "fs-promises":
+      return fsPromisesReader(path, direct);
+    case "bun-file":
+      return bunFileReader(path, direct);
+    case "sync-pread":
+      return syncReader(path, direct);
+  }
+}
