@@ -46,7 +46,7 @@ import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
 import { addressOf, closeFd, getrlimit } from "../sys/ffi.ts";
 import { assertOpen } from "../sys/closed.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
-import type { Sqe } from "../ring/sqe.ts";
+import { sqeAddFlags, sqeSetFlags, type Sqe } from "../ring/sqe.ts";
 import { registerFilesSparse } from "../ring/register.ts";
 import { SQE_W } from "../sys/abi.ts";
 import { BufferRing } from "../mem/buffer-ring.ts";
@@ -397,7 +397,7 @@ export class TcpServer {
   private armRecv(conn: number): void {
     const s = this.sqe();
     prepRecvSelectMultishot(s, this.fd[conn]!, this.buffers.bgid);
-    s.u8[1] = s.u8[1]! | this.fileFlag;
+    sqeAddFlags(s, this.fileFlag);
     this.setUd(s, Kind.RECV, conn, this.gen[conn]!);
     this.st[conn] = (this.st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_STARVED);
   }
@@ -407,7 +407,7 @@ export class TcpServer {
     this.st[conn]! |= ST_CANCELING;
     const s = this.sqe();
     prepCancel32x2(s, udLo(Kind.RECV, conn), this.gen[conn]!, 0);
-    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
     this.setUd(s, Kind.CANCEL, conn, this.gen[conn]!);
   }
 
@@ -415,7 +415,7 @@ export class TcpServer {
   private cancelSend(conn: number): void {
     const s = this.sqe();
     prepCancel32x2(s, udLo(Kind.SEND, conn), this.gen[conn]!, 0);
-    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
     this.setUd(s, Kind.CANCEL_SEND, conn, this.gen[conn]!);
   }
 
@@ -462,7 +462,7 @@ export class TcpServer {
     const s = this.sqe();
     if (this.directDescriptors) prepCloseDirect(s, fdOrIndex);
     else prepClose(s, fdOrIndex);
-    s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS;
+    sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
     this.setUd(s, Kind.CLOSE, conn, gen);
   }
 
@@ -519,7 +519,7 @@ export class TcpServer {
       if (this.noDelay) {
         const s = this.sqe();
         prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.noDelayOpt);
-        s.u8[1] = SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag;
+        sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag);
         this.setUd(s, Kind.SOCKOPT, conn, this.gen[conn]!);
       }
       this.armRecv(conn);
