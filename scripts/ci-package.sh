@@ -59,7 +59,7 @@ import { readFileSync } from "node:fs";
 const path = process.argv[2] ?? process.env.SERVE_FILE ?? "/etc/os-release";
 const uring = new Uring();
 
-async function readWhole(file: string): Promise<Uint8Array> {
+async function readWhole(file: string): Promise<Uint8Array<ArrayBuffer>> {
   const size = Bun.file(file).size;
   const buf = new Uint8Array(size);
   const fd = await uring.open(file);
