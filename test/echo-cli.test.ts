@@ -46,6 +46,17 @@ function cmdline(pid: number): string {
   }
 }
 
+/** Established IPv4 TCP connections to `port` on this machine (client side: the remote port), from /proc/net/tcp. */
+function establishedTo(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  let n = 0;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n")) {
+    const f = line.trim().split(/\s+/); // sl local_address rem_address st ...
+    if (f[2]?.endsWith(hex) && f[3] === "01") n++;
+  }
+  return n;
+}
+
 /** Alive = exists and is not a zombie. */
 function alive(pid: number): boolean {
   try {
@@ -159,8 +170,10 @@ describe("echo: faults during a run", () => {
     try {
       // uring runs first: wait for its load generator, then kill the server under it.
       const serverPid = await waitFor("the uring server", () => childrenOf(p.pid).find((c) => cmdline(c).includes("server-uring.ts")));
-      await waitFor("the load generator", () => childrenOf(p.pid).some((c) => cmdline(c).includes("load-worker.ts")));
-      await Bun.sleep(300);
+      const loadPid = await waitFor("the load generator", () => childrenOf(p.pid).find((c) => cmdline(c).includes("load-worker.ts")));
+      // Kill the server only once all 20 connections are up, so it dies under load rather than before it.
+      const port = Number(/--port (\d+)/.exec(cmdline(loadPid))?.[1]);
+      await waitFor("the load generator's 20 connections", () => establishedTo(port) >= 20);
       process.kill(serverPid, "SIGKILL");
       const code = await p.exited;
       // Exit 1: a variant failed; the results are still printed.
@@ -191,7 +204,10 @@ describe("echo: faults during a run", () => {
         const k = childrenOf(p.pid);
         return k.length >= servers.length + 1 && k.some((c) => cmdline(c).includes("load-worker.ts")) ? k : undefined;
       });
-      await Bun.sleep(200);
+      // Mid-run: the load generator's 50 connections are up.
+      const loadPid = kids.find((c) => cmdline(c).includes("load-worker.ts"))!;
+      const port = Number(/--port (\d+)/.exec(cmdline(loadPid))?.[1]);
+      await waitFor("the load generator's 50 connections", () => establishedTo(port) >= 50);
       p.kill("SIGINT");
       const code = await Promise.race([p.exited, Bun.sleep(15_000).then(() => "timeout" as const)]);
       expect(code).toBe(130);

@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { readLineMatching, spawnChild, stopChild, type Child } from "../harness/children.ts";
+import { finishWithin, readLineMatching, spawnChild, stopChild, type Child } from "../harness/children.ts";
 import { existsSync } from "node:fs";
 import { bunPath, C_CLIENT_PATH, SERVERS, type ClientName, type ServerName } from "./servers.ts";
 import { parseResultLine } from "./load-worker.ts";
@@ -133,17 +133,7 @@ export async function runClient(run: ClientRun): Promise<LoadResult> {
   const child = spawnChild(clientCommand(run), { cpus: run.cpus, stdout: "pipe", stderr: "pipe" });
   const stdout = new Response(child.stdout as ReadableStream).text();
   const stderr = new Response(child.stderr as ReadableStream).text();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = run.warmupMs + run.durationMs + CLIENT_SLACK_MS;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), limit);
-  });
-  const first = await Promise.race([child.exited, timedOut]);
-  clearTimeout(timer);
-  if (first === "timeout") {
-    await stopChild(child, 500);
-    throw new Error(`the load generator did not finish within ${limit} ms`);
-  }
+  await finishWithin(child, run.warmupMs + run.durationMs + CLIENT_SLACK_MS, "the load generator");
   const out = await stdout;
   for (const line of out.split("\n")) {
     const r = parseResultLine(line);

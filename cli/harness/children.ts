@@ -180,18 +180,37 @@ export async function killAllChildrenAndWait(graceMs = CHILD_KILL_GRACE_MS): Pro
 export async function stopChild(child: Child, graceMs = CHILD_KILL_GRACE_MS): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   child.kill("SIGTERM");
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), graceMs);
-  });
-  const first = await Promise.race([child.exited, timedOut]);
-  clearTimeout(timer);
-  if (first === "timeout") {
+  if (!(await exitedWithin(child, graceMs))) {
     child.kill("SIGKILL");
     await child.exited;
   }
   live.delete(child);
   return child.exitCode;
+}
+
+/** Resolves true when `child` exits within `ms`, false when the time runs out first (the child is left running). */
+export async function exitedWithin(child: Child, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  const first = await Promise.race([child.exited, timedOut]);
+  clearTimeout(timer);
+  return first !== "timeout";
+}
+
+/** Grace for a child already past its deadline: it is late, so SIGKILL follows soon. */
+const LATE_CHILD_GRACE_MS = 500;
+
+/**
+ * Waits for a child that ends on its own (a load generator, a client run);
+ * past `limitMs` it is stopped and this throws "`what` did not finish within
+ * `limitMs` ms", so a hung child cannot hang the whole run.
+ */
+export async function finishWithin(child: Child, limitMs: number, what: string): Promise<void> {
+  if (await exitedWithin(child, limitMs)) return;
+  await stopChild(child, LATE_CHILD_GRACE_MS);
+  throw new Error(`${what} did not finish within ${limitMs} ms`);
 }
 
 /**

@@ -4,7 +4,7 @@
  * all, no orphans).
  */
 import { join } from "node:path";
-import { readLineMatching, spawnChild, stopChild, type Child } from "../harness/children.ts";
+import { finishWithin, readLineMatching, spawnChild, stopChild, type Child } from "../harness/children.ts";
 import { processCpuSeconds } from "../harness/cpu.ts";
 import { RESULT_PREFIX, type LookupLoadResult } from "./load.ts";
 import type { VariantName } from "./readers.ts";
@@ -62,16 +62,7 @@ export interface LoadRun {
 async function runToEnd(child: Child, limitMs: number, what: string): Promise<string> {
   const stdout = new Response(child.stdout as ReadableStream).text();
   const stderr = new Response(child.stderr as ReadableStream).text();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), limitMs);
-  });
-  const first = await Promise.race([child.exited, timedOut]);
-  clearTimeout(timer);
-  if (first === "timeout") {
-    await stopChild(child, 500);
-    throw new Error(`${what} did not finish within ${limitMs} ms`);
-  }
+  await finishWithin(child, limitMs, what);
   const out = await stdout;
   if (child.exitCode !== 0) throw new Error(`${what} failed: ${(await stderr).trim() || `exit ${child.exitCode}`}`);
   return out;
