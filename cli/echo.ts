@@ -17,6 +17,7 @@ import { addCommonOptions, choiceList, commonSettings, cpuList } from "./harness
 import { runEchoBench } from "./echo/bench.ts";
 import { bytesFlag, connectionsFlag, connectTarget, loopbackHost, portFlag, type EchoOpts } from "./echo/flags.ts";
 import { serveOnly } from "./echo/serve.ts";
+import { FAULT_MIX_KINDS, runFaults, type FaultFlags } from "./echo/faults.ts";
 import { threadedServers, threadsFlag } from "./echo/threads.ts";
 import { addOpenLoopOptions, runOpenLoopFromEcho, type OpenLoopEchoFlags } from "./echo/open-loop-command.ts";
 import { CLIENT_NAMES, SERVER_NAMES, SERVERS, type ServerName } from "./echo/servers.ts";
@@ -49,7 +50,11 @@ export function echoCommand(): Command {
     .addOption(new Option("--server <name>", "the server --serve runs").choices([...SERVER_NAMES]).default("uring"))
     .option("--port <port>", "port for --serve", portFlag)
     .option("--host <ip>", "loopback address to use", loopbackHost, "127.0.0.1")
-    .option("--connect <host:port>", "run the load generator only, against any echo server", connectTarget);
+    .option("--connect <host:port>", "run the load generator only, against any echo server", connectTarget)
+    .option("--faults [kinds]", `run the load alone and beside a fault mix, interleaved; kinds: ${FAULT_MIX_KINDS.join(",")} (default all; see cli/echo/faults.ts)`)
+    .option("--fault-stalled <n>", "--faults: peers that never read, attached for the whole run", (v: string) => Number(v), 50)
+    .option("--fault-trickle <n>", "--faults: slowloris peers trickling a byte every 50 ms", (v: string) => Number(v), 20)
+    .option("--fault-rate <n>", "--faults: fault batches per second (20 resets, 10 half closes or 50 connect/close each)", (v: string) => Number(v), 50);
   addOpenLoopOptions(cmd);
   addCommonOptions(cmd);
   cmd.addHelpText(
@@ -62,6 +67,7 @@ export function echoCommand(): Command {
   );
   cmd.action(async (raw: EchoOpts) => {
     if (raw.serve) return serveOnly(raw, raw.serverCpu ?? defaultServerClientCpus().server);
+    if (raw.faults) return runFaults(raw as EchoOpts & FaultFlags, commonSettings(raw));
     if (raw.rate !== undefined) return runOpenLoopFromEcho(raw as OpenLoopEchoFlags, commonSettings(raw));
     await runEchoBench(raw, commonSettings(raw), cmd.getOptionValueSource("client") === "cli");
   });

@@ -5,27 +5,18 @@
  * fill a socket and never read, half-close, trickle. Every wait polls until
  * a deadline; nothing assumes a sleep was long enough.
  */
-import { readdirSync, readFileSync, rmSync, existsSync, mkdtempSync } from "node:fs";
+import { readFileSync, rmSync, existsSync, mkdtempSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { Ring } from "../src/ring/ring.ts";
-import { addressOf, closeFd } from "../src/sys/ffi.ts";
-import { Errno } from "../src/sys/errno.ts";
-import { connectMany } from "../src/net/client.ts";
-import { MsgFlags, Shutdown, SockOpt } from "../src/net/constants.ts";
-import { prepSendRaw, prepSetsockopt } from "../src/net/prep.ts";
-import { prepShutdown } from "../src/ops/net.ts";
-import { syncOp } from "../src/net/sync.ts";
-import { intOption } from "../src/net/listener.ts";
+import { trickle as trickleFrom } from "../cli/echo/fault-client.ts";
+import { fdCount, openServerSockets } from "../cli/echo/faults.ts";
 import type { TcpServerStats } from "../src/net/server-options.ts";
 import { freePort } from "../cli/echo/processes.ts";
 import { C_URING_PATH } from "../cli/echo/servers.ts";
 
 /** Loopback only: fault tests never leave the machine. */
 export const HOST = "127.0.0.1";
-/** SO_LINGER (level SOL_SOCKET). */
-const SO_LINGER = 13;
 /** How long any one wait may take before the test fails with what it waited for. */
 export const WAIT_MS = 15_000;
 
@@ -42,8 +33,10 @@ export interface FaultServer {
   pid: number;
   /** The last counters the server wrote (uring only; null for c-uring). */
   stats(): ServerStats | null;
-  /** Entries in /proc/<pid>/fd. */
+  /** Open fds of the server process. */
   fds(): number;
+  /** Server-side sockets on its port not yet closed by the server (ESTABLISHED or CLOSE_WAIT). */
+  openSockets(): number;
   /** Stops the child and removes its files. */
   stop(): Promise<void>;
   /** Whether the child still runs. */
@@ -89,7 +82,8 @@ export async function startFaultServer(name: FaultServerName, args: string[] = [
       if (name === "c-uring" || !existsSync(statsFile)) return null;
       return JSON.parse(readFileSync(statsFile, "utf8")) as ServerStats;
     },
-    fds: () => readdirSync(`/proc/${child.pid}/fd`).length,
+    fds: () => fdCount(child.pid),
+    openSockets: () => openServerSockets(port),
     alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       child.kill();
@@ -142,82 +136,9 @@ export function echoOnce(port: number, data: Uint8Array, timeoutMs = WAIT_MS): P
   });
 }
 
-/**
- * Raw client sockets driven through a ring of their own, synchronously: the
- * misbehaviour node:net will not do (a reset with SO_LINGER 0, a socket
- * filled without ever reading).
- */
-export class FaultClient {
-  private readonly ring = new Ring(256);
-  private readonly chunk = pattern(64 * 1024, 5);
+export { FaultClient } from "../cli/echo/fault-client.ts";
 
-  /** Opens `n` connections to `port`. */
-  open(port: number, n: number): number[] {
-    return Array.from(connectMany(this.ring, HOST, port, n));
-  }
-
-  /** Sends `data` (blocking); returns the bytes sent or -errno. */
-  send(fd: number, data: Uint8Array): number {
-    return syncOp(this.ring, (sqe) => prepSendRaw(sqe, fd, addressOf(data), data.byteLength, MsgFlags.NOSIGNAL));
-  }
-
-  /** Shrinks the socket's receive buffer, so a peer that never reads stalls the server early. */
-  smallReceiveBuffer(fd: number, bytes = 4096): void {
-    syncOp(this.ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_RCVBUF, intOption(bytes)));
-  }
-
-  /** Sends without waiting until the socket takes no more (the peer stopped reading); returns the bytes sent. */
-  fill(fd: number, maxBytes = 64 << 20): number {
-    let total = 0;
-    while (total < maxBytes) {
-      const rc = syncOp(this.ring, (sqe) => prepSendRaw(sqe, fd, addressOf(this.chunk), this.chunk.byteLength, MsgFlags.NOSIGNAL | MsgFlags.DONTWAIT));
-      if (rc === -Errno.EAGAIN) break;
-      if (rc < 0) throw new Error(`fill: send failed (${-rc})`);
-      total += rc;
-    }
-    return total;
-  }
-
-  /** Closes with a reset (SO_LINGER {1, 0}): unread data and all, the server's next op fails. */
-  reset(fd: number): void {
-    const linger = new Uint8Array(8);
-    new DataView(linger.buffer).setInt32(0, 1, true);
-    syncOp(this.ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SO_LINGER, linger));
-    closeFd(fd);
-  }
-
-  /** shutdown(SHUT_WR): the server sees EOF and may still send. */
-  halfClose(fd: number): number {
-    return syncOp(this.ring, (sqe) => prepShutdown(sqe, fd, Shutdown.WR));
-  }
-
-  /** Plain close. */
-  close(fd: number): void {
-    closeFd(fd);
-  }
-
-  /** Releases the client's ring. */
-  dispose(): void {
-    this.ring.close();
-  }
-}
-
-/**
- * Opens `n` node:net connections that each send one byte every `everyMs`
- * (a slowloris trickle); returns a function that stops and destroys them.
- */
+/** `n` loopback peers trickling a byte every `everyMs` (slowloris); returns the function that stops them. */
 export function trickle(port: number, n: number, everyMs: number): () => void {
-  const sockets: Socket[] = [];
-  const timers: Array<ReturnType<typeof setInterval>> = [];
-  for (let i = 0; i < n; i++) {
-    const s = netConnect({ host: HOST, port });
-    s.on("error", () => {});
-    s.on("data", () => {});
-    sockets.push(s);
-    timers.push(setInterval(() => s.writable && s.write("x"), everyMs));
-  }
-  return () => {
-    for (const t of timers) clearInterval(t);
-    for (const s of sockets) s.destroy();
-  };
+  return trickleFrom(HOST, port, n, everyMs);
 }
