@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_time.h"
+
 #define MAX_EVENTS 1024
 /* How long to wait for replies to measured messages after the window. */
 #define DRAIN_MS 2000
@@ -102,33 +104,11 @@ static void hist_json(const char *name, const struct hist *h, int comma) {
          h->n ? h->max / 1e3 : 0, h->n ? h->sum / (double)h->n / 1e3 : 0, comma ? "," : "");
 }
 
-/* ---- clocks and CPU ---- */
+/* ---- clock (CPU time: bench_time.h) ---- */
 static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double self_cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double pid_cpu(int pid) {
-  if (pid <= 0) return -1;
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  char *p = strrchr(buf, ')');
-  if (!p) return -1;
-  unsigned long ut = 0, st = 0;
-  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
-  return (ut + st) / 100.0;
 }
 
 /* ---- connections ---- */
@@ -291,11 +271,11 @@ int main(int argc, char **argv) {
 
   for (;;) {
     int64_t now = now_ns();
-    if (!measuring && now >= win_start) { measuring = 1; cpu0 = self_cpu(); scpu0 = pid_cpu(spid); }
+    if (!measuring && now >= win_start) { measuring = 1; cpu0 = self_cpu_s(); scpu0 = pid_cpu_s(spid); }
     if (measuring == 1 && now >= win_end) {
       measuring = 2;
-      ccpu = self_cpu() - cpu0;
-      double s1 = pid_cpu(spid);
+      ccpu = self_cpu_s() - cpu0;
+      double s1 = pid_cpu_s(spid);
       scpu = (scpu0 >= 0 && s1 >= 0) ? s1 - scpu0 : -1;
     }
     /* Fire every due arrival. */
@@ -356,7 +336,7 @@ int main(int argc, char **argv) {
       flush(cn); /* the cap may have let a queued message go */
     }
   }
-  if (measuring < 2) { ccpu = self_cpu() - cpu0; double s1 = pid_cpu(spid); scpu = (scpu0 >= 0 && s1 >= 0) ? s1 - scpu0 : -1; }
+  if (measuring < 2) { ccpu = self_cpu_s() - cpu0; double s1 = pid_cpu_s(spid); scpu = (scpu0 >= 0 && s1 >= 0) ? s1 - scpu0 : -1; }
   /* Measured messages never answered: count them at their age, so a dead server cannot look fast. */
   int64_t end = now_ns();
   long unanswered = 0;
