@@ -24,7 +24,7 @@ export interface FioResult {
 }
 
 /** The fio command line for a workload and engine (also shown in results, so it can be rerun by hand). */
-export function fioArgs(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number): string[] {
+export function fioArgs(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number, jobs = 1): string[] {
   const args = [
     "--name=uring-bench",
     `--filename=${w.path}`,
@@ -49,6 +49,8 @@ export function fioArgs(w: ReadWorkload, engine: FioEngine, durationMs: number, 
   if (engine === "io_uring") {
     args.push(`--iodepth=${w.qd}`);
   }
+  // --rings N: N fio jobs as threads (like our Workers), reported as one.
+  if (jobs > 1) args.push(`--numjobs=${jobs}`, "--thread", "--group_reporting");
   return args;
 }
 
@@ -78,8 +80,8 @@ export function parseFioJson(text: string): FioResult {
 }
 
 /** Runs fio and parses its result; rejects with fio's error text when it fails. */
-export async function runFio(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number): Promise<FioResult> {
-  const args = fioArgs(w, engine, durationMs, warmupMs);
+export async function runFio(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number, jobs = 1): Promise<FioResult> {
+  const args = fioArgs(w, engine, durationMs, warmupMs, jobs);
   const { code, out, err } = await collectChild("fio", args, durationMs + warmupMs + 30_000, (e) => `could not run fio: ${e.message} (install it with apt-get install fio)`);
   if (code !== 0) throw new Error(`fio ${engine} failed (exit ${code}): ${(err || out).trim().split("\n").slice(-2).join(" ")}`);
   return parseFioJson(out);

@@ -32,7 +32,8 @@ export class RingPool {
   private readonly slots: Slot[] = [];
   readonly ringFlags = new Set<string>();
 
-  constructor(private readonly n: number, private readonly config: UringReadConfig) {}
+  /** `pread`: the workers run pread loops instead of rings (N threads of pread, the comparison). */
+  constructor(private readonly n: number, private readonly config: UringReadConfig, private readonly pread = false) {}
 
   /** Starts the workers and opens a reader in each; throws (UnsupportedError too) if any fails. */
   async open(): Promise<void> {
@@ -51,7 +52,7 @@ export class RingPool {
       };
       this.slots.push(slot);
     }
-    const replies = await this.all((i) => ({ type: "open", config: { ...this.config, seed: (this.config.seed ?? 1) + i * 7919 } }), 10_000);
+    const replies = await this.all((i) => ({ type: "open", config: { ...this.config, seed: (this.config.seed ?? 1) + i * 7919 }, pread: this.pread }), 10_000);
     for (const r of replies) if (r.type === "opened") for (const f of r.ringFlags) this.ringFlags.add(f);
   }
 

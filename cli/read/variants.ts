@@ -191,6 +191,26 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
     }
     switch (name) {
       case "pread":
+        // --rings N: N threads of pread (Workers), the like-for-like comparison.
+        if (rings > 1) {
+          return inProcess(
+            name,
+            cell,
+            async () => {
+              const pool = new RingPool(rings, { ...w, fixedBuffers: false, fixedFiles: false, sqpoll: false, iopoll: false }, true);
+              try {
+                await pool.open();
+              } catch (err) {
+                await pool.close().catch(() => {});
+                throw err;
+              }
+              return pool;
+            },
+            async (pool, d) => ({ ...(await pool.run(d, w.maxOps)), extra: { threads: rings } }),
+            (pool) => pool.close(),
+            { whole: true },
+          );
+        }
         return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps), (r) => r.close(), {
           maxOps: w.maxOps,
         });
@@ -248,15 +268,15 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
       case "fio-psync": {
         const engine = name.slice(4) as FioEngine;
         return childVariant(name, cell, async (d) => {
-          const r = await runFio(w, engine, d, CHILD_WARMUP_MS);
+          const r = await runFio(w, engine, d, CHILD_WARMUP_MS, rings);
           return {
             ops: r.ios,
             seconds: r.seconds,
             bytes: r.bytesPerSec * r.seconds,
             latencyUs: r.latencyUs,
             cpu: { self: r.cpu },
-            notes: engine === "psync" ? ["qd 1 (psync is synchronous)"] : [],
-            extra: { command: `fio ${fioArgs(w, engine, d, CHILD_WARMUP_MS).join(" ")}` },
+            notes: [...(engine === "psync" ? ["qd 1 (psync is synchronous)"] : []), ...(rings > 1 ? [`numjobs=${rings} (threads, group_reporting)`] : [])],
+            extra: { command: `fio ${fioArgs(w, engine, d, CHILD_WARMUP_MS, rings).join(" ")}` },
           };
         });
       }

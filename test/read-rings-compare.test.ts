@@ -1,0 +1,59 @@
+/**
+ * `read --rings N` compared like for like: pread runs as N threads (Workers)
+ * and fio as numjobs=N (threads, one grouped report), beside N rings.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import type { RunResult } from "../cli/harness/result.ts";
+import { fioArgs, fioVersion } from "../cli/read/fio.ts";
+import { readTempDir, workload } from "./read-helpers.ts";
+
+const ROOT = join(import.meta.dir, "..");
+let tmp: { dir: string; cleanup: () => void };
+beforeAll(() => {
+  tmp = readTempDir();
+});
+afterAll(() => tmp.cleanup());
+
+function runRead(args: string[]): { status: number | null; run: RunResult | null; stderr: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, "cli/main.ts"), "read", ...args, "--json"], { encoding: "utf8", timeout: 120_000 });
+  let run: RunResult | null = null;
+  try {
+    run = JSON.parse(r.stdout) as RunResult;
+  } catch {
+    run = null;
+  }
+  return { status: r.status, run, stderr: r.stderr };
+}
+
+test("--rings 2: pread runs as 2 threads beside 2 rings, every read checked", () => {
+  const { status, run, stderr } = runRead(["--dir", tmp.dir, "--size", "8m", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8", "--rings", "2", "--variants", "uring,pread"]);
+  expect(stderr).not.toMatch(/error/i);
+  expect(status).toBe(0);
+  const byName = new Map(run!.results.map((r) => [r.variant, r]));
+  expect(byName.get("uring")!.extra!.rings).toBe(2);
+  expect(byName.get("pread")!.extra!.threads).toBe(2);
+  for (const r of run!.results) {
+    expect(r.errors).toBe(0);
+    expect(r.opsPerSec).toBeGreaterThan(0);
+  }
+});
+
+test("fio with N jobs: numjobs=N as threads, one grouped report; one job adds nothing", () => {
+  const w = workload("/f", 1 << 20);
+  const two = fioArgs(w, "io_uring", 1000, 0, 2);
+  expect(two).toContain("--numjobs=2");
+  expect(two).toContain("--thread");
+  expect(two).toContain("--group_reporting");
+  expect(fioArgs(w, "io_uring", 1000, 0).some((a) => a.startsWith("--numjobs"))).toBe(false);
+});
+
+test.skipIf(fioVersion() === null)("--rings 2 with fio: fio-psync runs numjobs=2 and says so", () => {
+  const { status, run } = runRead(["--dir", tmp.dir, "--size", "8m", "-d", "300ms", "-w", "0", "-r", "1", "--rings", "2", "--variants", "fio-psync"]);
+  expect(status).toBe(0);
+  const r = run!.results[0]!;
+  expect(r.opsPerSec).toBeGreaterThan(0);
+  expect(r.notes?.join(" ")).toMatch(/numjobs=2/);
+  expect(String(r.extra!.command)).toMatch(/--numjobs=2/);
+});
