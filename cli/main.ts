@@ -11,6 +11,8 @@ import { reportCommand } from "./report.ts";
 import { fsyncChainCommand } from "./fsync-chain.ts";
 import { readCommand } from "./read.ts";
 import { echoCommand } from "./echo.ts";
+import { nopCommand } from "./nop.ts";
+import { asyncReadCommand } from "./async-read.ts";
 import { lookupCommand } from "./lookup.ts";
 
 const program = new Command()
@@ -23,6 +25,8 @@ program.addCommand(reportCommand());
 program.addCommand(fsyncChainCommand());
 program.addCommand(readCommand());
 program.addCommand(echoCommand());
+program.addCommand(nopCommand());
+program.addCommand(asyncReadCommand());
 program.addCommand(lookupCommand());
 
 program.addHelpText("after", `\n${EXIT_CODES_HELP}`);

@@ -1,4 +1,4 @@
-// The node baseline of cli/async-read/async-read.ts: node:fs/promises FileHandle.read of
+// The node baseline of `uring-bench async-read` (cli/async-read/variants.ts): node:fs/promises FileHandle.read of
 // 4 KiB at random offsets, QD in flight, for MS milliseconds. Run with `node`.
 // usage: node cli/async-read/async-read-node.mjs PATH SIZE QD MS  → {"ops":N,"seconds":S,"cpu":CPU_SECONDS}
 import { open } from "node:fs/promises";

@@ -12,6 +12,33 @@ import { cellsOf, contextLine, detailRows, gridRows, variantsOf, type Rows } fro
 const CHART = { barWidth: 16, barGap: 2, groupGap: 22, height: 260, marginLeft: 64, marginRight: 16, marginTop: 20, marginBottom: 70 };
 /** Approximate width of one 11px label character, for margins that fit the rotated cell labels. */
 const CHAR_W = 6.2;
+/** Width of one legend character, a little generous so no name touches the next swatch. */
+const LEGEND_CHAR_W = 7;
+/** Narrowest chart: a one-cell chart still has room for its axis, its label and a legend row. */
+const MIN_CHART_W = 360;
+/** Widest the legend grows on one row before it wraps (a laptop screen, as the bars). */
+const MAX_LEGEND_ROW_W = 900;
+/** Height of one legend row, px. */
+const LEGEND_ROW_H = 18;
+
+/** Legend entries laid out in rows that fit `maxW`: each entry's x offset within its row, and its row. */
+export function layoutLegend(variants: readonly string[], maxW: number): { items: Array<{ variant: string; x: number; row: number }>; rows: number; width: number } {
+  const items: Array<{ variant: string; x: number; row: number }> = [];
+  let x = 0;
+  let row = 0;
+  let width = 0;
+  for (const v of variants) {
+    const w = 16 + Math.ceil(v.length * LEGEND_CHAR_W) + 12;
+    if (x > 0 && x + w > maxW) {
+      row++;
+      x = 0;
+    }
+    items.push({ variant: v, x, row });
+    x += w;
+    width = Math.max(width, x);
+  }
+  return { items, rows: variants.length > 0 ? row + 1 : 0, width };
+}
 
 /** Colour per variant, in order of first appearance across the whole report (colour-blind-safe palette). */
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
@@ -60,9 +87,15 @@ export function renderChartSvg(run: RunResult, colorOf: (variant: string) => str
   const longest = Math.max(0, ...cells.map((c) => c.length)) * CHAR_W;
   const marginLeft = Math.max(CHART.marginLeft, Math.ceil(longest * Math.cos(Math.PI / 6) - groupW / 2 - CHART.groupGap / 2 + 8));
   const marginBottom = Math.max(CHART.marginBottom, Math.ceil(longest * Math.sin(Math.PI / 6) + 24));
-  const width = marginLeft + plotW + CHART.marginRight;
-  const legendH = 22;
+  // The legend sets the width when the plot is narrow (one cell): the chart
+  // grows to fit it on one row up to MAX_LEGEND_ROW_W, then the legend wraps.
+  const oneRow = layoutLegend(variants, Infinity).width;
+  const width = Math.max(marginLeft + plotW + CHART.marginRight, Math.min(marginLeft + oneRow + CHART.marginRight, MAX_LEGEND_ROW_W), MIN_CHART_W);
+  const legend = layoutLegend(variants, width - marginLeft - CHART.marginRight);
+  const legendH = legend.rows * LEGEND_ROW_H + 4;
   const height = CHART.marginTop + CHART.height + marginBottom + legendH;
+  // Groups share the plot's width equally, so extra width (from the legend) centres them.
+  const slotW = (width - marginLeft - CHART.marginRight) / Math.max(1, cells.length);
   const yMax = Math.max(1, ...run.results.map((r) => Math.max(r.opsPerSec, minMax(r)[1])));
   const ticks = niceTicks(yMax);
   const top = ticks[ticks.length - 1]!;
@@ -81,7 +114,7 @@ export function renderChartSvg(run: RunResult, colorOf: (variant: string) => str
     `<text class="axis" transform="translate(14 ${CHART.marginTop + CHART.height / 2}) rotate(-90)" text-anchor="middle">ops/s</text>`,
   );
   cells.forEach((cell, ci) => {
-    const gx = marginLeft + CHART.groupGap / 2 + ci * (groupW + CHART.groupGap);
+    const gx = marginLeft + ci * slotW + (slotW - groupW) / 2;
     parts.push(`<g class="cell" data-cell="${escapeXml(cell)}">`);
     variants.forEach((variant, vi) => {
       const r = run.results.find((x) => x.cell === cell && x.variant === variant);
@@ -111,13 +144,13 @@ export function renderChartSvg(run: RunResult, colorOf: (variant: string) => str
     parts.push(`</g>`);
   });
   parts.push(`<line class="axisline" stroke="#999" x1="${marginLeft}" y1="${y(0)}" x2="${width - CHART.marginRight}" y2="${y(0)}"/>`);
-  // Legend along the bottom.
-  let lx = marginLeft;
-  const ly = height - legendH / 2;
-  for (const v of variants) {
+  // Legend along the bottom, wrapped into rows that fit the chart.
+  const legendTop = height - legendH + LEGEND_ROW_H / 2;
+  for (const { variant: v, x, row } of legend.items) {
+    const lx = marginLeft + x;
+    const ly = legendTop + row * LEGEND_ROW_H;
     parts.push(`<rect class="swatch" x="${lx}" y="${ly - 6}" width="12" height="12" fill="${colorOf(v)}"/>`);
     parts.push(`<text class="legend" x="${lx + 16}" y="${ly}" dominant-baseline="middle">${escapeXml(v)}</text>`);
-    lx += 28 + v.length * 7;
   }
   parts.push(`</svg>`);
   return parts.join("\n");
