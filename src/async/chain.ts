@@ -13,6 +13,14 @@ import { Errno } from "../sys/errno.ts";
 import type { OpOptions, UringEngine } from "./engine.ts";
 import { abortError, errorFor, opName, UringError } from "./errors.ts";
 import type { SlotHandler } from "./pending.ts";
+import { copyOut, type Bounce } from "../mem/bounce.ts";
+
+/** A step's buffer: a live TypedArray/DataView; its byteLength. */
+function viewLength(method: string, buffer: unknown): number {
+  if (!ArrayBuffer.isView(buffer)) throw new TypeError(`chain.${method}: the buffer must be a TypedArray or DataView`);
+  if (buffer.byteLength === 0 && (buffer.buffer as ArrayBuffer).detached === true) throw new TypeError(`chain.${method}: the buffer is detached (transferred)`);
+  return buffer.byteLength;
+}
 
 /** How one step of a chain ended. */
 export type ChainStepStatus = "ok" | "short" | "failed" | "cancelled";
@@ -51,6 +59,8 @@ interface Step {
   keep: unknown;
   /** Bytes a read/write must move in full, or -1. */
   expect: number;
+  /** A read step: the caller's view its bytes are copied to from the bounce block in `keep`. */
+  copyTo?: ArrayBufferView;
 }
 
 /** A chain under construction. Each method adds a step; `run()` submits them. */
@@ -65,16 +75,26 @@ export class Chain {
     this.options = options;
   }
 
-  /** A write of `buffer` to `fd` at `offset` (-1: current position). */
+  /**
+   * A write of `buffer` to `fd` at `offset` (-1: current position). The bytes
+   * are copied into library memory now (docs/memory-safety.md), so later
+   * changes to `buffer`, or detaching it, do not reach the kernel.
+   */
   write(fd: number, buffer: ArrayBufferView, offset = -1): this {
-    const len = buffer.byteLength;
-    return this.step(Op.WRITE, (sqe) => prepWrite(sqe, fd, buffer, len, offset), buffer, len);
+    const len = viewLength("write", buffer);
+    if (len === 0) return this.step(Op.WRITE, (sqe) => prepWrite(sqe, fd, null, 0, offset), null, 0);
+    const b = this.engine.copyIn(buffer, len);
+    return this.step(Op.WRITE, (sqe) => prepWrite(sqe, fd, b.address, len, offset), b, len);
   }
 
-  /** A read into `buffer` from `fd` at `offset`. */
+  /** A read into `buffer` from `fd` at `offset`: the kernel reads into library memory, copied to `buffer` at the step's CQE. */
   read(fd: number, buffer: ArrayBufferView, offset = -1): this {
-    const len = buffer.byteLength;
-    return this.step(Op.READ, (sqe) => prepRead(sqe, fd, buffer, len, offset), buffer, len);
+    const len = viewLength("read", buffer);
+    if (len === 0) return this.step(Op.READ, (sqe) => prepRead(sqe, fd, null, 0, offset), null, 0);
+    const b = this.engine.bounces.take(len);
+    this.step(Op.READ, (sqe) => prepRead(sqe, fd, b.address, len, offset), b, len);
+    this.steps[this.steps.length - 1]!.copyTo = buffer;
+    return this;
   }
 
   /** fsync(fd). */
@@ -181,6 +201,7 @@ class ChainState implements SlotHandler {
     const i = this.slots.indexOf(slot);
     if (i < 0 || this.results[i] !== undefined) return;
     const s = this.steps[i]!;
+    if (s.copyTo !== undefined && res > 0) copyOut(s.keep as Bounce, s.copyTo, res);
     this.engine.releaseSlot(slot);
     let status: ChainStepStatus;
     let error: UringError | undefined;

@@ -16,6 +16,10 @@
  * Keep-alive: a ref'd timer exists exactly while requests are in flight, so
  * the process exits when nothing is pending and never while something is.
  *
+ * The {@link Scheduler} at the end of this file decides when the engine
+ * submits, reaps and parks; the engine (engine.ts) owns requests and
+ * completions only.
+ *
  * Wake-up alternatives measured on Bun 1.4.5 (FIFO write → JS callback, same
  * machine, same run): the shim thread + thread-safe JSCallback p50 12 µs on a
  * quiet machine (25-35 µs under load); a Worker blocked in read(eventfd) +
@@ -25,7 +29,9 @@
  */
 import { registerEventfd, unregisterEventfd } from "../ring/register.ts";
 import type { Ring } from "../ring/ring.ts";
+import { Features } from "../sys/constants.ts";
 import { closeFd, eventfd, startEventfdWaiter, type EventfdWaiter } from "../sys/ffi.ts";
+import { StreamWake } from "./wake-stream.ts";
 
 /** Which driver a Uring uses. */
 export type DriverKind = "event-loop" | "run" | "sqpoll";
@@ -134,5 +140,218 @@ export class EventfdWake {
       this.ring.cqEventfdToggle(false);
       this.onWake();
     });
+  }
+}
+
+// ---- scheduling: when the engine submits, reaps and parks ------------------
+
+/** What the {@link Scheduler} drives: the engine's submit-and-reap round and its state. */
+export interface Drivable {
+  /** One round: submit what is queued, flush kernel-held CQEs, reap. Returns CQEs reaped. */
+  cycle(): number;
+  /** Requests in flight (pending-table slots in use). */
+  readonly inFlight: number;
+  /** The engine is closed: stop scheduling. */
+  readonly isClosed: boolean;
+  /** CQEs are visible in the ring or held by the kernel (the park re-check). */
+  hasWork(): boolean;
+}
+
+/** Scheduler settings a Uring picks from its options. */
+export interface SchedulerOptions {
+  /** "run" driver: longest single block in io_uring_enter, in ns. */
+  runWaitNs: number;
+  /** Idle wake-up of the event-loop and sqpoll drivers (default "thread"; see {@link WakeKind}). */
+  wake?: WakeKind;
+}
+
+/**
+ * How an idle ring wakes JavaScript: "thread" (the shim's waiter thread and a
+ * thread-safe JSCallback, {@link EventfdWake}) or "stream" (the eventfd read
+ * by Bun's own event loop through a file stream, no thread: wake-stream.ts).
+ */
+export type WakeKind = "thread" | "stream";
+
+/** Consecutive microtask flushes before one goes through setImmediate, so timers and I/O callbacks get a turn. */
+const MAX_MICROTASK_ROUNDS = 64;
+/** Quiet setImmediate polls (no syscall) before parking on the waiter thread; SQPOLL completions lag submission. */
+const IDLE_POLLS = { "event-loop": 1, run: 0, sqpoll: 8 } as const;
+
+/**
+ * Engines with requests in flight. A Uring the caller dropped while the
+ * kernel still owns its buffers must not be collected: its pending table is
+ * what keeps those buffers alive (and its callback what the waiter calls).
+ */
+const busyTargets = new Set<Drivable>();
+
+/**
+ * The busy/idle half of a Uring: batches every request of a tick into one
+ * flush (a microtask), looks again after the continuations ran, polls a few
+ * macrotasks, then parks (eventfd + waiter thread, or a bounded blocking
+ * enter for "run"). Holds the keep-alive while requests are in flight.
+ */
+export class Scheduler {
+  /** A flush is queued for this tick. */
+  flushQueued = false;
+  readonly #target: Drivable;
+  readonly #ring: Ring;
+  readonly #driver: DriverKind;
+  readonly #runWaitNs: number;
+  readonly #idlePolls: number;
+  readonly #keepAlive = new KeepAlive();
+  readonly #wake: EventfdWake | StreamWake | null;
+  #afterQueued = false;
+  #idleQueued = false;
+  #microRounds = 0;
+  #idleRounds = 0;
+  #busy = false;
+  #idleSettleQueued = false;
+  readonly #flushFn = (): void => this.#flush();
+  readonly #afterFlushFn = (): void => this.#afterFlush();
+  readonly #idleFn = (): void => this.#idleCheck();
+  readonly #hasWorkFn = (): boolean => this.#target.hasWork();
+  readonly #settleIdleFn = (): void => this.#settleIdle();
+
+  constructor(target: Drivable, ring: Ring, driver: DriverKind, options: SchedulerOptions) {
+    this.#target = target;
+    this.#ring = ring;
+    this.#driver = driver;
+    this.#runWaitNs = options.runWaitNs;
+    this.#idlePolls = IDLE_POLLS[driver];
+    if (options.wake !== undefined && options.wake !== "thread" && options.wake !== "stream") {
+      throw new TypeError(`Uring: wake must be "thread" or "stream", got ${JSON.stringify(options.wake)}`);
+    }
+    const onWake = () => this.#onWake();
+    this.#wake = driver === "run" ? null : options.wake === "stream" ? new StreamWake(ring, onWake) : new EventfdWake(ring, onWake);
+  }
+
+  /** Wake-ups from idle delivered by the waiter thread. */
+  get wakeups(): number {
+    return this.#wake?.wakeups ?? 0;
+  }
+
+  /** A request was queued: flush this tick (a microtask; every MAX_MICROTASK_ROUNDS-th time a macrotask). */
+  scheduleFlush(): void {
+    this.flushQueued = true;
+    if (this.#microRounds < MAX_MICROTASK_ROUNDS) {
+      this.#microRounds++;
+      queueMicrotask(this.#flushFn);
+    } else {
+      this.#microRounds = 0;
+      setImmediate(this.#flushFn);
+    }
+  }
+
+  /** The kernel pushed back (EAGAIN/EBUSY): try again next macrotask. */
+  retryLater(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(this.#flushFn);
+  }
+
+  /** A slot was taken: hold the keep-alive ref and a place in busyTargets. */
+  markBusy(): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#keepAlive.ref();
+    busyTargets.add(this.#target);
+  }
+
+  /**
+   * The table may just have emptied. Going idle is settled lazily, at the
+   * next macrotask: a QD1 loop empties the table on every request, and the
+   * ref/unref plus Set update would cost ~200 ns each time.
+   */
+  noteMaybeIdle(): void {
+    if (this.#idleSettleQueued) return;
+    this.#idleSettleQueued = true;
+    setImmediate(this.#settleIdleFn);
+  }
+
+  /** Waits up to `ns` for one completion (EXT_ARG, 5.11+); older kernels only peek, so callers loop. */
+  waitBounded(ns: number): void {
+    if (this.#ring.features & Features.EXT_ARG) this.#ring.submitAndWaitTimeout(1, ns);
+    else this.#ring.submitAndGetEvents();
+  }
+
+  /** Teardown: the waiter thread, the eventfd and the keep-alive go. */
+  close(): void {
+    this.#wake?.close();
+    this.#keepAlive.dispose();
+    this.#busy = false;
+    busyTargets.delete(this.#target);
+  }
+
+  #flush(): void {
+    this.flushQueued = false;
+    const t = this.#target;
+    if (t.isClosed) return;
+    t.cycle();
+    if (t.inFlight > 0 && !this.#afterQueued) {
+      this.#afterQueued = true;
+      queueMicrotask(this.#afterFlushFn);
+    }
+  }
+
+  /** After the continuations of this round: if they queued nothing, look again next macrotask. */
+  #afterFlush(): void {
+    this.#afterQueued = false;
+    const t = this.#target;
+    if (this.flushQueued || t.isClosed || t.inFlight === 0 || this.#idleQueued) return;
+    this.#idleQueued = true;
+    setImmediate(this.#idleFn);
+  }
+
+  #idleCheck(): void {
+    this.#idleQueued = false;
+    this.#microRounds = 0;
+    const t = this.#target;
+    if (this.flushQueued || t.isClosed || t.inFlight === 0) return;
+    const n = t.cycle();
+    if (t.inFlight === 0) return;
+    if (n > 0) {
+      this.#idleRounds = 0;
+      if (!this.#afterQueued) {
+        this.#afterQueued = true;
+        queueMicrotask(this.#afterFlushFn);
+      }
+      return;
+    }
+    if (this.#idleRounds < this.#idlePolls) {
+      this.#idleRounds++;
+      this.#idleQueued = true;
+      setImmediate(this.#idleFn);
+      return;
+    }
+    this.#idleRounds = 0;
+    if (this.#driver === "run") {
+      // Block in the kernel for a completion, bounded so timers still run.
+      this.waitBounded(this.#runWaitNs);
+      this.#idleQueued = true;
+      setImmediate(this.#idleFn);
+      t.cycle();
+      return;
+    }
+    if (!this.#wake!.park(this.#hasWorkFn)) {
+      this.#idleQueued = true;
+      setImmediate(this.#idleFn);
+    }
+  }
+
+  /** Nothing in flight since the last request settled: let the process exit, let the GC have the engine. */
+  #settleIdle(): void {
+    this.#idleSettleQueued = false;
+    if (this.#target.inFlight !== 0 || !this.#busy) return;
+    this.#busy = false;
+    this.#keepAlive.unref();
+    busyTargets.delete(this.#target);
+    // The stream wake's pending read would keep the process alive.
+    if (this.#wake instanceof StreamWake) this.#wake.rest();
+  }
+
+  #onWake(): void {
+    if (this.#target.isClosed) return;
+    this.#microRounds = 0;
+    this.#flush();
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The engine under `Uring`: the pending-op table, submission batching, the
- * completion loop and the drivers. `Uring` (uring.ts) adds one small method
- * per opcode on top.
+ * The engine inside `Uring`: the pending-op table, the request plumbing
+ * (slot, SQE, Promise), the completion loop and teardown. When to submit,
+ * reap and park is the Scheduler's business (driver.ts). `Uring` (uring.ts)
+ * composes one engine and adds one small method per opcode; none of the
+ * plumbing here is reachable from a `Uring`.
  *
  * Hot path, per request: take a slot, write the SQE through the Sqe's
  * Uint32Array, set user_data as two u32s, create the Promise. Per batch: one
@@ -11,15 +13,16 @@
  */
 import type { CompletionQueue } from "../ring/cq.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
-import type { Sqe } from "../ring/sqe.ts";
+import { sqeAddFlags, type Sqe } from "../ring/sqe.ts";
 import { prepCancel64, prepCancelFd } from "../ops/cancel.ts";
 import { prepNop } from "../ops/rw.ts";
 import { prepLinkTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { SQE_W } from "../sys/abi.ts";
-import { CancelFlags, EnterFlags, Features, Op, SqeFlags } from "../sys/constants.ts";
+import { CancelFlags, EnterFlags, Op, SqeFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
-import { EventfdWake, KeepAlive, type DriverKind } from "./driver.ts";
+import { Scheduler, type DriverKind, type WakeKind } from "./driver.ts";
+import { Bounce, BouncePool, copyOut, type Scatter } from "../mem/bounce.ts";
 import { abortError, closedError, errorFor, opName, timeoutError, unsupportedError, UringError } from "./errors.ts";
 import { GEN_MASK, Mode, PendingTable, State, TAG_IGNORE, TAG_LINK_TIMEOUT, TAG_OP, type SlotHandler } from "./pending.ts";
 import { parseStatx } from "./statx.ts";
@@ -36,6 +39,8 @@ export interface UringOptions {
   runWaitMs?: number;
   /** "sqpoll" driver: the kernel thread's idle time before it sleeps (default 1000 ms). */
   sqpollIdleMs?: number;
+  /** Idle wake-up (default "thread"): "stream" lets Bun's own loop watch the ring's eventfd (src/async/wake-stream.ts). */
+  wake?: WakeKind;
 }
 
 /** Per-request options every op accepts. */
@@ -53,10 +58,6 @@ export type CancelTarget = { fd: number } | { all: true } | { op: number };
 const DEFAULT_ENTRIES = 256;
 /** CQ = this × SQ: multishot requests post many CQEs per SQE. */
 const CQ_FACTOR = 4;
-/** Consecutive microtask flushes before one goes through setImmediate, so timers and I/O callbacks get a turn. */
-const MAX_MICROTASK_ROUNDS = 64;
-/** Quiet setImmediate polls (no syscall) before parking on the waiter thread; SQPOLL completions lag submission. */
-const IDLE_POLLS = { "event-loop": 1, run: 0, sqpoll: 8 } as const;
 const DEFAULT_RUN_WAIT_MS = 50;
 /** close(): how long to wait for cancelled requests to post their CQEs. */
 const CLOSE_DRAIN_MS = 2000;
@@ -66,13 +67,9 @@ const TWO_32 = 4294967296;
 const graveyard: unknown[] = [];
 
 /**
- * Engines with requests in flight. A Uring the caller dropped while the
- * kernel still owns its buffers must not be collected: its pending table is
- * what keeps those buffers alive (and its callback what the waiter calls).
+ * The engine. Internal: `Uring` holds one in a #private field, and Chain,
+ * MultishotIterator and RingInbox are handed it by the Uring that creates them.
  */
-const busyEngines = new Set<UringEngine>();
-
-/** The engine. Use {@link Uring}, which adds the ops. */
 export class UringEngine {
   /** The ring (for registering buffers, buffer rings, files). */
   readonly ring: Ring;
@@ -80,19 +77,15 @@ export class UringEngine {
   readonly driver: DriverKind;
   /** The setup flags chosen, as option names (for reports). */
   readonly setupChoice: string;
-  /** @internal */
+  /** The pending-op table. */
   readonly table: PendingTable;
+  /** Library-owned memory standing in for callers' JS-heap buffers while the kernel holds them (see bounce.ts). */
+  readonly bounces = new BouncePool();
   private readonly supported: Uint8Array;
   private readonly lastOp: number | null;
-  private readonly keepAlive = new KeepAlive();
-  private readonly wake: EventfdWake | null;
-  private readonly runWaitNs: number;
-  private readonly idlePolls: number;
-  private flushQueued = false;
-  private afterQueued = false;
-  private idleQueued = false;
-  private microRounds = 0;
-  private idleRounds = 0;
+  /** The object wrapping this engine (a Uring), kept reachable while requests are in flight. */
+  owner: object | null = null;
+  private readonly sched: Scheduler;
   private closed = false;
   private closing = false;
   /** The executor's resolve/reject land here: one bound function instead of a closure per request. */
@@ -102,14 +95,6 @@ export class UringEngine {
     this.newResolve = resolve;
     this.newReject = reject;
   };
-  private readonly flushFn = (): void => this.flush();
-  private readonly afterFlushFn = (): void => this.afterFlush();
-  private readonly idleFn = (): void => this.idleCheck();
-  private readonly hasWorkFn = (): boolean => this.hasWork();
-  private readonly settleIdleFn = (): void => this.settleIdle();
-  /** Holding the keep-alive ref and a place in busyEngines. */
-  private busy = false;
-  private idleSettleQueued = false;
   private timespecs: Array<Timespec | undefined> = [];
 
   constructor(options: UringOptions = {}) {
@@ -126,19 +111,17 @@ export class UringEngine {
     this.lastOp = probe?.lastOp ?? null;
     this.supported = new Uint8Array(256);
     for (let op = 0; op < 256; op++) this.supported[op] = probe === null || probe.opSupported(op) ? 1 : 0;
-    this.runWaitNs = (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6;
-    this.idlePolls = IDLE_POLLS[this.driver];
-    this.wake = this.driver === "run" ? null : new EventfdWake(ring, () => this.onWake());
+    this.sched = new Scheduler(this, ring, this.driver, { runWaitNs: (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6, wake: options.wake });
   }
 
   /** Requests in flight (including armed multishot requests). */
-  get pending(): number {
+  get inFlight(): number {
     return this.table.used;
   }
 
   /** Wake-ups from idle delivered by the waiter thread. */
   get wakeups(): number {
-    return this.wake?.wakeups ?? 0;
+    return this.sched.wakeups;
   }
 
   /** True after close(). */
@@ -156,7 +139,6 @@ export class UringEngine {
   /**
    * Rejection for a request that must not be submitted (closed ring, opcode
    * the kernel lacks, signal already aborted), or null to go ahead.
-   * @internal
    */
   precheck(op: number, options: OpOptions | undefined): Promise<never> | null {
     if (this.closed) return Promise.reject(closedError(op));
@@ -172,14 +154,10 @@ export class UringEngine {
     return null;
   }
 
-  /** Takes a slot for a request; `keep`/`keep2` are what the kernel may touch. @internal */
+  /** Takes a slot for a request; `keep`/`keep2` are what the kernel may touch. */
   acquire(op: number, mode: number, keep: unknown, keep2: unknown = null): number {
     const t = this.table;
-    if (!this.busy) {
-      this.busy = true;
-      this.keepAlive.ref();
-      busyEngines.add(this);
-    }
+    this.sched.markBusy();
     const slot = t.acquire(op, mode);
     t.keep[slot] = keep;
     t.keep2[slot] = keep2;
@@ -189,7 +167,6 @@ export class UringEngine {
   /**
    * The next SQE, zeroed. `room` SQEs are guaranteed contiguous (a request
    * and its linked timeout must not be split across two submits).
-   * @internal
    */
   sqe(room = 1): Sqe {
     const ring = this.ring;
@@ -209,7 +186,6 @@ export class UringEngine {
   /**
    * Finishes a request: user_data, optional linked timeout and AbortSignal,
    * the Promise, and a flush for this tick.
-   * @internal
    */
   commit<T>(sqe: Sqe, slot: number, options: OpOptions | undefined): Promise<T> {
     const t = this.table;
@@ -220,14 +196,13 @@ export class UringEngine {
     t.resolve[slot] = this.newResolve;
     t.reject[slot] = this.newReject;
     if (options !== undefined) this.attachOptions(sqe, slot, options);
-    if (!this.flushQueued) this.scheduleFlush();
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
     return p;
   }
 
   /**
    * Undoes a request whose preparer threw (a bad argument): the SQE becomes
    * an ignored NOP, the slot is freed, and the error comes back as a rejection.
-   * @internal
    */
   abandon(sqe: Sqe, slot: number, err: unknown): Promise<never> {
     sqe.u32.fill(0, 0, 16);
@@ -236,39 +211,49 @@ export class UringEngine {
     sqe.u32[SQE_W.userDataHi] = (TAG_IGNORE << 24) >>> 0;
     const op = opName(this.table.op[slot]!);
     this.releaseSlot(slot);
-    if (!this.flushQueued) this.scheduleFlush();
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
     return Promise.reject(err instanceof TypeError || err instanceof RangeError ? new TypeError(`${op}: bad argument: ${err.message}`, { cause: err }) : err);
   }
 
-  /** Registers a handler that takes the slot's CQEs (multishot, chains, SEND_ZC). @internal */
+  /** Registers a handler that takes the slot's CQEs (multishot, chains, SEND_ZC). */
   commitHandler(sqe: Sqe, slot: number, handler: SlotHandler): void {
     const t = this.table;
     sqe.u32[SQE_W.userDataLo] = slot;
     sqe.u32[SQE_W.userDataHi] = t.gen[slot]!;
     t.handler[slot] = handler;
-    if (!this.flushQueued) this.scheduleFlush();
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
-  /** Re-points an SQE at a slot that already exists (a multishot re-arm). @internal */
+  /** Re-points an SQE at a slot that already exists (a multishot re-arm). */
   rearm(sqe: Sqe, slot: number): void {
     sqe.u32[SQE_W.userDataLo] = slot;
     sqe.u32[SQE_W.userDataHi] = this.table.gen[slot]!;
-    if (!this.flushQueued) this.scheduleFlush();
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
-  /** Frees a handler's slot after its final CQE. @internal */
+  /**
+   * Frees a slot after its final CQE; a bounce block it held goes back to the
+   * pool (the kernel is done with it).
+   */
   releaseSlot(slot: number): void {
-    this.table.release(slot);
-    // Going idle is settled lazily, at the next macrotask: a QD1 loop empties
-    // the table on every request, and the ref/unref plus Set update would
-    // cost ~200 ns each time.
-    if (this.table.used === 0 && !this.idleSettleQueued) {
-      this.idleSettleQueued = true;
-      setImmediate(this.settleIdleFn);
-    }
+    const t = this.table;
+    const k = t.keep[slot];
+    if (k instanceof Bounce) this.bounces.put(k);
+    t.release(slot);
+    if (t.used === 0) this.sched.noteMaybeIdle();
   }
 
-  /** Cancels one request by slot (ASYNC_CANCEL on its user_data). @internal */
+  /**
+   * A bounce block holding a copy of `len` bytes of `src` (writes, sends):
+   * the kernel reads library memory, so detaching `src` afterwards is harmless.
+   */
+  copyIn(src: ArrayBufferView, len: number): Bounce {
+    const b = this.bounces.take(len);
+    b.bytes.set(len === src.byteLength && src instanceof Uint8Array ? src : new Uint8Array(src.buffer, src.byteOffset, len));
+    return b;
+  }
+
+  /** Cancels one request by slot (ASYNC_CANCEL on its user_data). */
   cancelSlot(slot: number): void {
     if (this.closed) return;
     const gen = this.table.gen[slot]!;
@@ -276,14 +261,14 @@ export class UringEngine {
     prepCancel64(sqe, slot + gen * TWO_32, 0);
     sqe.u32[SQE_W.userDataLo] = slot;
     sqe.u32[SQE_W.userDataHi] = (gen | (TAG_IGNORE << 24)) >>> 0;
-    if (!this.flushQueued) this.scheduleFlush();
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
   private attachOptions(sqe: Sqe, slot: number, options: OpOptions): void {
     const t = this.table;
     const ms = options.timeout;
     if (ms !== undefined) {
-      sqe.u8[1] = sqe.u8[1]! | SqeFlags.IO_LINK;
+      sqeAddFlags(sqe, SqeFlags.IO_LINK);
       const ts = (this.timespecs[slot] ??= new Timespec()).setMs(ms);
       const tsqe = this.sqe();
       prepLinkTimeout(tsqe, ts, 0);
@@ -318,6 +303,7 @@ export class UringEngine {
     if (res >= 0 || (mode === Mode.TIMEOUT && res === -Errno.ETIME)) {
       let value: unknown = res;
       if (mode === Mode.VOID || mode === Mode.TIMEOUT) value = undefined;
+      else if (mode === Mode.COPY_OUT) copyOut(t.keep[slot] as Bounce, t.keep2[slot] as ArrayBufferView | Scatter, res);
       else if (mode === Mode.STATX) value = parseStatx(t.keep2[slot] as Uint8Array);
       this.releaseSlot(slot);
       resolve(value);
@@ -399,22 +385,9 @@ export class UringEngine {
   }
 
   /** CQEs are visible, or the kernel holds some (overflow list, deferred task work). */
-  private hasWork(): boolean {
+  hasWork(): boolean {
     const cq = this.ring.cq;
     return cq.tail() !== cq.head || cq.needsFlush();
-  }
-
-  // ---- drivers -----------------------------------------------------------
-
-  private scheduleFlush(): void {
-    this.flushQueued = true;
-    if (this.microRounds < MAX_MICROTASK_ROUNDS) {
-      this.microRounds++;
-      queueMicrotask(this.flushFn);
-    } else {
-      this.microRounds = 0;
-      setImmediate(this.flushFn);
-    }
   }
 
   /** Submits what is queued (one enter, with GETEVENTS when the kernel holds CQEs). */
@@ -426,10 +399,7 @@ export class UringEngine {
       if (ret === -Errno.EAGAIN || ret === -Errno.EBUSY) {
         // The kernel is short of resources or the CQ is backed up: reap, then retry next tick.
         this.reap();
-        if (!this.flushQueued) {
-          this.flushQueued = true;
-          setImmediate(this.flushFn);
-        }
+        this.sched.retryLater();
         return;
       }
       this.failAll(new UringError("SUBMIT", -ret, `io_uring_enter failed (${-ret}): the ring is unusable; close it and create a new one`));
@@ -438,7 +408,7 @@ export class UringEngine {
   }
 
   /** One round: submit, flush kernel-held CQEs, reap. Returns CQEs reaped. */
-  private cycle(): number {
+  cycle(): number {
     const ring = this.ring;
     const sq = ring.sq;
     if (sq.sqeTail !== sq.sqeHead || sq.sqReady() > 0) this.submitNow();
@@ -452,80 +422,6 @@ export class UringEngine {
       n += m;
     }
     return n;
-  }
-
-  private flush(): void {
-    this.flushQueued = false;
-    if (this.closed) return;
-    this.cycle();
-    if (this.table.used > 0 && !this.afterQueued) {
-      this.afterQueued = true;
-      queueMicrotask(this.afterFlushFn);
-    }
-  }
-
-  /** After the continuations of this round: if they queued nothing, look again next macrotask. */
-  private afterFlush(): void {
-    this.afterQueued = false;
-    if (this.flushQueued || this.closed || this.table.used === 0 || this.idleQueued) return;
-    this.idleQueued = true;
-    setImmediate(this.idleFn);
-  }
-
-  private idleCheck(): void {
-    this.idleQueued = false;
-    this.microRounds = 0;
-    if (this.flushQueued || this.closed || this.table.used === 0) return;
-    const n = this.cycle();
-    if (this.table.used === 0) return;
-    if (n > 0) {
-      this.idleRounds = 0;
-      if (!this.afterQueued) {
-        this.afterQueued = true;
-        queueMicrotask(this.afterFlushFn);
-      }
-      return;
-    }
-    if (this.idleRounds < this.idlePolls) {
-      this.idleRounds++;
-      this.idleQueued = true;
-      setImmediate(this.idleFn);
-      return;
-    }
-    this.idleRounds = 0;
-    if (this.driver === "run") {
-      // Block in the kernel for a completion, bounded so timers still run.
-      this.waitBounded(this.runWaitNs);
-      this.idleQueued = true;
-      setImmediate(this.idleFn);
-      this.cycle();
-      return;
-    }
-    if (!this.wake!.park(this.hasWorkFn)) {
-      this.idleQueued = true;
-      setImmediate(this.idleFn);
-    }
-  }
-
-  /** Waits up to `ns` for one completion (EXT_ARG, 5.11+); older kernels only peek, so callers loop. */
-  private waitBounded(ns: number): void {
-    if (this.ring.features & Features.EXT_ARG) this.ring.submitAndWaitTimeout(1, ns);
-    else this.ring.submitAndGetEvents();
-  }
-
-  /** Nothing in flight since the last request settled: let the process exit, let the GC have us. */
-  private settleIdle(): void {
-    this.idleSettleQueued = false;
-    if (this.table.used !== 0 || !this.busy) return;
-    this.busy = false;
-    this.keepAlive.unref();
-    busyEngines.delete(this);
-  }
-
-  private onWake(): void {
-    if (this.closed) return;
-    this.microRounds = 0;
-    this.flush();
   }
 
   // ---- cancellation and teardown ----------------------------------------
@@ -556,7 +452,10 @@ export class UringEngine {
   private failAll(err: UringError): void {
     const t = this.table;
     for (const slot of t.usedSlots()) {
+      // The kernel may still touch these: reachable for good, and a bounce
+      // block must not go back to the pool (releaseSlot would return it).
       graveyard.push(t.keep[slot], t.keep2[slot]);
+      t.keep[slot] = null;
       const h = t.handler[slot];
       if (h !== null && h !== undefined) h.onCqe(slot, -err.errno, 0);
       else if (t.waiting[slot]! > 0) {
@@ -584,7 +483,7 @@ export class UringEngine {
       const deadline = performance.now() + CLOSE_DRAIN_MS;
       this.cycle();
       while (this.table.used > 0 && performance.now() < deadline) {
-        this.waitBounded(10e6);
+        this.sched.waitBounded(10e6);
         this.cycle();
       }
     }
@@ -592,10 +491,7 @@ export class UringEngine {
     // Whatever is left never completed: its buffers stay reachable forever,
     // since the kernel may still write them until the ring is torn down.
     this.failAll(new UringError("CLOSE", Errno.ECANCELED, "the request was cancelled: the Uring was closed"));
-    this.wake?.close();
-    this.keepAlive.dispose();
-    this.busy = false;
-    busyEngines.delete(this);
+    this.sched.close();
     ring.close();
   }
 

@@ -33,6 +33,11 @@ export const Mode = {
   TIMEOUT: 3,
   /** a handler owns the slot's CQEs (multishot, chain step, SEND_ZC). */
   HANDLER: 4,
+  /**
+   * res as a number, after copying res bytes out of the bounce block in
+   * `keep` into the caller's view (or views, for readv) in `keep2`.
+   */
+  COPY_OUT: 5,
 } as const;
 
 /** Per-slot state bits. */

@@ -34,7 +34,8 @@ import { Errno } from "../sys/errno.ts";
 import { UringError } from "./errors.ts";
 import { Mode, type SlotHandler } from "./pending.ts";
 import type { OpOptions } from "./engine.ts";
-import type { Uring } from "./uring.ts";
+import { engineOf, type Uring } from "./uring.ts";
+import type { UringEngine } from "./engine.ts";
 
 /**
  * Where a ring's inbox can be reached. Plain data (numbers and bigints): send
@@ -85,7 +86,7 @@ export class RingInbox implements SlotHandler {
   readonly address: RingAddress;
   /** Resolves once the inbox has let go of its slots (after {@link close} or `uring.close()`). */
   readonly closed: Promise<void>;
-  readonly #uring: Uring;
+  readonly #uring: UringEngine;
   readonly #onMessage: ((value: bigint) => void) | undefined;
   readonly #onDescriptor: ((fileIndex: number) => void) | undefined;
   readonly #messageSlot: number;
@@ -105,15 +106,15 @@ export class RingInbox implements SlotHandler {
       const rc = registerFilesSparse(uring.ring, options.fileTable);
       if (rc < 0) throw new UringError("REGISTER_FILES", -rc, `RingInbox: registering a ${options.fileTable}-slot file table failed`);
     }
-    this.#uring = uring;
+    this.#uring = engineOf(uring);
     this.#onMessage = options.onMessage;
     this.#onDescriptor = options.onDescriptor;
     this.closed = new Promise<void>((resolve) => (this.#resolveClosed = resolve));
     // Mailbox slots are never submitted: only other rings' MSG_RINGs complete them.
-    this.#messageSlot = uring.acquire(Op.MSG_RING, Mode.HANDLER, null);
-    uring.table.handler[this.#messageSlot] = this;
-    this.#descriptorSlot = uring.acquire(Op.MSG_RING, Mode.HANDLER, null);
-    uring.table.handler[this.#descriptorSlot] = this;
+    this.#messageSlot = this.#uring.acquire(Op.MSG_RING, Mode.HANDLER, null);
+    this.#uring.table.handler[this.#messageSlot] = this;
+    this.#descriptorSlot = this.#uring.acquire(Op.MSG_RING, Mode.HANDLER, null);
+    this.#uring.table.handler[this.#descriptorSlot] = this;
     this.address = { ringFd: uring.ring.fd, message: this.#userData(this.#messageSlot), descriptor: this.#userData(this.#descriptorSlot) };
     this.#armAnchor();
   }

@@ -9,7 +9,15 @@
  * ```
  *
  * Every op takes `{ signal, timeout }`; failures reject with a UringError.
- * Buffers passed in are held by the request until its final CQE.
+ *
+ * Memory safety (docs/memory-safety.md): byte counts are range-checked
+ * against the buffer before anything is submitted (RangeError naming the
+ * argument); the kernel is never given the address of a caller's JS-heap
+ * buffer, which JavaScript could detach or free while the kernel writes it.
+ * Writes copy the bytes into library-owned memory at the call, reads land
+ * there and are copied into the caller's view at completion. A view on a
+ * SharedArrayBuffer (which cannot be detached or shrunk) is used in place.
+ * After `close()` every method throws {@link ClosedError}.
  */
 import type { BufferRing } from "../mem/buffer-ring.ts";
 import { AT_FDCWD, prepClose, prepFallocate, prepFtruncate, prepMkdirat, prepOpenat, prepRenameat, prepStatx, prepUnlinkat } from "../ops/fs.ts";
@@ -19,12 +27,15 @@ import { prepFdatasync, prepFsync, prepNop, prepRead, prepReadMultishot, prepRea
 import { cstr } from "../ops/structs.ts";
 import { prepTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
-import { makeIovecs } from "../ring/register.ts";
 import { sqeAddFlags, sqeSetBufGroup, type Sqe } from "../ring/sqe.ts";
 import { Errno } from "../sys/errno.ts";
 import { CqeFlags, Op, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
+import { Bounce, bytesOf, type BouncePool } from "../mem/bounce.ts";
+import { assertOpen } from "../sys/closed.ts";
+import type { Ring } from "../ring/ring.ts";
 import { Chain, type ChainOptions } from "./chain.ts";
-import { UringEngine, type OpOptions, type UringOptions } from "./engine.ts";
+import { UringEngine, type CancelTarget, type OpOptions, type UringOptions } from "./engine.ts";
+import type { DriverKind } from "./driver.ts";
 import { abortError, errorFor } from "./errors.ts";
 import { leaseFor, MultishotIterator, releaseLease, type RecvLease } from "./multishot.ts";
 import { Mode, type SlotHandler } from "./pending.ts";
@@ -52,114 +63,231 @@ export interface MultishotOptions {
 
 const O_RDONLY = 0;
 
-function notABuffer(method: string, value: unknown): Promise<never> {
-  return Promise.reject(new TypeError(`uring.${method}: the buffer must be a TypedArray or DataView (e.g. a Uint8Array), got ${value === null ? "null" : typeof value}`));
+/** sizeof(struct sockaddr_storage): no socket address is longer. */
+const SOCKADDR_MAX = 128;
+/** UIO_MAXIOV. */
+const MAX_IOVECS = 1024;
+
+/**
+ * The byte count to use for a caller's buffer: `length` (default: the whole
+ * view) when the buffer is a live TypedArray/DataView and the count an
+ * integer in 0..byteLength; -1 otherwise (then {@link viewError} says why).
+ * Two compares on the hot path.
+ */
+function viewLength(buffer: unknown, length: number | undefined): number {
+  if (!ArrayBuffer.isView(buffer)) return -1;
+  const size = buffer.byteLength;
+  if (size === 0 && (buffer.buffer as ArrayBuffer).detached === true) return -1;
+  if (length === undefined) return size;
+  return (length >>> 0) !== length || length > size ? -1 : length;
+}
+
+/** Why {@link viewLength} refused: TypeError (not a view, detached) or RangeError naming the argument. */
+function viewError(method: string, buffer: unknown, length: number | undefined, argName = "length"): Error {
+  if (!ArrayBuffer.isView(buffer)) {
+    return new TypeError(`uring.${method}: the buffer must be a TypedArray or DataView (e.g. a Uint8Array), got ${buffer === null ? "null" : typeof buffer}`);
+  }
+  if (buffer.byteLength === 0 && (buffer.buffer as ArrayBuffer).detached === true) {
+    return new TypeError(`uring.${method}: the buffer is detached (transferred): pass a live buffer`);
+  }
+  return new RangeError(`uring.${method}: ${argName} must be an integer from 0 to the buffer's ${buffer.byteLength} bytes, got ${String(length)}`);
+}
+
+/** {@link viewLength}, throwing {@link viewError}. */
+function checkView(method: string, buffer: unknown, length: number | undefined): number {
+  const n = viewLength(buffer, length);
+  if (n < 0) throw viewError(method, buffer, length);
+  return n;
+}
+
+/** A view the kernel may use in place: its memory can be neither detached nor shrunk (SharedArrayBuffer). */
+function pinned(view: ArrayBufferView): boolean {
+  return view.buffer instanceof SharedArrayBuffer;
+}
+
+/** The engine inside each Uring, for the async modules that build on it (RingInbox); not exported by the library. */
+let engineOfUring: (uring: Uring) => UringEngine;
+
+/** The engine of `uring` (internal to src/async). */
+export function engineOf(uring: Uring): UringEngine {
+  return engineOfUring(uring);
 }
 
 /** io_uring for Bun: every op is an async method. See the module comment. */
-export class Uring extends UringEngine {
+export class Uring {
+  readonly #e: UringEngine;
+
+  static {
+    engineOfUring = (u) => u.#e;
+  }
+
   constructor(options: UringOptions = {}) {
-    super(options);
+    this.#e = new UringEngine(options);
+    // While requests are in flight the engine is held by the scheduler's busy
+    // set; through this the Uring is too, so a caller's FinalizationRegistry
+    // or WeakRef on it cannot report it gone while the kernel works for it.
+    this.#e.owner = this;
+  }
+
+  /** The ring (for registering buffers, buffer rings, files). Throws ClosedError after close(). */
+  get ring(): Ring {
+    this.#open("ring");
+    return this.#e.ring;
+  }
+
+  /** Which driver runs this ring. */
+  get driver(): DriverKind {
+    this.#open("driver");
+    return this.#e.driver;
+  }
+
+  /** The setup flags chosen, as option names (for reports). */
+  get setupChoice(): string {
+    this.#open("setupChoice");
+    return this.#e.setupChoice;
+  }
+
+  /** Requests in flight (including armed multishot requests). */
+  get pending(): number {
+    this.#open("pending");
+    return this.#e.inFlight;
+  }
+
+  /** Wake-ups from idle delivered by the waiter thread. */
+  get wakeups(): number {
+    this.#open("wakeups");
+    return this.#e.wakeups;
+  }
+
+  /** True after close(). (Never throws.) */
+  get isClosed(): boolean {
+    return this.#e.isClosed;
+  }
+
+  /** The kernel supports opcode `op` (probe). */
+  opSupported(op: number): boolean {
+    this.#open("opSupported");
+    return this.#e.opSupported(op);
+  }
+
+  /**
+   * Cancels every matching request: `{ fd }` (requests on that fd), `{ all: true }`,
+   * or `{ op }` (requests of that opcode, 6.6+). Resolves to how many were cancelled.
+   */
+  cancel(target: CancelTarget): Promise<number> {
+    this.#open("cancel");
+    if (typeof target !== "object" || target === null) throw new TypeError("uring.cancel: pass { fd }, { all: true } or { op }");
+    return this.#e.cancel(target);
+  }
+
+  /**
+   * Cancels everything in flight, waits (bounded) for the kernel to let go
+   * of the buffers, rejects what is left with ECANCELED, then closes the
+   * ring. Idempotent.
+   */
+  close(): void {
+    this.#e.close();
+  }
+
+  /** `using uring = new Uring()` support. */
+  [Symbol.dispose](): void {
+    this.#e.close();
   }
 
   /** A link chain builder: `.write(...).fdatasync(...).run()`. */
   chain(options: ChainOptions = {}): Chain {
-    return new Chain(this, options);
+    this.#open("chain");
+    return new Chain(this.#e, options);
   }
 
   /**
    * Any opcode: `prep` fills the SQE (leave user_data alone), `keep` is what
    * the kernel may touch. Resolves to the raw result (>= 0).
+   *
+   * Raw, as liburing: whatever addresses `prep` writes are unchecked, and
+   * keeping their memory alive and attached until the CQE is the caller's
+   * job (a JS-heap buffer passed here can be detached under the kernel). The
+   * typed methods below are the safe way.
    */
   submit(op: number, prep: (sqe: Sqe) => void, keep: unknown = null, options?: OpOptions): Promise<number> {
-    const pre = this.precheck(op, options);
-    if (pre !== null) return pre;
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(op, Mode.NUMBER, keep);
-    try {
-      prep(sqe);
-    } catch (err) {
-      return this.abandon(sqe, slot, err);
-    }
-    return this.commit(sqe, slot, options);
+    this.#open("submit");
+    if (typeof prep !== "function") throw new TypeError("uring.submit: prep must be a function (sqe) => void");
+    return this.#run(op, Mode.NUMBER, prep, keep, null, options);
   }
 
   /** NOP: completes with 0. */
   nop(options?: OpOptions): Promise<number> {
-    const pre = this.precheck(Op.NOP, options);
-    if (pre !== null) return pre;
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(Op.NOP, Mode.NUMBER, null);
-    try {
-      prepNop(sqe);
-    } catch (err) {
-      return this.abandon(sqe, slot, err);
-    }
-    return this.commit(sqe, slot, options);
+    this.#open("nop");
+    return this.#run(Op.NOP, Mode.NUMBER, prepNop, null, null, options);
   }
 
   // ---- files ---------------------------------------------------------------
 
   /** pread: reads into `buffer` at `offset` (-1: the file position). Resolves to bytes read (0 at EOF). */
   read(fd: number, buffer: ArrayBufferView, offset = -1, options?: RwOptions): Promise<number> {
-    const pre = this.precheck(Op.READ, options);
-    if (pre !== null) return pre;
-    if (!ArrayBuffer.isView(buffer)) return notABuffer("read", buffer);
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(Op.READ, Mode.NUMBER, buffer);
-    try {
-      prepRead(sqe, fd, buffer, options?.length ?? buffer.byteLength, offset);
-    } catch (err) {
-      return this.abandon(sqe, slot, err);
-    }
-    return this.commit(sqe, slot, options);
+    this.#open("read");
+    const len = viewLength(buffer, options?.length);
+    if (len < 0) return Promise.reject(viewError("read", buffer, options?.length));
+    if (len === 0 || pinned(buffer)) return this.#run(Op.READ, Mode.NUMBER, (sqe) => prepRead(sqe, fd, buffer, len, offset), buffer, null, options);
+    const b = this.#e.bounces.take(len);
+    return this.#run(Op.READ, Mode.COPY_OUT, (sqe) => prepRead(sqe, fd, b.address, len, offset), b, buffer, options);
   }
 
   /** pwrite: writes `buffer` at `offset` (-1: the file position). Resolves to bytes written. */
   write(fd: number, buffer: ArrayBufferView, offset = -1, options?: RwOptions): Promise<number> {
-    const pre = this.precheck(Op.WRITE, options);
-    if (pre !== null) return pre;
-    if (!ArrayBuffer.isView(buffer)) return notABuffer("write", buffer);
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(Op.WRITE, Mode.NUMBER, buffer);
-    try {
-      prepWrite(sqe, fd, buffer, options?.length ?? buffer.byteLength, offset);
-    } catch (err) {
-      return this.abandon(sqe, slot, err);
-    }
-    return this.commit(sqe, slot, options);
+    this.#open("write");
+    const len = viewLength(buffer, options?.length);
+    if (len < 0) return Promise.reject(viewError("write", buffer, options?.length));
+    if (len === 0 || pinned(buffer)) return this.#run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, buffer, len, offset), buffer, null, options);
+    const b = this.#e.copyIn(buffer, len);
+    return this.#run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, b.address, len, offset), b, null, options);
   }
 
-  /** preadv into several buffers. Resolves to bytes read. */
+  /** preadv into several buffers (filled in order). Resolves to bytes read. */
   readv(fd: number, buffers: readonly ArrayBufferView[], offset = -1, options?: OpOptions): Promise<number> {
-    const iov = makeIovecs(buffers);
-    return this.submit(Op.READV, (sqe) => prepReadv(sqe, fd, iov, buffers.length, offset), [iov, buffers], options);
+    this.#open("readv");
+    let v: Vectors;
+    try {
+      v = vectors(this.#e.bounces, "readv", buffers, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { b, iov, lens } = v;
+    // The Scatter also keeps the iovec array reachable until the CQE.
+    return this.#run(Op.READV, Mode.COPY_OUT, (sqe) => prepReadv(sqe, fd, iov, lens.length, offset), b, { views: buffers.slice(), lens, iov }, options);
   }
 
   /** pwritev from several buffers. Resolves to bytes written. */
   writev(fd: number, buffers: readonly ArrayBufferView[], offset = -1, options?: OpOptions): Promise<number> {
-    const iov = makeIovecs(buffers);
-    return this.submit(Op.WRITEV, (sqe) => prepWritev(sqe, fd, iov, buffers.length, offset), [iov, buffers], options);
+    this.#open("writev");
+    let v: Vectors;
+    try {
+      v = vectors(this.#e.bounces, "writev", buffers, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { b, iov, lens } = v;
+    return this.#run(Op.WRITEV, Mode.NUMBER, (sqe) => prepWritev(sqe, fd, iov, lens.length, offset), b, iov, options);
   }
 
   /** fsync(fd). */
   fsync(fd: number, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.FSYNC, (sqe) => prepFsync(sqe, fd), null, options);
+    return this.#void(Op.FSYNC, (sqe) => prepFsync(sqe, fd), null, options);
   }
 
   /** fdatasync(fd). */
   fdatasync(fd: number, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.FSYNC, (sqe) => prepFdatasync(sqe, fd), null, options);
+    return this.#void(Op.FSYNC, (sqe) => prepFdatasync(sqe, fd), null, options);
   }
 
   /** fallocate(fd, mode, offset, len). */
   fallocate(fd: number, offset: number, length: number, mode = 0, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.FALLOCATE, (sqe) => prepFallocate(sqe, fd, mode, offset, length), null, options);
+    return this.#void(Op.FALLOCATE, (sqe) => prepFallocate(sqe, fd, mode, offset, length), null, options);
   }
 
   /** ftruncate(fd, length) (6.9). */
   ftruncate(fd: number, length: number, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.FTRUNCATE, (sqe) => prepFtruncate(sqe, fd, length), null, options);
+    return this.#void(Op.FTRUNCATE, (sqe) => prepFtruncate(sqe, fd, length), null, options);
   }
 
   /** openat: resolves to the new fd. `flags` are O_* (node:fs constants), `mode` for O_CREAT. */
@@ -171,35 +299,29 @@ export class Uring extends UringEngine {
 
   /** close(fd) through the ring. (`close()` with no argument closes the Uring itself.) */
   closeFd(fd: number, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.CLOSE, (sqe) => prepClose(sqe, fd), null, options);
+    return this.#void(Op.CLOSE, (sqe) => prepClose(sqe, fd), null, options);
   }
 
   /** statx: a file's status. `flags` are AT_* (e.g. AT_SYMLINK_NOFOLLOW), `mask` STATX_* bits. */
   statx(path: string, options?: PathOptions & { flags?: number; mask?: number }): Promise<StatxResult> {
-    const pre = this.precheck(Op.STATX, options);
-    if (pre !== null) return pre;
+    this.#open("statx");
     const p = cstr(path);
+    // Library-owned: no caller can reach (and so detach) the buffer the kernel writes.
     const out = new Uint8Array(STATX_SIZE);
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(Op.STATX, Mode.STATX, p, out);
-    try {
-      prepStatx(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0, options?.mask ?? STATX_BASIC_STATS, out);
-    } catch (err) {
-      return this.abandon(sqe, slot, err);
-    }
-    return this.commit(sqe, slot, options);
+    const prep = (sqe: Sqe): void => prepStatx(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0, options?.mask ?? STATX_BASIC_STATS, out);
+    return this.#run(Op.STATX, Mode.STATX, prep, p, out, options) as Promise<unknown> as Promise<StatxResult>;
   }
 
   /** unlinkat (flags: AT_REMOVEDIR = 0x200 removes a directory). */
   unlink(path: string, options?: PathOptions & { flags?: number }): Promise<void> {
     const p = cstr(path);
-    return this.voidOp(Op.UNLINKAT, (sqe) => prepUnlinkat(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0), p, options);
+    return this.#void(Op.UNLINKAT, (sqe) => prepUnlinkat(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0), p, options);
   }
 
   /** mkdirat. */
   mkdir(path: string, mode = 0o755, options?: PathOptions): Promise<void> {
     const p = cstr(path);
-    return this.voidOp(Op.MKDIRAT, (sqe) => prepMkdirat(sqe, options?.dirfd ?? AT_FDCWD, p, mode), p, options);
+    return this.#void(Op.MKDIRAT, (sqe) => prepMkdirat(sqe, options?.dirfd ?? AT_FDCWD, p, mode), p, options);
   }
 
   /** renameat. */
@@ -207,7 +329,7 @@ export class Uring extends UringEngine {
     const a = cstr(oldPath);
     const b = cstr(newPath);
     const d = options?.dirfd ?? AT_FDCWD;
-    return this.voidOp(Op.RENAMEAT, (sqe) => prepRenameat(sqe, d, a, d, b, 0), [a, b], options);
+    return this.#void(Op.RENAMEAT, (sqe) => prepRenameat(sqe, d, a, d, b, 0), [a, b], options);
   }
 
   /**
@@ -215,8 +337,9 @@ export class Uring extends UringEngine {
    * of `bufferRing`: yields leases; ends at EOF.
    */
   readMultishot(fd: number, bufferRing: BufferRing, options?: MultishotOptions): AsyncIterableIterator<RecvLease> {
+    this.#open("readMultishot");
     return new MultishotIterator<RecvLease>(
-      this, Op.READ_MULTISHOT, bufferRing,
+      this.#e, Op.READ_MULTISHOT, bufferRing,
       (sqe) => prepReadMultishot(sqe, fd, 0, -1, bufferRing.bgid),
       (res, flags) => leaseFor(bufferRing, res, flags),
       { signal: options?.signal, release: releaseLease, skipZero: true },
@@ -232,26 +355,41 @@ export class Uring extends UringEngine {
     fd: number,
     options?: OpOptions & { flags?: number; multishot?: boolean },
   ): Promise<number> | AsyncIterableIterator<number> {
+    this.#open("accept");
     const flags = options?.flags ?? 0;
     if (options?.multishot) {
-      return new MultishotIterator<number>(this, Op.ACCEPT, null, (sqe) => prepMultishotAccept(sqe, fd, null, null, flags), (res) => res, { signal: options.signal });
+      return new MultishotIterator<number>(this.#e, Op.ACCEPT, null, (sqe) => prepMultishotAccept(sqe, fd, null, null, flags), (res) => res, { signal: options.signal });
     }
     return this.submit(Op.ACCEPT, (sqe) => prepAccept(sqe, fd, null, null, flags), null, options);
   }
 
   /** connect(fd, sockaddr) (build it with sockaddrIn / sockaddrIn6 / sockaddrUn). */
   connect(fd: number, sockaddr: Uint8Array, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.CONNECT, (sqe) => prepConnect(sqe, fd, sockaddr, sockaddr.byteLength), sockaddr, options);
+    this.#open("connect");
+    let sa: Uint8Array;
+    try {
+      sa = copySockaddr("connect", sockaddr);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#void(Op.CONNECT, (sqe) => prepConnect(sqe, fd, sa, sa.byteLength), sa, options);
   }
 
   /** bind(fd, sockaddr) (6.11). */
   bind(fd: number, sockaddr: Uint8Array, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.BIND, (sqe) => prepBind(sqe, fd, sockaddr, sockaddr.byteLength), sockaddr, options);
+    this.#open("bind");
+    let sa: Uint8Array;
+    try {
+      sa = copySockaddr("bind", sockaddr);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#void(Op.BIND, (sqe) => prepBind(sqe, fd, sa, sa.byteLength), sa, options);
   }
 
   /** listen(fd, backlog) (6.11). */
   listen(fd: number, backlog = 511, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.LISTEN, (sqe) => prepListen(sqe, fd, backlog), null, options);
+    return this.#void(Op.LISTEN, (sqe) => prepListen(sqe, fd, backlog), null, options);
   }
 
   /** socket(domain, type, protocol): resolves to the fd (5.19). */
@@ -261,7 +399,7 @@ export class Uring extends UringEngine {
 
   /** shutdown(fd, how). */
   shutdown(fd: number, how: number, options?: OpOptions): Promise<void> {
-    return this.voidOp(Op.SHUTDOWN, (sqe) => prepShutdown(sqe, fd, how), null, options);
+    return this.#void(Op.SHUTDOWN, (sqe) => prepShutdown(sqe, fd, how), null, options);
   }
 
   /**
@@ -276,11 +414,13 @@ export class Uring extends UringEngine {
     bufferOrOptions: ArrayBufferView | (MultishotOptions & { bufferRing: BufferRing; flags?: number }),
     options?: OpOptions & { flags?: number },
   ): Promise<number> | MultishotIterator<RecvLease> {
+    this.#open("recv");
     if (!ArrayBuffer.isView(bufferOrOptions)) {
+      if (typeof bufferOrOptions !== "object" || bufferOrOptions === null) checkView("recv", bufferOrOptions, undefined);
       const { bufferRing, signal } = bufferOrOptions;
       const flags = bufferOrOptions.flags ?? 0;
       return new MultishotIterator<RecvLease>(
-        this, Op.RECV, bufferRing,
+        this.#e, Op.RECV, bufferRing,
         (sqe) => {
           prepRecvMultishot(sqe, fd, null, 0, flags);
           sqeAddFlags(sqe, SqeFlags.BUFFER_SELECT);
@@ -292,13 +432,22 @@ export class Uring extends UringEngine {
     }
     const buffer = bufferOrOptions;
     const flags = options?.flags ?? 0;
-    return this.submit(Op.RECV, (sqe) => prepRecv(sqe, fd, buffer, buffer.byteLength, flags), buffer, options);
+    const len = viewLength(buffer, undefined);
+    if (len < 0) return Promise.reject(viewError("recv", buffer, undefined));
+    if (len === 0 || pinned(buffer)) return this.#run(Op.RECV, Mode.NUMBER, (sqe) => prepRecv(sqe, fd, buffer, len, flags), buffer, null, options);
+    const b = this.#e.bounces.take(len);
+    return this.#run(Op.RECV, Mode.COPY_OUT, (sqe) => prepRecv(sqe, fd, b.address, len, flags), b, buffer, options);
   }
 
   /** send `buffer`: resolves to bytes sent. */
   send(fd: number, buffer: ArrayBufferView, options?: OpOptions & { flags?: number }): Promise<number> {
+    this.#open("send");
     const flags = options?.flags ?? 0;
-    return this.submit(Op.SEND, (sqe) => prepSend(sqe, fd, buffer, buffer.byteLength, flags), buffer, options);
+    const len = viewLength(buffer, undefined);
+    if (len < 0) return Promise.reject(viewError("send", buffer, undefined));
+    if (len === 0 || pinned(buffer)) return this.#run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, buffer, len, flags), buffer, null, options);
+    const b = this.#e.copyIn(buffer, len);
+    return this.#run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, b.address, len, flags), b, null, options);
   }
 
   /**
@@ -306,33 +455,39 @@ export class Uring extends UringEngine {
    * released the buffer (the notification CQE), so `buffer` may be reused then.
    */
   sendZc(fd: number, buffer: ArrayBufferView, options?: MultishotOptions & { flags?: number }): Promise<number> {
-    const pre = this.precheck(Op.SEND_ZC, options);
+    this.#open("sendZc");
+    const e = this.#e;
+    const pre = e.precheck(Op.SEND_ZC, options);
     if (pre !== null) return pre;
     const flags = options?.flags ?? 0;
+    const len = viewLength(buffer, undefined);
+    if (len < 0) return Promise.reject(viewError("sendZc", buffer, undefined));
+    // A SharedArrayBuffer view goes out in place (truly zero-copy); anything else from a copy the caller cannot detach.
+    const src: Bounce | ArrayBufferView = len === 0 || pinned(buffer) ? buffer : e.copyIn(buffer, len);
     return new Promise<number>((resolve, reject) => {
       let result = 0;
       const signal = options?.signal;
-      const onAbort = (): void => this.cancelSlot(slot);
+      const onAbort = (): void => e.cancelSlot(slot);
       const handler: SlotHandler = {
         onCqe: (done, res, cflags) => {
           // First CQE: the result (F_MORE when a notification follows); then F_NOTIF.
           if ((cflags & CqeFlags.NOTIF) === 0) result = res;
           if ((cflags & CqeFlags.MORE) !== 0) return;
-          this.releaseSlot(done);
+          e.releaseSlot(done);
           signal?.removeEventListener("abort", onAbort);
           if (result < 0) reject(signal?.aborted && result === -Errno.ECANCELED ? abortError(Op.SEND_ZC, signal.reason) : errorFor(Op.SEND_ZC, result));
           else resolve(result);
         },
       };
-      const sqe = this.sqe();
-      const slot = this.acquire(Op.SEND_ZC, Mode.HANDLER, buffer);
+      const sqe = e.sqe();
+      const slot = e.acquire(Op.SEND_ZC, Mode.HANDLER, src);
       try {
-        prepSendZc(sqe, fd, buffer, buffer.byteLength, flags, 0);
+        prepSendZc(sqe, fd, src instanceof Bounce ? src.address : src, len, flags, 0);
       } catch (err) {
-        this.abandon(sqe, slot, err).catch(reject);
+        e.abandon(sqe, slot, err).catch(reject);
         return;
       }
-      this.commitHandler(sqe, slot, handler);
+      e.commitHandler(sqe, slot, handler);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -343,33 +498,37 @@ export class Uring extends UringEngine {
   poll(fd: number, events: number, options?: OpOptions & { multishot?: false }): Promise<number>;
   poll(fd: number, events: number, options: MultishotOptions & { multishot: true }): AsyncIterableIterator<number>;
   poll(fd: number, events: number, options?: OpOptions & { multishot?: boolean }): Promise<number> | AsyncIterableIterator<number> {
+    this.#open("poll");
     if (options?.multishot) {
-      return new MultishotIterator<number>(this, Op.POLL_ADD, null, (sqe) => prepPollMultishot(sqe, fd, events), (res) => res, { signal: options.signal });
+      return new MultishotIterator<number>(this.#e, Op.POLL_ADD, null, (sqe) => prepPollMultishot(sqe, fd, events), (res) => res, { signal: options.signal });
     }
     return this.submit(Op.POLL_ADD, (sqe) => prepPollAdd(sqe, fd, events), null, options);
   }
 
   /** A kernel timer: resolves after `ms`. */
   sleep(ms: number, options?: Pick<OpOptions, "signal">): Promise<void> {
-    const pre = this.precheck(Op.TIMEOUT, options);
+    this.#open("sleep");
+    const e = this.#e;
+    const pre = e.precheck(Op.TIMEOUT, options);
     if (pre !== null) return pre;
     const ts = Timespec.fromMs(ms);
-    const sqe = this.sqe();
-    const slot = this.acquire(Op.TIMEOUT, Mode.TIMEOUT, ts);
+    const sqe = e.sqe();
+    const slot = e.acquire(Op.TIMEOUT, Mode.TIMEOUT, ts);
     try {
       prepTimeout(sqe, ts, 0, 0);
     } catch (err) {
-      return this.abandon(sqe, slot, err);
+      return e.abandon(sqe, slot, err);
     }
-    return this.commit(sqe, slot, options);
+    return e.commit(sqe, slot, options);
   }
 
   /** A repeating kernel timer (TIMEOUT_MULTISHOT, 6.4): yields the tick count every `ms`; `count` > 0 stops after that many. */
   interval(ms: number, count = 0, options?: MultishotOptions): AsyncIterableIterator<number> {
+    this.#open("interval");
     const ts = Timespec.fromMs(ms);
     let ticks = 0;
     return new MultishotIterator<number>(
-      this, Op.TIMEOUT, ts,
+      this.#e, Op.TIMEOUT, ts,
       (sqe) => prepTimeout(sqe, ts, count, TimeoutFlags.MULTISHOT),
       () => ++ticks,
       { signal: options?.signal, okErrno: Errno.ETIME },
@@ -378,19 +537,83 @@ export class Uring extends UringEngine {
 
   /** A NOP with an opcode the caller picks (for probing and tests): NOP-shaped SQE, raw result. */
   rawNop(op: number, options?: OpOptions): Promise<number> {
-    return this.submit(op, (sqe) => prepRw(op, sqe, -1, null, 0, 0), null, options);
+    this.#open("rawNop");
+    return this.#run(op & 0xff, Mode.NUMBER, (sqe) => prepRw(op & 0xff, sqe, -1, null, 0, 0), null, null, options);
   }
 
-  private voidOp(op: number, prep: (sqe: Sqe) => void, keep: unknown, options?: OpOptions): Promise<void> {
-    const pre = this.precheck(op, options);
-    if (pre !== null) return pre;
-    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = this.acquire(op, Mode.VOID, keep);
+  #open(method: string): void {
+    if (this.#e.isClosed) assertOpen(true, "Uring", method);
+  }
+
+  #void(op: number, prep: (sqe: Sqe) => void, keep: unknown, options?: OpOptions): Promise<void> {
+    return this.#run(op, Mode.VOID, prep, keep, null, options) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * The one request path: precheck, SQE (two when a timeout links), slot
+   * holding what the kernel may touch (`keep`, `keep2`), prepare, commit. A preparer that throws turns the SQE into
+   * an ignored NOP and the call into a rejection.
+   */
+  #run(op: number, mode: number, prep: (sqe: Sqe) => void, keep: unknown, keep2: unknown, options: OpOptions | undefined): Promise<number> {
+    const e = this.#e;
+    const pre = e.precheck(op, options);
+    if (pre !== null) {
+      if (keep instanceof Bounce) e.bounces.put(keep);
+      return pre;
+    }
+    const sqe = e.sqe(options?.timeout !== undefined ? 2 : 1);
+    const slot = e.acquire(op, mode, keep, keep2);
     try {
       prep(sqe);
     } catch (err) {
-      return this.abandon(sqe, slot, err);
+      return e.abandon(sqe, slot, err);
     }
-    return this.commit(sqe, slot, options);
+    return e.commit(sqe, slot, options);
   }
 }
+
+/** A socket address the kernel reads: checked, then copied so the caller's array can change or detach. */
+function copySockaddr(method: string, sockaddr: Uint8Array): Uint8Array {
+  const n = checkView(method, sockaddr, undefined);
+  if (n === 0 || n > SOCKADDR_MAX) throw new RangeError(`uring.${method}: sockaddr must be 1 to ${SOCKADDR_MAX} bytes, got ${n}`);
+  return bytesOf(sockaddr).slice();
+}
+
+/** A readv/writev in library memory: the bounce block, the iovec array into it, each buffer's length. */
+interface Vectors {
+  b: Bounce | null;
+  iov: Uint8Array;
+  lens: number[];
+}
+
+/**
+ * One bounce block for a readv/writev and an iovec array into it (one
+ * segment per caller buffer). Both are library-owned: the kernel sees no
+ * caller memory. `copy`: fill the block from the buffers (writev).
+ */
+function vectors(pool: BouncePool, method: string, buffers: readonly ArrayBufferView[], copy: boolean): Vectors {
+  if (!Array.isArray(buffers)) throw new TypeError(`uring.${method}: buffers must be an array of TypedArrays`);
+  if (buffers.length > MAX_IOVECS) throw new RangeError(`uring.${method}: at most ${MAX_IOVECS} buffers (UIO_MAXIOV), got ${buffers.length}`);
+  const lens: number[] = [];
+  let total = 0;
+  for (const v of buffers) {
+    const n = checkView(method, v, undefined);
+    lens.push(n);
+    total += n;
+  }
+  const iov = new Uint8Array(16 * buffers.length);
+  const dv = new DataView(iov.buffer);
+  const b = total > 0 ? pool.take(total) : null;
+  let off = 0;
+  for (let i = 0; i < buffers.length; i++) {
+    const n = lens[i]!;
+    if (b !== null && n > 0) {
+      if (copy) b.bytes.set(bytesOf(buffers[i]!), off);
+      dv.setBigUint64(i * 16, BigInt(b.address + off), true);
+    }
+    dv.setBigUint64(i * 16 + 8, BigInt(n), true);
+    off += n;
+  }
+  return { b, iov, lens };
+}
+
