@@ -196,3 +196,27 @@ describe.skipIf(!haveNetOps)("TcpServer connection kinds", () => {
     }
   });
 });
+
+describe.skipIf(!haveNetOps)("TcpServer after close", () => {
+  test("every public method throws ClosedError; close() again is a no-op", async () => {
+    const { TcpServer } = await import("../src/net/server.ts");
+    const { ClosedError } = await import("../src/sys/closed.ts");
+    const server = new TcpServer({ host: HOST, port: await freePort(HOST), handler: { onData: () => false } });
+    server.close();
+    server.close();
+    const calls: Array<[string, () => unknown]> = [
+      ["connections", () => server.connections],
+      ["stats", () => server.stats()],
+      ["fdOf", () => server.fdOf(0)],
+      ["queuedBytes", () => server.queuedBytes(0)],
+      ["sendBuffer", () => server.sendBuffer(0, 0, 1)],
+      ["send", () => server.send(0, new Uint8Array(1))],
+      ["end", () => server.end(0)],
+      ["run", () => server.run()],
+      ["stop", () => server.stop()],
+    ];
+    for (const [name, call] of calls) {
+      expect(call, name).toThrow(ClosedError);
+    }
+  });
+});

@@ -140,7 +140,6 @@ export class TcpServer {
   // Connections whose recv waits for a buffer (STARVED), re-armed after a batch.
   private readonly rearm: Int32Array;
   private rearmCount = 0;
-  private readonly cqWords: Int32Array;
   private readonly tickTs: Timespec;
   private tickNo = 0;
   private readonly noDelayOpt = intOption(1);
@@ -216,9 +215,10 @@ export class TcpServer {
     this.freeTop = max;
     this.rearm = new Int32Array(max);
     this.q = new SendQueue(max, Math.max(this.buffers.count * 2, 1024));
-    // One flat view over the CQE array: word 4*slot + {0: ud lo, 1: ud hi, 2: res, 3: flags}.
-    const c0 = this.ring.cq.cqes[0]!.i32;
-    this.cqWords = new Int32Array(c0.buffer, c0.byteOffset, this.ring.cq.entries * c0.length);
+    if (this.ring.cq.mixed) {
+      this.close();
+      throw new RangeError("TcpServer: a CQE_MIXED ring is not supported (its reap loop reads one CQE per slot); leave cqeMixed out of the ring options");
+    }
     this.armAccept();
     this.tickTs = Timespec.fromMs(tickMs);
     const s = this.sqe();
@@ -469,19 +469,19 @@ export class TcpServer {
   // ---- completions --------------------------------------------------------
 
   private reap(): void {
+    // Views, tail and head from the ring's one CQ primitive, fetched per batch (see src/ring/cq.ts).
     const cq = this.ring.cq;
-    const w = this.cqWords;
+    const w = cq.words;
     const mask = cq.mask;
-    const words = w.length / cq.entries;
+    const shift = cq.cqeShift;
     let head = cq.head;
-    // Acquire: pairs with the kernel's release of the CQ tail (see cq.ts).
-    const tail = Atomics.load(cq.kring, cq.kTail);
+    const tail = cq.tail();
     const n = (tail - head) >>> 0;
     const sq = this.ring.sq;
     const every = this.submitEvery > 0 ? this.submitEvery : Infinity;
     while (head !== tail) {
       if (sq.sqeTail - sq.sqeHead >= every) this.ring.submit();
-      const i = (head & mask) * words;
+      const i = (head & mask) << shift;
       const lo = w[i]!;
       const hi = w[i + 1]! >>> 0;
       const res = w[i + 2]!;
