@@ -9,7 +9,7 @@ import { liveChildren, stopChild } from "../cli/harness/children.ts";
 import { runLoad } from "../cli/lookup/load.ts";
 import { BadQuery, expectedSum, MAX_KEYS, PAGE, parsePages, sumPages } from "../cli/lookup/pages.ts";
 import { startLookupServer, type LookupServer } from "../cli/lookup/processes.ts";
-import { VARIANT_NAMES } from "../cli/lookup/readers.ts";
+import { ALL_VARIANT_NAMES } from "../cli/lookup/readers.ts";
 import { stampPattern } from "../cli/read/pattern.ts";
 import { generateFile } from "../cli/read/target.ts";
 import { tempDirPerFile } from "./helpers.ts";
@@ -44,7 +44,7 @@ describe("pages", () => {
   });
 });
 
-describe.each([...VARIANT_NAMES])("server %s", (variant) => {
+describe.each([...ALL_VARIANT_NAMES])("server %s", (variant) => {
   let server: LookupServer;
   const url = (q: string) => `http://127.0.0.1:${server.port}${q}`;
   beforeAll(async () => {

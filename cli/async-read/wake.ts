@@ -17,7 +17,13 @@
  * Idle CPU: each mechanism armed and left waiting for 2 s; process CPU time
  * over the window, minus the same window with nothing armed.
  *
+ * Each mechanism runs in a process of its own (this script with --only), one
+ * child per mechanism per round, rounds interleaved: in one process the
+ * mechanisms disturb each other (a pending Bun file stream of one slowed the
+ * JSCallback path of another by ~100 µs at p50 in a first version).
+ *
  * usage: bun cli/async-read/wake.ts [--samples 300] [--rounds 2] [--json]
+ *        bun cli/async-read/wake.ts --only <index> [--samples N] [--idle-cpu]   (one child: prints JSON)
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, read, rmSync, writeSync } from "node:fs";
@@ -159,38 +165,71 @@ async function idleCpuMs(m: Mechanism | null): Promise<{ cpuMs: number; done: Pr
   return { cpuMs: (c.user + c.system) / 1000, done };
 }
 
+const MECHANISMS: Array<() => Mechanism> = [
+  () => uringMechanism("thread"),
+  () => uringMechanism("stream"),
+  threadMechanism,
+  streamMechanism,
+  poolMechanism,
+  immediateMechanism,
+];
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
-const mechanisms = [uringMechanism("thread"), uringMechanism("stream"), threadMechanism(), streamMechanism(), poolMechanism(), immediateMechanism()];
-const samples = new Map<string, number[]>(mechanisms.map((m) => [m.name, []]));
-// JIT warm-up of every path.
-for (const m of mechanisms) for (let i = 0; i < 20; i++) await sampleOnce(m);
+const onlyAt = args.indexOf("--only");
+if (onlyAt >= 0) {
+  // Child: one mechanism, warm-up, SAMPLES samples, then (if asked) its idle CPU.
+  const m = MECHANISMS[Number(args[onlyAt + 1])]!();
+  for (let i = 0; i < 20; i++) await sampleOnce(m);
+  const xs: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) xs.push(await sampleOnce(m));
+  let idleCpu: number | null = null;
+  if (args.includes("--idle-cpu") && m.name !== "setImmediate hop") {
+    const base = (await idleCpuMs(null)).cpuMs;
+    const { cpuMs, done } = await idleCpuMs(m);
+    idleCpu = Math.max(0, cpuMs - base) / IDLE_WINDOW_MS;
+    m.fire();
+    await done;
+  }
+  m.close();
+  console.log(JSON.stringify({ name: m.name, samples: xs, idleCpu }));
+  process.exit(0);
+}
+
+/** Runs one child for mechanism `i`. */
+function child(i: number, idleCpu: boolean): { name: string; samples: number[]; idleCpu: number | null } {
+  const argv = [import.meta.path, "--only", String(i), "--samples", String(SAMPLES)];
+  if (idleCpu) argv.push("--idle-cpu");
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`wake child ${i} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+const names: string[] = [];
+const samples = new Map<string, number[]>();
+const idle = new Map<string, number>();
 for (let r = 0; r < ROUNDS; r++) {
-  for (let i = 0; i < mechanisms.length; i++) {
-    const m = mechanisms[(i + r) % mechanisms.length]!;
-    const xs = samples.get(m.name)!;
-    for (let s = 0; s < SAMPLES; s++) xs.push(await sampleOnce(m));
+  for (let k = 0; k < MECHANISMS.length; k++) {
+    const i = (k + r) % MECHANISMS.length;
+    // Idle CPU is measured once per mechanism, in the last round.
+    const out = child(i, r === ROUNDS - 1);
+    if (!samples.has(out.name)) {
+      samples.set(out.name, []);
+      names[i] = out.name;
+    }
+    samples.get(out.name)!.push(...out.samples);
+    if (out.idleCpu !== null) idle.set(out.name, out.idleCpu);
   }
 }
-const base = (await idleCpuMs(null)).cpuMs;
-const idle = new Map<string, number>();
-for (const m of mechanisms) {
-  if (m.name === "setImmediate hop") continue;
-  const { cpuMs, done } = await idleCpuMs(m);
-  idle.set(m.name, Math.max(0, cpuMs - base) / IDLE_WINDOW_MS);
-  m.fire();
-  await done;
-}
-for (const m of mechanisms) m.close();
 
-const rows = mechanisms.map((m) => {
-  const xs = samples.get(m.name)!.sort((a, b) => a - b);
-  const cpu = idle.get(m.name);
-  return { mechanism: m.name, "p50 µs": +pct(xs, 50).toFixed(1), "p90 µs": +pct(xs, 90).toFixed(1), "p99 µs": +pct(xs, 99).toFixed(1), "idle CPU %": cpu === undefined ? "-" : +(cpu * 100).toFixed(2) };
+const rows = names.map((name) => {
+  const xs = samples.get(name)!.sort((a, b) => a - b);
+  const cpu = idle.get(name);
+  return { mechanism: name, "p50 µs": +pct(xs, 50).toFixed(1), "p90 µs": +pct(xs, 90).toFixed(1), "p99 µs": +pct(xs, 99).toFixed(1), "idle CPU %": cpu === undefined ? "-" : +(cpu * 100).toFixed(2) };
 });
-if (args.includes("--json")) console.log(JSON.stringify({ samples: SAMPLES, rounds: ROUNDS, idleMs: IDLE_MS, baselineIdleCpuMs: base, rows }, null, 2));
+if (args.includes("--json")) console.log(JSON.stringify({ samples: SAMPLES, rounds: ROUNDS, idleMs: IDLE_MS, rows }, null, 2));
 else {
-  console.log(`idle → resolved, ${ROUNDS} rounds × ${SAMPLES} samples per mechanism, interleaved; idle CPU over ${IDLE_WINDOW_MS} ms armed (baseline ${base.toFixed(1)} ms CPU unarmed)`);
+  console.log(`idle → resolved, ${ROUNDS} rounds × ${SAMPLES} samples per mechanism, one process per mechanism per round, interleaved; idle CPU over ${IDLE_WINDOW_MS} ms armed, minus unarmed`);
   console.table(rows);
 }
 process.exit(0);

@@ -19,12 +19,21 @@ import { open, type FileHandle } from "node:fs/promises";
 import { Uring } from "../../src/async/index.ts";
 import type { WakeKind } from "../../src/async/driver.ts";
 import { AlignedBuffer } from "../../src/mem/aligned.ts";
-import { MAX_KEYS, PAGE, sumPages } from "./pages.ts";
+import { expectedSum, MAX_KEYS, PAGE, sumPages } from "./pages.ts";
 
-/** Variant names in table order. */
+/** Variant names in table order (the ones a run compares by default). */
 export const VARIANT_NAMES = ["uring", "uring-stream", "fs-promises", "bun-file", "sync-pread"] as const;
-/** One of {@link VARIANT_NAMES}. */
-export type VariantName = (typeof VARIANT_NAMES)[number];
+/**
+ * Profile variants, run only when asked for: the same server and the same
+ * answer, computed from the pattern with no read at all, returned as a
+ * Response (`http-only`) or through a resolved Promise (`http-async`). They
+ * measure what HTTP handling, and an async answer, cost on their own.
+ */
+export const PROFILE_NAMES = ["http-only", "http-async"] as const;
+/** Every server variant. */
+export const ALL_VARIANT_NAMES = [...VARIANT_NAMES, ...PROFILE_NAMES] as const;
+/** One of {@link ALL_VARIANT_NAMES}. */
+export type VariantName = (typeof ALL_VARIANT_NAMES)[number];
 
 /** Reads pages and answers their checksum. */
 export interface PageReader {
@@ -32,6 +41,8 @@ export interface PageReader {
   lookup(pages: readonly number[]): Promise<number> | number;
   /** io_uring_enter calls so far (0 for the baselines). */
   enters(): number;
+  /** Wake-ups from idle so far (the ring parked, then a completion woke it; 0 for the baselines). */
+  wakeups(): number;
   /** Releases the file, the ring and the buffers. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -93,6 +104,7 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
       }
     },
     enters: () => uring.ring.enterCount,
+    wakeups: () => uring.wakeups,
     async close() {
       if (closed) return;
       closed = true;
@@ -120,6 +132,7 @@ export async function fsPromisesReader(path: string, direct: boolean): Promise<P
       }
     },
     enters: () => 0,
+    wakeups: () => 0,
     async close() {
       if (closed) return;
       closed = true;
@@ -144,6 +157,7 @@ export function bunFileReader(path: string, direct: boolean): PageReader {
       return s;
     },
     enters: () => 0,
+    wakeups: () => 0,
     async close() {},
   };
 }
@@ -160,12 +174,23 @@ export function syncReader(path: string, direct: boolean): PageReader {
       return sumPages(bytes, pages.length);
     },
     enters: () => 0,
+    wakeups: () => 0,
     async close() {
       if (closed) return;
       closed = true;
       closeSync(fd);
       slab.free();
     },
+  };
+}
+
+/** `http-only` / `http-async`: the answer without reading (see {@link PROFILE_NAMES}). */
+export function noReadReader(async: boolean): PageReader {
+  return {
+    lookup: async ? (pages) => Promise.resolve(expectedSum(pages)) : (pages) => expectedSum(pages),
+    enters: () => 0,
+    wakeups: () => 0,
+    async close() {},
   };
 }
 
@@ -182,5 +207,9 @@ export async function openReader(variant: VariantName, path: string, direct: boo
       return bunFileReader(path, direct);
     case "sync-pread":
       return syncReader(path, direct);
+    case "http-only":
+      return noReadReader(false);
+    case "http-async":
+      return noReadReader(true);
   }
 }

@@ -12,7 +12,7 @@
  */
 import { exitWithParent } from "../harness/children.ts";
 import { BadQuery, PAGE, parsePages } from "./pages.ts";
-import { openReader, VARIANT_NAMES, type VariantName } from "./readers.ts";
+import { ALL_VARIANT_NAMES, openReader, type VariantName } from "./readers.ts";
 import { statSync } from "node:fs";
 
 const argv = process.argv.slice(2);
@@ -22,8 +22,8 @@ const arg = (name: string): string | undefined => {
 };
 const path = arg("--file");
 const variant = arg("--variant") as VariantName | undefined;
-if (path === undefined || variant === undefined || !VARIANT_NAMES.includes(variant)) {
-  process.stderr.write(`usage: server.ts --file PATH --variant ${VARIANT_NAMES.join("|")} [--direct] [--host H] [--port P]\n`);
+if (path === undefined || variant === undefined || !(ALL_VARIANT_NAMES as readonly string[]).includes(variant)) {
+  process.stderr.write(`usage: server.ts --file PATH --variant ${ALL_VARIANT_NAMES.join("|")} [--direct] [--host H] [--port P]\n`);
   process.exit(2);
 }
 const pageCount = Math.floor(statSync(path).size / PAGE);
@@ -56,7 +56,7 @@ const server = Bun.serve({
         return failed(err);
       }
     }
-    if (url.startsWith("/stats", at)) return Response.json({ requests, enters: reader.enters() });
+    if (url.startsWith("/stats", at)) return Response.json({ requests, enters: reader.enters(), wakeups: reader.wakeups() });
     return text(404, "not found: GET /lookup?pages=N[,N...] or /stats\n");
   },
   error: failed,
