@@ -5,7 +5,7 @@
  * (QD 1), then the wake-up from idle. Where `read` measures the fastest
  * io_uring loop, this measures what an `await` per read costs.
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { interruptSignal } from "./harness/children.ts";
 import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
 import { findNodeBinary } from "./harness/node-version.ts";
@@ -26,7 +26,11 @@ export function asyncReadCommand(): Command {
   const cmd = addCommonOptions(new Command("async-read"), { durationMs: 1500, warmupMs: 200, repeat: 3 })
     .description("promise reads: Uring.read (event-loop, run, SQPOLL drivers) vs node:fs/promises and Bun.file in Bun, pread, liburing C and node")
     .option("--qd <n>", "reads in flight (promise loops) in the first cell", sizeFlag("--qd", { min: 1, max: MAX_QD, what: `a queue depth from 1 to ${MAX_QD}` }), 32)
-    .option("--size <size>", "size of the generated file (random bytes, page-cache-warm, removed afterwards)", sizeFlag("--size", { min: BS, what: "a size like 64m" }), 64 << 20)
+    .addOption(
+      new Option("--size <size>", "size of the generated file (random bytes, page-cache-warm, removed afterwards)")
+        .argParser(sizeFlag("--size", { min: BS, what: "a size like 64m" }))
+        .default(64 << 20, "64m"),
+    )
     .option("--sqpoll", "also run the SQPOLL driver (its kernel thread takes a core of its own)");
   cmd.addHelpText(
     "after",
