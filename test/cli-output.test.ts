@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { memoryFsName } from "../cli/harness/fs-type.ts";
 import { OptionError } from "../cli/harness/option-error.ts";
 import { checkBaseline, MAX_REPEAT } from "../cli/harness/options.ts";
 import { checkOutputPaths, finishRun, PARTIAL_MARKER } from "../cli/harness/output.ts";
@@ -116,6 +117,16 @@ describe("checks before the run", () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain("Exit codes: 0 every variant ran; 1 some variant failed (results still printed); 2 bad usage or input; 130 interrupted");
     }
+  }, 60_000);
+});
+
+describe("numbers that would mislead", () => {
+  test.skipIf(memoryFsName("/dev/shm") === null)("fsync-chain on tmpfs warns and claims no durability", () => {
+    const r = cli("fsync-chain", "--dir", "/dev/shm", "--variants", "loop", "-d", "100ms", "-w", "0", "-r", "1");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("fsync-chain: warning: --dir /dev/shm is on tmpfs");
+    expect(r.stdout).toContain("read back (tmpfs: not durable)");
+    expect(r.stdout).not.toContain("durable (verified)");
   }, 60_000);
 });
 
