@@ -38,7 +38,7 @@ export function readCommand(): Command {
     .option("--bytes <size>", "read this many bytes per run instead of reading for --duration")
     .addOption(new Option("--verify <mode>", "check every read (all, full) or a sample (sample); length: only lengths").choices([...VERIFY_MODES]).default("all"))
     .option("--variants <list>", `variants to run, comma-separated: ${READ_VARIANTS.join(",")}`)
-    .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core)")
+    .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core); pread runs as N threads and fio as numjobs=N, to compare")
     .option("--fio", "also run fio's io_uring and psync engines (apt-get install fio)")
     .option("--seed <n>", "seed of the random offsets");
   cmd.addHelpText("after", `\n${EXIT_CODES_HELP}`);

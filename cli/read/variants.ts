@@ -165,13 +165,13 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
           for (const f of pool.ringFlags) info.ringFlags.add(f);
           return pool;
         },
-        async (pool, d) => {
-          const r = await pool.run(d, w.maxOps);
+        async (pool, d, lat, _report, maxOps) => {
+          // Each slice is one message round trip to every Worker; their latencies add up in `lat`.
+          const r = await pool.run(d, Number.isFinite(maxOps) ? maxOps : 0, lat);
           return { ...r, extra: { rings } };
         },
         (pool) => pool.close(),
-        // The rings run in Workers for the whole duration (a slice per message would cost a round trip each).
-        { whole: true },
+        { maxOps: w.maxOps },
       );
     }
     if (feat !== undefined) {
@@ -274,7 +274,8 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
             seconds: r.seconds,
             bytes: r.bytesPerSec * r.seconds,
             latencyUs: r.latencyUs,
-            cpu: { self: r.cpu },
+            // group_reporting gives the jobs' mean CPU: the process used `rings` times that.
+            cpu: { self: r.cpu * rings },
             notes: [...(engine === "psync" ? ["qd 1 (psync is synchronous)"] : []), ...(rings > 1 ? [`numjobs=${rings} (threads, group_reporting)`] : [])],
             extra: { command: `fio ${fioArgs(w, engine, d, CHILD_WARMUP_MS, rings).join(" ")}` },
           };
