@@ -56,8 +56,12 @@ export class RingPool {
     for (const r of replies) if (r.type === "opened") for (const f of r.ringFlags) this.ringFlags.add(f);
   }
 
-  /** One run on every ring at once. */
-  async run(durationMs: number, maxOps: number): Promise<PoolResult> {
+  /**
+   * One run on every ring at once. With `into`, the rings' latencies are
+   * merged into it (a caller adding up slices of one run) instead of being
+   * turned into percentiles here.
+   */
+  async run(durationMs: number, maxOps: number, into?: LatencyRecorder): Promise<PoolResult> {
     // Each ring gets its share of an op budget.
     const share = maxOps > 0 ? Math.ceil(maxOps / this.n) : 0;
     const replies = await this.all(() => ({ type: "run", durationMs, maxOps: share, record: true }), durationMs + WORKER_REPLY_MARGIN_MS);
@@ -65,7 +69,7 @@ export class RingPool {
     let bytes = 0;
     let seconds = 0;
     let enters = 0;
-    const lat = new LatencyRecorder();
+    const lat = into ?? new LatencyRecorder();
     for (const r of replies) {
       if (r.type !== "result") continue;
       ops += r.ops;
@@ -75,7 +79,7 @@ export class RingPool {
       if (r.latency) lat.merge(r.latency);
     }
     const out: PoolResult = { ops, bytes, seconds, enters };
-    if (lat.count > 0) {
+    if (into === undefined && lat.count > 0) {
       const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]) as [number, number, number];
       out.latencyUs = { p50, p99, p999 };
     }
