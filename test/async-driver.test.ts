@@ -161,20 +161,23 @@ describe("setup flags", () => {
   test("timers keep firing while the ring is busy (completions every tick)", async () => {
     const uring = new Uring();
     try {
-      let stop = false;
       let ticks = 0;
       const timer = setInterval(() => ticks++, 1);
-      // If busy rounds starved the event loop, this timeout would never fire and the test would time out.
-      setTimeout(() => (stop = true), 40);
+      // Busy until the timer has fired a few times among the completions: if
+      // busy rounds starved the event loop it never would, and the deadline
+      // (not a fixed 40 ms, too short on a loaded machine) ends the loop.
+      let late = false;
+      const deadline = setTimeout(() => (late = true), 4_000); // under the test timeout: a slow loop fails on the expects below
       let ops = 0;
       await Promise.all(
         Array.from({ length: 32 }, async () => {
-          while (!stop) {
+          while (!late && !(ticks >= 2 && ops > 100)) {
             await uring.nop();
             ops++;
           }
         }),
       );
+      clearTimeout(deadline);
       clearInterval(timer);
       expect(ticks).toBeGreaterThanOrEqual(2);
       expect(ops).toBeGreaterThan(100);
