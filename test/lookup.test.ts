@@ -5,13 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { liveChildren, stopChild } from "../cli/harness/children.ts";
 import { runLoad } from "../cli/lookup/load.ts";
 import { BadQuery, expectedSum, MAX_KEYS, PAGE, parsePages, sumPages } from "../cli/lookup/pages.ts";
 import { startLookupServer, type LookupServer } from "../cli/lookup/processes.ts";
 import { ALL_VARIANT_NAMES } from "../cli/lookup/readers.ts";
 import { stampPattern } from "../cli/read/pattern.ts";
-import { generateFile } from "../cli/read/target.ts";
+import { generateFile, isMemoryFs } from "../cli/read/target.ts";
 import { tempDirPerFile } from "./helpers.ts";
 
 const tmp = tempDirPerFile();
@@ -87,6 +88,19 @@ test("the load generator counts wrong answers (pages past a smaller server file 
     expect(r.errors).toBeGreaterThan(0);
   } finally {
     await stopChild(server.child);
+  }
+});
+
+test.skipIf(isMemoryFs(tmpdir()))("O_DIRECT: every reading variant but bun-file answers the right checksum", async () => {
+  for (const variant of ["uring", "uring-stream", "fs-promises", "sync-pread"] as const) {
+    const server = await startLookupServer({ variant, path, direct: true, host: "127.0.0.1" });
+    try {
+      const pages = [3, 1000, 42];
+      const r = await fetch(`http://127.0.0.1:${server.port}/lookup?pages=${pages.join(",")}`);
+      expect(`${variant} ${r.status} ${(await r.text()).trim()}`).toBe(`${variant} 200 ${expectedSum(pages)}`);
+    } finally {
+      await stopChild(server.child);
+    }
   }
 });
 

@@ -10,15 +10,15 @@
  * - `bun-file`: Bun.file(path).slice(off, off + 4096).arrayBuffer(), K at once.
  * - `sync-pread`: fs.readSync K times (blocks the event loop meanwhile).
  *
- * With `direct` the file is opened O_DIRECT and pages land in page-aligned
- * off-heap memory (AlignedBuffer); Bun.file cannot open O_DIRECT, so
- * `bun-file` refuses it.
+ * With `direct` the file is opened O_DIRECT; pages always land in
+ * page-aligned SharedArrayBuffer memory (see {@link alignedSlab}); Bun.file
+ * cannot open O_DIRECT, so `bun-file` refuses it.
  */
 import { closeSync, constants, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { Uring } from "../../src/async/index.ts";
 import type { WakeKind } from "../../src/async/driver.ts";
-import { AlignedBuffer } from "../../src/mem/aligned.ts";
+import { addressOf } from "../../src/sys/ffi.ts";
 import { expectedSum, MAX_KEYS, PAGE, sumPages } from "./pages.ts";
 
 /** Variant names in table order (the ones a run compares by default). */
@@ -53,32 +53,53 @@ function checkLength(n: number, page: number): void {
 }
 
 /**
+ * MAX_KEYS pages of page-aligned memory. A SharedArrayBuffer: its memory
+ * never moves or detaches, so Uring hands it to the kernel as is (other
+ * views may be copied through a bounce buffer, which costs a copy per read
+ * and is not aligned for O_DIRECT); the view starts at the first page
+ * boundary inside it.
+ */
+function alignedSlab(): Uint8Array {
+  const sab = new SharedArrayBuffer(MAX_KEYS * PAGE + PAGE);
+  const skew = addressOf(new Uint8Array(sab)) % PAGE;
+  return new Uint8Array(sab, skew === 0 ? 0 : PAGE - skew, MAX_KEYS * PAGE);
+}
+
+/**
  * Per-request read buffers, reused: a request takes one slab of MAX_KEYS
- * pages and gives it back when its answer is computed. Page-aligned off-heap
- * memory, as O_DIRECT needs (and harmless without it).
+ * pages and gives it back once every read into it has settled.
  */
 class SlabPool {
   private readonly free: Uint8Array[] = [];
-  private readonly owned: AlignedBuffer[] = [];
 
   take(): Uint8Array {
-    const slab = this.free.pop();
-    if (slab !== undefined) return slab;
-    const mem = new AlignedBuffer(MAX_KEYS * PAGE);
-    this.owned.push(mem);
-    return mem.bytes;
+    return this.free.pop() ?? alignedSlab();
   }
 
   give(slab: Uint8Array): void {
     this.free.push(slab);
   }
 
-  /** Only once no read is in flight: the kernel may be writing into a taken slab. */
   dispose(): void {
     this.free.length = 0;
-    for (const m of this.owned) m.free();
-    this.owned.length = 0;
   }
+}
+
+/**
+ * Waits for every read (so none is still writing into the slab when it goes
+ * back to the pool, and no rejection is left unhandled), checks each length,
+ * and throws the first failure.
+ */
+async function settleReads(reads: readonly Promise<number>[], pages: readonly number[]): Promise<void> {
+  let failure: unknown = null;
+  for (let i = 0; i < reads.length; i++) {
+    try {
+      checkLength(await reads[i]!, pages[i]!);
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== null) throw failure;
 }
 
 function openFlags(direct: boolean): number {
@@ -97,7 +118,7 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
       try {
         // Every read is queued before the first await: the driver submits them with one enter.
         const reads = pages.map((p, i) => uring.read(fd, slab.subarray(i * PAGE, (i + 1) * PAGE), p * PAGE));
-        for (let i = 0; i < reads.length; i++) checkLength(await reads[i]!, pages[i]!);
+        await settleReads(reads, pages);
         return sumPages(slab, pages.length);
       } finally {
         pool.give(slab);
@@ -108,7 +129,7 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
     async close() {
       if (closed) return;
       closed = true;
-      uring.close(); // cancels and drains what is in flight before the slabs go
+      uring.close(); // cancels and drains what is in flight
       pool.dispose();
       closeSync(fd);
     },
@@ -124,8 +145,8 @@ export async function fsPromisesReader(path: string, direct: boolean): Promise<P
     async lookup(pages) {
       const slab = pool.take();
       try {
-        const reads = pages.map((p, i) => fh.read(slab, i * PAGE, PAGE, p * PAGE));
-        for (let i = 0; i < reads.length; i++) checkLength((await reads[i]!).bytesRead, pages[i]!);
+        const reads = pages.map((p, i) => fh.read(slab, i * PAGE, PAGE, p * PAGE).then((r) => r.bytesRead));
+        await settleReads(reads, pages);
         return sumPages(slab, pages.length);
       } finally {
         pool.give(slab);
@@ -165,8 +186,7 @@ export function bunFileReader(path: string, direct: boolean): PageReader {
 /** `sync-pread`: fs.readSync K times. */
 export function syncReader(path: string, direct: boolean): PageReader {
   const fd = openSync(path, openFlags(direct));
-  const slab = new AlignedBuffer(MAX_KEYS * PAGE);
-  const bytes = slab.bytes;
+  const bytes = alignedSlab();
   let closed = false;
   return {
     lookup(pages) {
@@ -179,7 +199,6 @@ export function syncReader(path: string, direct: boolean): PageReader {
       if (closed) return;
       closed = true;
       closeSync(fd);
-      slab.free();
     },
   };
 }
