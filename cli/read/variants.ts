@@ -61,9 +61,9 @@ interface SliceResult {
 }
 
 /**
- * An in-process variant with a setup object, a timed run and a close. Unless
- * `whole` is set, a run is cut into slices (cli/harness/slices.ts) so Ctrl-C
- * stops it promptly; `maxOps` is what is left of the --bytes budget (Infinity: none).
+ * An in-process variant with a setup object, a timed run and a close. A run
+ * is cut into slices (cli/harness/slices.ts) so Ctrl-C stops it promptly;
+ * `maxOps` is what is left of the --bytes budget (Infinity: none).
  */
 function inProcess<T>(
   name: string,
@@ -71,7 +71,7 @@ function inProcess<T>(
   open: () => T | Promise<T>,
   run: (r: T, durationMs: number, lat: LatencyRecorder, report: (ops: number) => void, maxOps: number) => Promise<SliceResult>,
   close: (r: T) => void | Promise<void>,
-  opts: { notes?: (r: T) => string[]; maxOps?: number; whole?: boolean } = {},
+  opts: { notes?: (r: T) => string[]; maxOps?: number } = {},
 ): BenchVariant {
   let reader: T | null = null;
   let skip: string | null = null;
@@ -106,7 +106,7 @@ function inProcess<T>(
         opsBase = 0;
         const total: SliceResult = { ops: 0, bytes: 0, seconds: 0, enters: 0 };
         await runInSlices(durationMs, ctx.signal, async (ms) => {
-          const r = await run(reader!, opts.whole ? durationMs : ms, lat, report, budget - total.ops);
+          const r = await run(reader!, ms, lat, report, budget - total.ops);
           total.ops += r.ops;
           total.bytes += r.bytes;
           total.seconds += r.seconds;
@@ -114,7 +114,7 @@ function inProcess<T>(
           total.latencyUs = r.latencyUs;
           total.extra = r.extra;
           opsBase = total.ops;
-          return opts.whole === true || total.ops >= budget;
+          return total.ops >= budget;
         });
         // CPU first: sorting the latency samples below is not the variant's work.
         const cpu = process.cpuUsage(cpu0);
@@ -206,9 +206,10 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
               }
               return pool;
             },
-            async (pool, d) => ({ ...(await pool.run(d, w.maxOps)), extra: { threads: rings } }),
+            // Sliced like the ring pool: one message round trip per slice, latencies merged into `lat`.
+            async (pool, d, lat, _report, maxOps) => ({ ...(await pool.run(d, Number.isFinite(maxOps) ? maxOps : 0, lat)), extra: { threads: rings } }),
             (pool) => pool.close(),
-            { whole: true },
+            { maxOps: w.maxOps },
           );
         }
         return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps), (r) => r.close(), {
