@@ -67,7 +67,7 @@ export function readCommand(): Command {
     ];
     finishRun(run, { ...common, baseline }, { tables: ratios.head.length > 1 ? [ratios] : [], lines });
     if (outcome.failed.length > 0) {
-      process.stderr.write(`uring-bench: reads failed or returned wrong bytes in: ${outcome.failed.join(", ")} (see notes).\n`);
+      process.stderr.write(`uring-bench: failed (an error or wrong bytes): ${outcome.failed.join(", ")}; see the notes.\n`);
     }
     process.exitCode = exitCodeFor(run);
   });
