@@ -6,6 +6,8 @@
  * file is read back afterwards: an acknowledged commit that is missing or
  * corrupt fails the run.
  */
+import { runFsyncRate } from "./fsync/open-loop.ts";
+import { parseRateList } from "./read/open-loop.ts";
 import { Command, Option } from "commander";
 import { interruptSignal } from "./harness/children.ts";
 import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
@@ -41,7 +43,9 @@ export function fsyncChainCommand(): Command {
     .option("--keep", "keep the data files")
     .option("--no-defer-taskrun", "ring without SINGLE_ISSUER|DEFER_TASKRUN")
     .option("--split", "io_uring: wake for every CQE to time the write/sync split (one more wake-up per commit)")
-    .option("--cpu <n>", "pin the committing thread of every variant (and the ring's io-wq workers, fio's job) to this CPU");
+    .option("--cpu <n>", "pin the committing thread of every variant (and the ring's io-wq workers, fio's job) to this CPU")
+    .option("--rate <commits>", "open loop: commits per second (a list makes one row each; io_uring write→fdatasync, ≤ --inflight in flight), latency from the intended time", parseRateList("--rate"))
+    .option("--arrival <kind>", "with --rate: uniform or poisson arrivals", "uniform");
   cmd.addHelpText(
     "after",
     `\nModes: ${CHAIN_MODES.join(", ")}. A variant that loses an acknowledged commit or whose commits fail counts as failed.\n${EXIT_CODES_HELP}`,
@@ -49,6 +53,10 @@ export function fsyncChainCommand(): Command {
   return cmd.action(async (raw: RawFsyncOptions & Record<string, unknown>) => {
     const cfg = resolveFsyncOptions(raw);
     checkDataDir(cfg.dir);
+    if (Array.isArray(raw.rate)) {
+      const arrival = raw.arrival === "poisson" ? "poisson" : "uniform";
+      return runFsyncRate({ dir: cfg.dir, recordBytes: cfg.recordBytes, inflight: Math.max(...cfg.inflight), rates: raw.rate as number[], arrival, durationMs: commonSettings(raw).durationMs, keep: cfg.keep }, commonSettings(raw));
+    }
     if (cfg.variants.includes("c-liburing")) requireCFsync();
     const common = commonSettings(raw);
     const names = cfg.variants.flatMap((v) => (v === "fio" ? FIO_ENGINES.map((e) => `fio-${e}`) : [v]));

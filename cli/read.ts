@@ -18,6 +18,7 @@ import { READ_VARIANTS, resolveReadOptions, type RawReadOptions } from "./read/o
 import { VERIFY_MODES } from "./read/pattern.ts";
 import { blankFailed, ratioRows } from "./read/render.ts";
 import { runRead } from "./read/run.ts";
+import { parseRateList, runReadRate } from "./read/open-loop.ts";
 
 /** The `read` subcommand. */
 export function readCommand(): Command {
@@ -40,9 +41,12 @@ export function readCommand(): Command {
     .option("--variants <list>", `variants to run, comma-separated: ${READ_VARIANTS.join(",")}`)
     .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core); pread runs as N threads and fio as numjobs=N, to compare")
     .option("--fio", "also run fio's io_uring and psync engines (apt-get install fio)")
-    .option("--seed <n>", "seed of the random offsets");
+    .option("--seed <n>", "seed of the random offsets")
+    .option("--rate <iops>", "open loop: reads per second (a list makes one row each), latency from the intended time, fio's slat/clat split", parseRateList("--rate"))
+    .option("--arrival <kind>", "with --rate: uniform or poisson arrivals", "uniform");
   cmd.addHelpText("after", `\n${EXIT_CODES_HELP}`);
   return cmd.action(async (raw: RawReadOptions & Record<string, unknown>) => {
+    if (Array.isArray(raw.rate)) return runReadRate(raw as unknown as RawReadOptions & { rate: number[]; arrival?: string }, commonSettings(raw));
     const cfg = resolveReadOptions(raw, {
       node: findNode() !== null,
       cLoop: haveCLoop(),

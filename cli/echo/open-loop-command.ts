@@ -4,7 +4,8 @@
  * other run (finishRun: --json, --markdown, --save), followed by the
  * open-loop table. cli/echo.ts hands over here when --rate is given.
  */
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
+import { OptionError } from "../harness/option-error.ts";
 import { ensureFdLimit } from "../../src/net/limits.ts";
 import { setupFlagNames, setupFlagsFor } from "../../src/ring/setup.ts";
 import { defaultServerClientCpus } from "../harness/affinity.ts";
@@ -13,12 +14,11 @@ import { interruptSignal } from "../harness/children.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import { createProgress } from "../harness/progress.ts";
-import { drawTable } from "../harness/render-table.ts";
-import type { RunResult } from "../harness/result.ts";
-import { RunAborted, runInterleaved } from "../harness/runner.ts";
+import { exitCodeFor } from "../harness/exit-codes.ts";
+import { runInterleaved } from "../harness/runner.ts";
 import { parseSlo, type Slo } from "../harness/slo-search.ts";
 import { openLoopClientUnavailable } from "./open-loop-client.ts";
-import { OPEN_LOOP_RAMP_MS, markdownTable, openLoopVariants, renderOpenLoop, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
+import { OPEN_LOOP_RAMP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
 import { SERVER_NAMES, SERVERS, type ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { cellLabel, matrixCells, type EchoCell, type EchoPlacement } from "./variants.ts";
@@ -39,13 +39,13 @@ export function parseRateSpec(value: string): RateSpec {
   try {
     return value.split(",").map((v) => parseRate(v, "--rate"));
   } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+    throw new OptionError((err as Error).message);
   }
 }
 
 /** Parses `--arrival`. */
 export function parseArrival(value: string): ArrivalKind {
-  if (!(ARRIVAL_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--arrival takes ${ARRIVAL_KINDS.join(" or ")}, got "${value}".`);
+  if (!(ARRIVAL_KINDS as readonly string[]).includes(value)) throw new OptionError(`--arrival takes ${ARRIVAL_KINDS.join(" or ")}, got "${value}".`);
   return value as ArrivalKind;
 }
 
@@ -54,7 +54,7 @@ export function parseSloFlag(value: string): Slo {
   try {
     return parseSlo(value);
   } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+    throw new OptionError((err as Error).message);
   }
 }
 
@@ -70,20 +70,11 @@ export interface OpenLoopEchoRun {
   ringFlags: string[];
 }
 
-/**
- * JSON and files as every command writes them (finishRun); on screen and for
- * `--markdown` alone, the open-loop table replaces the closed-loop one.
- */
-function writeRun(run: RunResult, settings: CommonSettings, log: (s: string) => void): void {
-  const written = finishRun(run, { ...settings, quiet: true, markdown: settings.markdown === true ? undefined : settings.markdown });
-  for (const p of written) log(`wrote ${p}`);
-}
-
 /** Runs `echo --rate ...` to the end (tables, files). */
 export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
   const why = openLoopClientUnavailable();
-  if (why) throw new InvalidArgumentError(`--rate: ${why}`);
-  if (o.where.client && o.where.client !== "uring" && o.where.client !== "c-epoll") throw new InvalidArgumentError("--rate uses the C open-loop client; --client does not apply");
+  if (why) throw new OptionError(`--rate: ${why}`);
+  if (o.where.client && o.where.client !== "uring" && o.where.client !== "c-epoll") throw new OptionError("--rate uses the C open-loop client; --client does not apply");
   const { settings } = o;
   const log = (s: string) => {
     if (!settings.quiet && settings.json !== true) process.stderr.write(`${s}\n`);
@@ -94,8 +85,8 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
     serverCpus: o.where.serverCpus, clientCpus: o.where.clientCpus, uringSetup: o.where.uringSetup, client: "c-openloop", regime: "open-loop",
   };
   if (o.rate === "auto") {
-    if (!o.slo) throw new InvalidArgumentError("--rate auto needs --slo, e.g. --slo p99=1ms");
-    if (o.cells.length !== 1) throw new InvalidArgumentError("--rate auto runs one cell: leave out --matrix");
+    if (!o.slo) throw new OptionError("--rate auto needs --slo, e.g. --slo p99=1ms");
+    if (o.cells.length !== 1) throw new OptionError("--rate auto runs one cell: leave out --matrix");
     const cell = o.cells[0]!;
     log(`echo: SLO search ${o.slo.text}, ${cellLabel(cell)}, ${o.servers.join(", ")}; ${settings.durationMs} ms per probe, up to ${SLO_MAX_RATE}/s`);
     const outcomes = await sloSearchPerServer({
@@ -103,37 +94,30 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
       startRate: SLO_START_RATE, maxRate: SLO_MAX_RATE, bisectSteps: SLO_BISECT_STEPS, signal: interruptSignal(), log,
     });
     const results = sloResults(outcomes, cell, o.slo);
-    const run = buildRun("echo", options, results, o.ringFlags);
-    writeRun(run, settings, log);
-    if (!settings.quiet && settings.json !== true) {
-      const rows = sloRows(results, o.slo);
-      process.stdout.write(`${settings.markdown === true ? markdownTable(rows) : drawTable(rows)}\n`);
-    }
+    const run = buildRun("echo", options, results, o.ringFlags, interruptSignal().aborted);
+    finishRun(run, settings, { tables: [sloRows(results, o.slo)], lines: openLoopLines(run, o.shape) });
+    process.exitCode = exitCodeFor(run);
     return;
   }
-  if (o.slo) throw new InvalidArgumentError("--slo goes with --rate auto");
+  if (o.slo) throw new OptionError("--slo goes with --rate auto");
   const variants = openLoopVariants(o.cells, o.rate, o.servers, o.where, o.shape);
   const perRun = settings.durationMs + OPEN_LOOP_RAMP_MS + 1000;
   const totalMs = variants.length * (settings.repeat * perRun + 1500);
   log(`echo open loop: ${o.cells.map(cellLabel).join(" | ")} at ${o.rate.join(", ")}/s (${o.shape.arrival}); ${o.servers.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms (~${Math.ceil(totalMs / 1000)} s)`);
-  let results;
-  try {
-    results = await runInterleaved({
+  const signal = interruptSignal();
+  const results = await runInterleaved({
       variants,
       repeat: settings.repeat,
       // The client warms up inside every run (OPEN_LOOP_RAMP_MS); a separate warm-up run adds nothing.
       warmupMs: 0,
       durationMs: settings.durationMs,
-      signal: interruptSignal(),
+      signal,
+      onAbort: "partial",
       onProgress: createProgress({ quiet: settings.quiet || settings.json === true, totalMs }),
     });
-  } catch (err) {
-    if (err instanceof RunAborted) return;
-    throw err;
-  }
-  const run = buildRun("echo", options, results, o.ringFlags);
-  writeRun(run, settings, log);
-  if (!settings.quiet && settings.json !== true) process.stdout.write(renderOpenLoop(run, o.shape, settings.markdown === true));
+  const run = buildRun("echo", options, results, o.ringFlags, signal.aborted);
+  finishRun(run, settings, { tables: [openLoopRows(run)], lines: openLoopLines(run, o.shape) });
+  process.exitCode = exitCodeFor(run);
 }
 
 /** Adds the open-loop flags to the echo command. */
@@ -148,7 +132,7 @@ export function addOpenLoopOptions(cmd: Command): Command {
 
 function parseMaxInflight(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--max-inflight takes a count (0 = no cap), got "${value}".`);
+  if (!Number.isInteger(n) || n < 0) throw new OptionError(`--max-inflight takes a count (0 = no cap), got "${value}".`);
   return n;
 }
 
@@ -172,15 +156,15 @@ export interface OpenLoopEchoFlags {
 
 /** Entry from the echo command's action when --rate is given. */
 export async function runOpenLoopFromEcho(raw: OpenLoopEchoFlags, settings: CommonSettings): Promise<void> {
-  if (raw.rate === undefined) throw new InvalidArgumentError("open loop needs --rate");
-  if (raw.connect) throw new InvalidArgumentError("--rate drives our servers with the C open-loop client; --connect is closed-loop only.");
+  if (raw.rate === undefined) throw new OptionError("open loop needs --rate");
+  if (raw.connect) throw new OptionError("--rate drives our servers with the C open-loop client; --connect is closed-loop only.");
   const layout = defaultServerClientCpus();
   const cells: EchoCell[] = raw.matrix ? matrixCells() : [{ connections: raw.connections, bytes: raw.bytes }];
   ensureFdLimit(Math.max(...cells.map((c) => c.connections)));
   const servers: ServerName[] = raw.servers ?? [...SERVER_NAMES];
   for (const s of servers) {
     const why = SERVERS[s].unavailable();
-    if (why && raw.servers) throw new InvalidArgumentError(`--servers ${s}: ${why}`);
+    if (why && raw.servers) throw new OptionError(`--servers ${s}: ${why}`);
   }
   const usable = servers.filter((s) => SERVERS[s].unavailable() === null);
   await runOpenLoopEcho({

@@ -14,7 +14,6 @@
  * "saturated".
  */
 import type { ArrivalKind } from "../harness/arrivals.ts";
-import { drawTable } from "../harness/render-table.ts";
 import type { RunResult, VariantResult } from "../harness/result.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import type { BenchVariant, Measurement } from "../harness/runner.ts";
@@ -169,12 +168,6 @@ export function openLoopRows(run: RunResult): Rows {
   };
 }
 
-/** Rows as a Markdown table (for results/*.md and the README). */
-export function markdownTable(rows: Rows): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(rows.head), line(rows.head.map((_, i) => (i < 2 ? "---" : "---:"))), ...rows.rows.map(line)].join("\n");
-}
-
 /** A footnote for the syscall columns: why they are empty, or what they cost. */
 export function syscallNote(shape: OpenLoopShape): string {
   if (!shape.syscalls) return "syscalls/rt: not counted (add --syscalls; needs perf)";
@@ -295,16 +288,11 @@ export function sloRows(results: VariantResult[], slo: Slo): Rows {
   };
 }
 
-/** Prints the open-loop table (terminal or Markdown) and its footnotes. */
-export function renderOpenLoop(run: RunResult, shape: OpenLoopShape, markdown = false): string {
-  const rows = openLoopRows(run);
-  const table = markdown ? markdownTable(rows) : drawTable(rows);
-  const notes = [
+/** The lines under the open-loop tables: what the latency columns mean, the syscall column's source. (Per-row notes are shown by finishRun.) */
+export function openLoopLines(run: RunResult, shape: OpenLoopShape): string[] {
+  return [
     `latency: corrected (from the intended send time, ${shape.arrival} arrivals) unless marked uncorrected (from the actual send time); ` +
-      `max in flight per connection: ${shape.maxInflight === 0 ? "no cap" : shape.maxInflight}`,
+      `max in flight per connection: ${shape.maxInflight === 0 ? "no cap" : shape.maxInflight}; server CPU ${run.options.serverCpus ?? "-"}, client CPU ${run.options.clientCpus ?? "-"}`,
     syscallNote(shape),
-    ...run.results.flatMap((r) => (r.notes ?? []).map((n) => `${r.cell} ${r.variant}: ${n}`)),
   ];
-  return `${table}\n${notes.map((n) => (markdown ? `- ${n}` : `  ${n}`)).join("\n")}\n`;
 }
-

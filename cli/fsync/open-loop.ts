@@ -16,7 +16,10 @@ import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
 import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
 import { runRingOpenLoop } from "../harness/open-loop-ring.ts";
-import { drawTable } from "../harness/render-table.ts";
+import { exitCodeFor } from "../harness/exit-codes.ts";
+import type { CommonSettings } from "../harness/options.ts";
+import { buildRun, finishRun } from "../harness/output.ts";
+import type { VariantResult } from "../harness/result.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { createDataFile, removeDataFile } from "./file.ts";
 
@@ -124,11 +127,36 @@ export function fsyncOpenLoopRows(rows: FsyncOpenLoopRow[]): Rows {
   };
 }
 
-/** Prints the table and its legend. */
-export function renderFsyncOpenLoop(rows: FsyncOpenLoopRow[], o: FsyncOpenLoopOptions): string {
+/** What the fsync open-loop table's columns mean. */
+export function fsyncOpenLoopLegend(o: FsyncOpenLoopOptions): string {
   return (
-    `${drawTable(fsyncOpenLoopRows(rows))}\n` +
-    `  commit = ${o.recordBytes} B append write linked to fdatasync (io_uring), ≤ ${o.inflight} in flight, ${o.arrival} arrivals, in ${o.dir}. ` +
-    "Latency from the intended commit time; slat: intended → submitted; clat: submitted → sync done. File size checked after each run.\n"
+    `commit = ${o.recordBytes} B append write linked to fdatasync (io_uring), ≤ ${o.inflight} in flight, ${o.arrival} arrivals, in ${o.dir}. ` +
+    "Latency from the intended commit time; slat: intended → submitted; clat: submitted → sync done. File size checked after each run."
   );
+}
+
+/** Rows as VariantResults (variant "uring", one cell per rate) for --json/--save. */
+export function fsyncOpenLoopResults(rows: FsyncOpenLoopRow[], o: FsyncOpenLoopOptions): VariantResult[] {
+  return rows.map((r) => ({
+    variant: "uring",
+    cell: `${o.recordBytes}B inflight:${o.inflight} rate:${r.rate}`,
+    opsPerSec: r.achievedRate,
+    repetitions: [r.achievedRate],
+    latencyUs: { p50: r.lat.p50, p99: r.lat.p99, p999: r.lat.p999, mean: r.lat.mean },
+    cpu: { self: r.cpu },
+    errors: r.errors + r.unfinished,
+    notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
+    extra: {
+      requestedRate: r.rate, achievedRate: r.achievedRate, latP90Us: r.lat.p90, latMaxUs: r.lat.max, slatP99Us: r.slat.p99, clatP50Us: r.clat.p50,
+      clatP99Us: r.clat.p99, entersPerCommit: r.entersPerCommit, status: r.status,
+    },
+  }));
+}
+
+/** `fsync-chain --rate`: the whole command path, with the resolved directory, record size and in-flight limit. */
+export function runFsyncRate(o: FsyncOpenLoopOptions, common: CommonSettings): void {
+  const rows = runFsyncOpenLoop(o);
+  const run = buildRun("fsync-chain", { ...o, regime: "open-loop", durationMs: common.durationMs }, fsyncOpenLoopResults(rows, o));
+  finishRun(run, common, { tables: [fsyncOpenLoopRows(rows)], lines: [fsyncOpenLoopLegend(o)] });
+  process.exitCode = exitCodeFor(run);
 }

@@ -7,18 +7,21 @@
  * Every read's length is checked (a short read is an error).
  */
 import { closeSync } from "node:fs";
-import { InvalidArgumentError } from "commander";
 import { AlignedBuffer, PAGE_SIZE } from "../../src/mem/aligned.ts";
 import { prepRead } from "../../src/ops/rw.ts";
 import { Ring } from "../../src/ring/ring.ts";
 import { sqeSetData32x2 } from "../../src/ring/sqe.ts";
-import { parseRate, type ArrivalKind } from "../harness/arrivals.ts";
+import { ARRIVAL_KINDS, parseRate, type ArrivalKind } from "../harness/arrivals.ts";
+import { exitCodeFor } from "../harness/exit-codes.ts";
+import { OptionError } from "../harness/option-error.ts";
+import type { CommonSettings } from "../harness/options.ts";
+import { buildRun, finishRun } from "../harness/output.ts";
+import type { VariantResult } from "../harness/result.ts";
 import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
 import { runRingOpenLoop } from "../harness/open-loop-ring.ts";
-import { drawTable } from "../harness/render-table.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
-import type { ReadConfig } from "./options.ts";
+import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
 import { openForRead, prepareTarget } from "./target.ts";
 
 /** Warm-up inside each run before the window. */
@@ -47,7 +50,7 @@ export function parseRateList(flag: string): (value: string) => number[] {
     try {
       return value.split(",").map((v) => parseRate(v, flag));
     } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
+      throw new OptionError((err as Error).message);
     }
   };
 }
@@ -111,12 +114,41 @@ export function readOpenLoopRows(rows: ReadOpenLoopRow[]): Rows {
   };
 }
 
-/** Prints the table and its legend. */
-export function renderReadOpenLoop(rows: ReadOpenLoopRow[], cfg: ReadConfig, arrival: ArrivalKind): string {
+/** What the read open-loop table's columns mean. */
+export function readOpenLoopLegend(cfg: ReadConfig, arrival: ArrivalKind): string {
   return (
-    `${drawTable(readOpenLoopRows(rows))}\n` +
-    `  ${cfg.bs} B ${cfg.pattern} reads${cfg.direct ? " O_DIRECT" : " buffered"}, qd ≤ ${cfg.qd}, ${arrival} arrivals, one ring (io_uring plain reads). ` +
+    `${cfg.bs} B ${cfg.pattern} reads${cfg.direct ? " O_DIRECT" : " buffered"}, qd ≤ ${cfg.qd}, ${arrival} arrivals, one ring (io_uring plain reads, lengths checked). ` +
     "lat: completion − intended time; slat: intended → submitted (slot wait + scheduler + submit); clat: submitted → completion. " +
-    "Other syscalls per read: none in the loop (clock reads are vDSO).\n"
+    "Other syscalls per read: none in the loop (clock reads are vDSO)."
   );
+}
+
+/** Rows as VariantResults (variant "uring", one cell per rate) for --json/--save. */
+export function readOpenLoopResults(rows: ReadOpenLoopRow[], cfg: ReadConfig): VariantResult[] {
+  return rows.map((r) => ({
+    variant: "uring",
+    cell: `${cfg.bs}B ${cfg.pattern}${cfg.direct ? " direct" : ""} qd${cfg.qd} rate:${r.rate}`,
+    opsPerSec: r.achievedRate,
+    repetitions: [r.achievedRate],
+    bytesPerSec: r.achievedRate * cfg.bs,
+    latencyUs: { p50: r.lat.p50, p99: r.lat.p99, p999: r.lat.p999, mean: r.lat.mean },
+    cpu: { self: r.cpu },
+    errors: r.errors + r.unfinished,
+    notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
+    extra: {
+      requestedRate: r.rate, achievedRate: r.achievedRate, latP90Us: r.lat.p90, latMaxUs: r.lat.max, slatP50Us: r.slat.p50, slatP99Us: r.slat.p99,
+      clatP50Us: r.clat.p50, clatP99Us: r.clat.p99, clatP999Us: r.clat.p999, cpuUsPerRead: r.cpuUsPerRead, entersPerRead: r.entersPerRead, status: r.status,
+    },
+  }));
+}
+
+/** `read --rate`: the whole command path (options already parsed by the read command). */
+export function runReadRate(raw: RawReadOptions & { rate: number[]; arrival?: string }, common: CommonSettings): void {
+  const arrival = (raw.arrival ?? "uniform") as ArrivalKind;
+  if (!(ARRIVAL_KINDS as readonly string[]).includes(arrival)) throw new OptionError(`--arrival takes ${ARRIVAL_KINDS.join(" or ")}, got "${raw.arrival}".`);
+  const cfg = resolveReadOptions(raw, { node: false, cLoop: false, fio: false });
+  const { rows, path } = runReadOpenLoop(cfg, raw.rate, arrival, common.durationMs);
+  const run = buildRun("read", { ...cfg, variants: ["uring"], rates: raw.rate, arrival, regime: "open-loop", durationMs: common.durationMs }, readOpenLoopResults(rows, cfg));
+  finishRun(run, common, { tables: [readOpenLoopRows(rows)], lines: [readOpenLoopLegend(cfg, arrival), `file: ${path}`] });
+  process.exitCode = exitCodeFor(run);
 }
