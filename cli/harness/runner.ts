@@ -353,7 +353,9 @@ export async function timedLoop(
  * Synchronous twin of {@link timedLoop} for loops that never await (a pread
  * loop, a ring driven by submitAndWait): no microtask per step.
  * Note: it blocks the event loop for `durationMs`, so progress is still drawn
- * (ctx.report writes directly) but timers do not fire meanwhile.
+ * (ctx.report writes directly) but timers do not fire meanwhile, and neither
+ * does Ctrl-C: a command calls it through runInSlices (slices.ts) so that
+ * the signal is seen within a slice.
  */
 export function timedLoopSync(durationMs: number, ctx: RunControl, step: () => number): { ops: number; seconds: number } {
   const start = performance.now();
