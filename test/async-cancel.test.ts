@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ClosedError } from "../src/sys/closed.ts";
 import { Uring, UringError } from "../src/async/index.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
+import { countEventfds, countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
 
 const tmp = tempDirPerFile();
 /** A FIFO opened read-write: reads on it wait until something is written. */
@@ -183,9 +183,9 @@ describe("close()", () => {
     const f = fifo();
     const uring = new Uring();
     const p = uring.read(f.fd, new Uint8Array(1), -1);
-    // The first park creates the eventfd (and the waiter thread): one more fd.
-    const armed = countFds();
-    await waitFor(() => countFds() > armed);
+    // The first park creates the eventfd (and the waiter thread).
+    const eventfds = countEventfds();
+    await waitFor(() => countEventfds() > eventfds);
     writeSync(f.fd, "x");
     expect(await p).toBe(1);
     expect(uring.wakeups).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Uring, type DriverKind, type UringOptions } from "../src/async/index.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
+import { countEventfds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
 
 const ASYNC_INDEX = join(import.meta.dir, "..", "src", "async", "index.ts");
 const BUN = process.execPath;
@@ -54,10 +54,10 @@ describe.each(DRIVERS)("driver $name", ({ driver, options, available }) => {
       const buf = new Uint8Array(4);
       const p = uring.read(f.fd, buf, -1);
       // Idle means parked, for the drivers that park: the first park creates the eventfd.
-      const fds = countFds();
+      const eventfds = countEventfds();
       let ticks = 0;
       const timer = setInterval(() => ticks++, 2);
-      await waitFor(() => ticks >= 3 && (driver === "run" || countFds() > fds));
+      await waitFor(() => ticks >= 3 && (driver === "run" || countEventfds() > eventfds));
       clearInterval(timer);
       expect(ticks).toBeGreaterThanOrEqual(3);
       expect(uring.pending).toBe(1);

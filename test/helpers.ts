@@ -1,6 +1,6 @@
 /** Shared test helpers: ring configurations, fd counting, temp files, probe-based skips. */
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "bun:test";
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
@@ -10,6 +10,23 @@ import { SetupFlags } from "../src/sys/constants.ts";
 /** Number of open fds of this process. */
 export function countFds(): number {
   return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * Number of this process's eventfd descriptors. A Uring's first park on its
+ * waiter thread creates one, so a rise says "parked"; the total fd count
+ * cannot say it, since other descriptors close meanwhile.
+ */
+export function countEventfds(): number {
+  let n = 0;
+  for (const d of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${d}`) === "anon_inode:[eventfd]") n++;
+    } catch {
+      // closed while we looked (the readdir's own fd, for one)
+    }
+  }
+  return n;
 }
 
 /** A fresh temp directory, removed by the returned cleanup. */
@@ -106,9 +123,10 @@ export function kernelHasOp(op: number): boolean {
  * value. For waits on something another thread or process does (a kernel
  * thread going idle, a waiter thread parking): these machines are loaded, so
  * a fixed sleep that is "long enough" here is too short there. Callers keep
- * their own `expect` on the condition, so a timeout fails where it matters.
+ * their own `expect` on the condition, so a timeout fails where it matters;
+ * the default stays under bun test's 5 s per test for the same reason.
  */
-export async function waitFor(cond: () => boolean, { timeoutMs = 10_000, intervalMs = 2 } = {}): Promise<boolean> {
+export async function waitFor(cond: () => boolean, { timeoutMs = 4_000, intervalMs = 2 } = {}): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
     if (performance.now() > deadline) return cond();
