@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { compareRows } from "./harness/compare.ts";
+import { OptionError } from "./harness/option-error.ts";
 import { drawTable } from "./harness/render-table.ts";
 import { renderHtmlReport, renderStandaloneSvg } from "./harness/report-html.ts";
 import { loadRun } from "./harness/save.ts";
@@ -46,7 +47,7 @@ export function reportCommand(): Command {
       const runs = expandFiles(files).map((f) => ({ run: loadRun(f), source: f }));
       if (opts.compare) {
         if (runs.length !== 2) {
-          throw new Error(`--compare takes exactly two result files (A then B), got ${runs.length}.`);
+          throw new OptionError(`--compare takes exactly two result files (A then B), got ${runs.length}.`);
         }
         const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
         if (a.run.command !== b.run.command) {
