@@ -7,7 +7,9 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runContext } from "../cli/harness/context.ts";
 import { memoryFsName } from "../cli/harness/fs-type.ts";
+import { findNodeBinary } from "../cli/harness/node-version.ts";
 import { OptionError } from "../cli/harness/option-error.ts";
 import { checkBaseline, MAX_REPEAT } from "../cli/harness/options.ts";
 import { checkOutputPaths, finishRun, PARTIAL_MARKER } from "../cli/harness/output.ts";
@@ -121,6 +123,17 @@ describe("checks before the run", () => {
 });
 
 describe("numbers that would mislead", () => {
+  test("the saved nodeVersion is the node that runs the node variants, not Bun's process.versions.node", () => {
+    const node = findNodeBinary();
+    const ctx = runContext();
+    if (node === null) {
+      expect(ctx.nodeVersion).toBeUndefined();
+      return;
+    }
+    expect(ctx.nodeVersion).toBe(spawnSync(node.bin, ["--version"], { encoding: "utf8" }).stdout.trim());
+    expect(ctx.nodeVersion).toMatch(/^v\d+\./);
+  });
+
   test.skipIf(memoryFsName("/dev/shm") === null)("fsync-chain on tmpfs warns and claims no durability", () => {
     const r = cli("fsync-chain", "--dir", "/dev/shm", "--variants", "loop", "-d", "100ms", "-w", "0", "-r", "1");
     expect(r.status).toBe(0);
