@@ -17,37 +17,33 @@
  */
 import { Mman } from "../sys/constants.ts";
 import { Errno, SyscallError } from "../sys/errno.ts";
-import { alignedAlloc, freeAligned, madvise, memoryView, mmap, munmap } from "../sys/ffi.ts";
+import { alignedAlloc, madvise, mmap, munmap, ownedMemoryView } from "../sys/ffi.ts";
+import { assertOpen } from "../sys/closed.ts";
 
 /** The page size assumed for alignment (x86-64 and arm64 with 4 KiB pages). */
 export const PAGE_SIZE = 4096;
+
+/** madvise(2) advice: drop the pages now; the range stays mapped and reads zeros. */
+const MADV_DONTNEED = 4;
 
 /** A transparent huge page (x86-64 and arm64 with 4 KiB base pages). */
 export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
 
 /**
- * Frees an allocation whose owner was collected without `free()`. The target
- * is the ArrayBuffer behind `.bytes`, not the AlignedBuffer: a caller who kept
- * only the view (`const v = new AlignedBuffer(n).bytes`) must not find the memory
- * freed under it. The AlignedBuffer holds that ArrayBuffer, so memory is freed
- * only once neither is reachable.
+ * Who releases the memory: the ArrayBuffer behind `.bytes` owns it
+ * (ffi.ownedMemoryView: the engine calls munmap/free when the last JS
+ * reference to those contents is collected, and the ownership follows a
+ * `transfer()`). So no JS view can ever point at released memory, whatever
+ * the caller does. `free()` marks the object closed and, for mapped memory,
+ * gives the physical pages back at once (MADV_DONTNEED: a stale view then
+ * reads zeros); the address range goes when the views do.
+ *
+ * This registry only keeps {@link AlignedBuffer.live} honest for buffers
+ * dropped without `free()`.
  */
-const leakGuard = new FinalizationRegistry<Allocation>((a) => {
-  release(a);
-  liveCount--;
+const liveGuard = new FinalizationRegistry<{ freed: boolean }>((state) => {
+  if (!state.freed) liveCount--;
 });
-
-/** Where an allocation came from, for releasing it. */
-interface Allocation {
-  address: number;
-  /** Mapped length (whole pages), or 0 for heap memory. */
-  mappedLength: number;
-}
-
-function release(a: Allocation): void {
-  if (a.mappedLength > 0) munmap(a.address, a.mappedLength);
-  else freeAligned(a.address);
-}
 
 /** Options for {@link AlignedBuffer}. */
 export interface AlignedBufferOptions {
@@ -97,15 +93,14 @@ function mapHugeAligned(length: number): number {
  * Aligned off-heap memory with an explicit `free()`.
  *
  * Safety:
- * - `bytes` (and any view made from it or from `address`) must not be used
- *   after `free()`: the memory goes back to the allocator and the view dangles.
- *   After `free()`, `bytes` and `address` throw, but views taken earlier cannot
- *   be revoked: drop them.
- * - The kernel does not keep this object alive. While a request, a registered
- *   buffer table or a buffer ring uses the memory, keep the AlignedBuffer (or
- *   its `bytes`) reachable and do not `free()` it; the FinalizationRegistry
- *   fallback frees memory that became unreachable, which is only correct once
- *   the kernel is done with it.
+ * - After `free()` every method and getter (but `freed`) throws ClosedError.
+ *   Views taken earlier stay valid memory (their contents own it, see above):
+ *   mapped memory reads zeros from then on, heap memory keeps its bytes until
+ *   the views are collected. Nothing dangles.
+ * - `address` is a raw number: the kernel does not keep this object alive.
+ *   Given to a Ring by address, the memory must stay reachable (keep the
+ *   AlignedBuffer or a view) until the final CQE. The Uring methods never
+ *   give the kernel the address of a caller's buffer (docs/memory-safety.md).
  */
 export class AlignedBuffer {
   /** Byte length requested. */
@@ -118,7 +113,8 @@ export class AlignedBuffer {
   readonly hugePages: boolean;
   private addr: number;
   private view: Uint8Array | null;
-  private readonly allocation: Allocation;
+  private readonly mappedLength: number;
+  private readonly state = { freed: false };
 
   /**
    * Allocates `length` zeroed bytes aligned to `alignment` (default: a page).
@@ -154,36 +150,37 @@ export class AlignedBuffer {
     this.mapped = mapped;
     this.hugePages = advised;
     this.addr = addr;
-    this.allocation = { address: addr, mappedLength };
-    const buffer = memoryView(addr, length);
-    this.view = new Uint8Array(buffer);
+    this.mappedLength = mappedLength;
+    // Mapped memory is released as a whole (munmap of every page we took); heap memory by free().
+    const buffer = ownedMemoryView(addr, mapped ? mappedLength : length, mappedLength);
+    this.view = new Uint8Array(buffer, 0, length);
     // First touch after the advice: each fault now takes a whole huge page.
     if (advised) for (let off = 0; off < length; off += HUGE_PAGE_SIZE) this.view[off] = 0;
     liveCount++;
-    leakGuard.register(buffer, this.allocation, this);
+    liveGuard.register(buffer, this.state, this);
   }
 
   /** Start address of the memory. Throws after `free()`. */
   get address(): number {
-    if (this.view === null) this.throwFreed();
+    if (this.view === null) this.throwFreed("address");
     return this.addr;
   }
 
   /** The memory as bytes. Throws after `free()`; a view taken before must not outlive `free()`. */
   get bytes(): Uint8Array {
-    if (this.view === null) this.throwFreed();
+    if (this.view === null) this.throwFreed("bytes");
     return this.view;
   }
 
-  /** True after `free()`. */
+  /** True after `free()`. (Never throws.) */
   get freed(): boolean {
     return this.view === null;
   }
 
   /** Address of byte `offset`, for SQE fields (bounds-checked). */
   addressAt(offset: number): number {
-    if (this.view === null) this.throwFreed();
-    if (offset < 0 || offset > this.length) {
+    if (this.view === null) this.throwFreed("addressAt");
+    if (!(offset >= 0 && offset <= this.length) || Math.floor(offset) !== offset) {
       throw new RangeError(`Offset ${offset} is outside this AlignedBuffer of ${this.length} bytes.`);
     }
     return this.addr + offset;
@@ -191,22 +188,24 @@ export class AlignedBuffer {
 
   /** A Uint8Array over `[offset, offset + length)` of this memory (same lifetime rule as `bytes`). */
   subarray(offset: number, length: number): Uint8Array {
-    if (this.view === null) this.throwFreed();
-    if (offset < 0 || length < 0 || offset + length > this.length) {
+    if (this.view === null) this.throwFreed("subarray");
+    if (!(offset >= 0 && length >= 0 && offset + length <= this.length) || Math.floor(offset) !== offset || Math.floor(length) !== length) {
       throw new RangeError(`Range [${offset}, ${offset + length}) is outside this AlignedBuffer of ${this.length} bytes.`);
     }
     return this.view.subarray(offset, offset + length);
   }
 
   /**
-   * Returns the memory to the allocator. Idempotent. Only call it when no
-   * request, registered table or buffer ring uses the memory any more.
+   * Closes the buffer: methods throw from now on; mapped memory gives its
+   * physical pages back at once; the address range is released when the
+   * last view of it is collected (see the module comment). Idempotent.
    */
   free(): void {
     if (this.view === null) return;
-    leakGuard.unregister(this);
+    liveGuard.unregister(this);
+    this.state.freed = true;
     this.view = null;
-    release(this.allocation);
+    if (this.mappedLength > 0) madvise(this.addr, this.mappedLength, MADV_DONTNEED);
     liveCount--;
     this.addr = 0;
   }
@@ -221,7 +220,8 @@ export class AlignedBuffer {
     return liveCount;
   }
 
-  private throwFreed(): never {
-    throw new Error("This AlignedBuffer was freed: its memory is gone. Allocate a new one.");
+  private throwFreed(method: string): never {
+    assertOpen(true, "AlignedBuffer", method);
+    throw new Error("unreachable");
   }
 }

@@ -39,10 +39,10 @@ export class BufRing {
   readonly flags: number;
   /** Start address of the ring memory. */
   readonly address: number;
-  /** The entries as u32 words (kernel-shared: `k` views, the kernel reads them). */
-  readonly kU32: Uint32Array;
-  /** The entries as u16 halves; [7] is the tail. */
-  readonly kU16: Uint16Array;
+  /** The entries as u32 words (kernel-shared: `k` views, the kernel reads them). Zeroed JS memory after {@link freeBufRing}. */
+  kU32: Uint32Array;
+  /** The entries as u16 halves; [7] is the tail. Zeroed JS memory after {@link freeBufRing}. */
+  kU16: Uint16Array;
   /** @internal How the memory is released. */
   readonly memory: AlignedBuffer | { mmapAddr: number; length: number };
 
@@ -62,6 +62,17 @@ export class BufRing {
   /** The tail we last published (the kernel never writes it, so a plain read is exact). */
   get tail(): number {
     return this.kU16[TAIL_U16]!;
+  }
+
+  /**
+   * @internal Called by {@link freeBufRing} before the memory goes: the views
+   * move to zeroed JS memory, so the liburing-level functions on a freed
+   * BufRing write nowhere the kernel or anyone else reads.
+   */
+  retire(): void {
+    const dead = new ArrayBuffer(this.kU32.byteLength);
+    this.kU32 = new Uint32Array(dead);
+    this.kU16 = new Uint16Array(dead);
   }
 }
 
@@ -175,6 +186,7 @@ export function setupBufRing(ring: BufRingTarget, entries: number, bgid: number,
  */
 export function freeBufRing(ring: RegisterTarget | null, br: BufRing): number {
   const ret = ring === null ? 0 : unregisterBufRing(ring, br.bgid);
+  br.retire();
   const m = br.memory;
   if (m instanceof AlignedBuffer) m.free();
   else munmap(m.mmapAddr, m.length);

@@ -10,6 +10,7 @@
  * the buffer is still in use. {@link BufferRing.consume} tracks where each
  * completion's data starts.
  */
+import { assertOpen } from "../sys/closed.ts";
 import { PbufRingFlags } from "../sys/constants.ts";
 import { errnoName, Errno, SyscallError } from "../sys/errno.ts";
 import { AlignedBuffer, PAGE_SIZE } from "./aligned.ts";
@@ -112,8 +113,8 @@ export class BufferRing {
    * overwrite it) and never after `close()`.
    */
   view(bid: number, len: number, offset = 0): Uint8Array {
-    this.checkBid(bid);
-    if (offset < 0 || len < 0 || offset + len > this.bufferSize) {
+    this.checkBid(bid, "view");
+    if (!(offset >= 0 && len >= 0 && offset + len <= this.bufferSize) || Math.floor(offset) !== offset || Math.floor(len) !== len) {
       throw new RangeError(`Range [${offset}, ${offset + len}) is outside buffer ${bid} of ${this.bufferSize} bytes.`);
     }
     return this.memory.subarray(bid * this.bufferSize + offset, len);
@@ -127,7 +128,9 @@ export class BufferRing {
    * completion, such as end of file, consumes nothing: do not recycle then.)
    */
   consume(bid: number, res: number, bufMore: boolean): Uint8Array {
+    if (this.closed) assertOpen(true, "BufferRing", "consume");
     if (!this.incremental) return this.view(bid, res);
+    this.checkBid(bid, "consume");
     const start = this.consumed[bid]!;
     const data = this.view(bid, res, start);
     this.consumed[bid] = bufMore ? start + res : 0;
@@ -136,7 +139,7 @@ export class BufferRing {
 
   /** Puts buffer `bid` back at the tail without publishing (batch several, then {@link publish}). */
   add(bid: number): void {
-    this.checkBid(bid);
+    this.checkBid(bid, "add");
     this.consumed[bid] = 0;
     bufRingAdd(this.br, this.base + bid * this.bufferSize, this.bufferSize, bid, this.br.mask, this.pending);
     this.pending++;
@@ -144,6 +147,7 @@ export class BufferRing {
 
   /** Publishes the buffers added since the last publish (one tail store). */
   publish(): void {
+    if (this.closed) assertOpen(true, "BufferRing", "publish");
     if (this.pending === 0) return;
     bufRingAdvance(this.br, this.pending);
     this.pending = 0;
@@ -151,19 +155,24 @@ export class BufferRing {
 
   /** Gives buffer `bid` back to the kernel: add + publish. */
   recycle(bid: number): void {
+    if (this.closed) assertOpen(true, "BufferRing", "recycle");
     this.add(bid);
     this.publish();
   }
 
   /** Buffers the kernel can still pick, or -errno (needs Linux 6.8). */
   available(): number {
+    if (this.closed) assertOpen(true, "BufferRing", "available");
     return bufRingAvailable(this.ring, this.br);
   }
 
   /**
-   * Unregisters the group and frees the ring and the buffers. Idempotent. No
-   * request may still be selecting from it, and views from `view`/`consume`
-   * must not be used afterwards. Call before closing the ring when you can;
+   * Unregisters the group and frees the ring and the buffers. Idempotent.
+   * Afterwards every method throws ClosedError. Views from `view`/`consume`
+   * stay valid memory (it is released when they are collected; see
+   * AlignedBuffer) but read zeros. A request still selecting from the group
+   * holds this BufferRing (Uring's iterators keep it in their slot), so its
+   * memory outlives the request. Call before closing the ring when you can;
    * after the ring is closed only the memory is released.
    */
   close(): void {
@@ -179,8 +188,13 @@ export class BufferRing {
     this.close();
   }
 
-  private checkBid(bid: number): void {
-    if (this.closed) throw new Error("This BufferRing is closed: its memory is gone.");
+  /** True after close(). (Never throws.) */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private checkBid(bid: number, method: string): void {
+    if (this.closed) assertOpen(true, "BufferRing", method);
     if (!Number.isInteger(bid) || bid < 0 || bid >= this.count) {
       throw new RangeError(`Buffer ID ${bid} is not in this BufferRing (0..${this.count - 1}).`);
     }

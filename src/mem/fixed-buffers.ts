@@ -5,6 +5,7 @@
  * per-I/O page pinning; buffer `i` is bytes [i × S, (i + 1) × S) of one
  * allocation.
  */
+import { assertOpen } from "../sys/closed.ts";
 import { errnoName, Errno, SyscallError } from "../sys/errno.ts";
 import { registerBuffers, unregisterBuffers, type RegisterTarget } from "../ring/register.ts";
 import { AlignedBuffer, PAGE_SIZE } from "./aligned.ts";
@@ -68,14 +69,14 @@ export class FixedBuffers {
 
   /** Buffer `index` as bytes: valid until `close()`; the kernel writes it during READ_FIXED. */
   view(index: number): Uint8Array {
-    this.check(index);
+    this.check(index, "view");
     return this.memory.subarray(index * this.stride, this.bufferSize);
   }
 
   /** Address of buffer `index` (+ `offset`), for the SQE's addr field (must lie inside the registered buffer). */
   address(index: number, offset = 0): number {
-    this.check(index);
-    if (offset < 0 || offset > this.bufferSize) throw new RangeError(`Offset ${offset} is outside fixed buffer ${index} of ${this.bufferSize} bytes.`);
+    this.check(index, "address");
+    if (!(offset >= 0 && offset <= this.bufferSize) || Math.floor(offset) !== offset) throw new RangeError(`Offset ${offset} is outside fixed buffer ${index} of ${this.bufferSize} bytes.`);
     return this.memory.address + index * this.stride + offset;
   }
 
@@ -97,8 +98,13 @@ export class FixedBuffers {
     this.close();
   }
 
-  private check(index: number): void {
-    if (this.memory.freed) throw new Error("These FixedBuffers are closed: their memory is gone.");
+  /** True after close(). (Never throws.) */
+  get isClosed(): boolean {
+    return this.memory.freed;
+  }
+
+  private check(index: number, method: string): void {
+    if (this.memory.freed) assertOpen(true, "FixedBuffers", method);
     if (!Number.isInteger(index) || index < 0 || index >= this.count) {
       throw new RangeError(`Fixed buffer index ${index} is not in this table (0..${this.count - 1}).`);
     }

@@ -166,6 +166,24 @@ export function memoryView(address: number, length: number): ArrayBuffer {
   return toArrayBuffer(address as Pointer, 0, length);
 }
 
+/**
+ * A view of memory the returned ArrayBuffer owns: when the last JS reference
+ * to its contents is collected, the engine calls the shim's `us_munmap(address,
+ * mappedLength)` (mapped memory) or `us_free(address)` (heap memory,
+ * mappedLength 0). The deallocator travels with the contents, so a
+ * `transfer()` or `structuredClone` transfer moves the ownership too: no JS
+ * view can outlive the memory it points at. (Used by AlignedBuffer; see
+ * docs/memory-safety.md.)
+ */
+export function ownedMemoryView(address: number, length: number, mappedLength: number): ArrayBuffer {
+  const release = mappedLength > 0 ? S.us_munmap : S.us_free;
+  const fnPtr = (release as unknown as { ptr: Pointer }).ptr;
+  // Bun's toArrayBuffer takes (ptr, offset, length, deallocatorContext, deallocator) at run time; its typings stop at three.
+  const withDeallocator = toArrayBuffer as unknown as (p: Pointer, o: number, l: number, ctx: number, fn: Pointer) => ArrayBuffer;
+  // The context is the munmap length; free ignores it (Bun refuses a 0 context, so pass the address).
+  return withDeallocator(address as Pointer, 0, length, mappedLength > 0 ? mappedLength : address, fnPtr);
+}
+
 /** io_uring_setup(2): returns the ring fd or -errno; fills `params` (struct io_uring_params). */
 export function ioUringSetup(entries: number, params: Uint8Array): number {
   return S.us_io_uring_setup(entries, params);
