@@ -33,7 +33,7 @@ export interface FaultServer {
   pid: number;
   /** The last counters the server wrote (uring only; null for c-uring). */
   stats(): ServerStats | null;
-  /** Open fds of the server process. */
+  /** Descriptors of the server process: fds plus direct descriptors in its rings (see fdCount). */
   fds(): number;
   /** Server-side sockets on its port not yet closed by the server (ESTABLISHED or CLOSE_WAIT). */
   openSockets(): number;

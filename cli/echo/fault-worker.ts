@@ -4,8 +4,10 @@
  * load generator): for `--duration` ms it keeps `--stalled` peers that never
  * read and `--trickle` slowloris peers attached, and cycles through batches
  * of partial-message-then-RST, RST with a send in flight, half close then
- * vanish, and connect/close churn. Prints `FAULTS {json}` (connections per
- * kind) when done, after closing everything it opened.
+ * vanish, and connect/close churn. Prints `ATTACHED` once the stalled peers
+ * have filled their sockets (`--duration` counts from then), and
+ * `FAULTS {json}` (connections per kind) when done, after closing everything
+ * it opened.
  *
  * Usage: bun fault-worker.ts --host 127.0.0.1 --port P --duration MS [--stalled 50] [--trickle 20] [--kinds reset,inflight,halfclose,churn] [--rate BATCHES_PER_S]
  */
@@ -36,6 +38,7 @@ export function parseFaultsLine(line: string): FaultCounts | null {
 /** Runs the mix against host:port for durationMs. */
 export async function runFaultMix(
   host: string, port: number, durationMs: number, stalledPeers: number, tricklePeers: number, kinds: readonly FaultKind[] = FAULT_KINDS, batchesPerSecond = 50,
+  onAttached: () => void = () => {},
 ): Promise<FaultCounts> {
   const c = new FaultClient(host);
   const n: FaultCounts = { partialReset: 0, resetInFlight: 0, halfClose: 0, churn: 0, stalled: 0, trickle: 0, total: 0 };
@@ -47,6 +50,8 @@ export async function runFaultMix(
   n.stalled = stalled.length;
   const stopTrickle = trickle(host, port, tricklePeers, 50);
   n.trickle = tricklePeers;
+  // The stalled peers are attached (their sockets full): the measured load may start.
+  onAttached();
   const deadline = performance.now() + durationMs;
   try {
     for (let round = 0; performance.now() < deadline; round++) {
@@ -107,6 +112,7 @@ if (import.meta.main) {
       arg("--host", "127.0.0.1"), Number(arg("--port", "0")), Number(arg("--duration", "5000")), Number(arg("--stalled", "50")), Number(arg("--trickle", "20")),
       arg("--kinds", FAULT_KINDS.join(",")).split(",").filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k)),
       Number(arg("--rate", "50")),
+      () => process.stdout.write("ATTACHED\n"),
     );
     process.stdout.write(`FAULTS ${JSON.stringify(counts)}\n`);
   } catch (err) {

@@ -10,11 +10,12 @@
  *   uring-bench echo --faults --servers uring,c-uring -c 100 -b 512 --duration 5s --repeat 3
  *   uring-bench echo --faults stalled --fault-stalled 200 --fault-trickle 0   # only stalled peers
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CommonSettings } from "../harness/options.ts";
 import { defaultServerClientCpus } from "../harness/affinity.ts";
-import { spawnChild, stopChild } from "../harness/children.ts";
+import { readLineMatching, spawnChild, stopChild } from "../harness/children.ts";
+import { processCpuSeconds } from "../harness/cpu.ts";
 import { ensureFdLimit } from "../../src/net/limits.ts";
 import type { EchoOpts } from "./flags.ts";
 import { bunPath, SERVERS, type ServerName } from "./servers.ts";
@@ -47,15 +48,21 @@ export interface FaultRep {
 /** What a server still holds after the run, with every client gone. */
 export interface FaultLeak {
   server: ServerName;
-  /** Sockets on the server's port still ESTABLISHED or CLOSE_WAIT (the server never closed them). */
+  /** Sockets on the server's port still ESTABLISHED or CLOSE_WAIT (the server never closed them; a socket reset by its peer no longer shows here, but still counts in the descriptors). */
   openSockets: number;
   fdsBefore: number;
   fdsAfter: number;
   faultyConnections: number;
+  /** Server CPU (fraction of a core) with only --fault-stalled peers attached, every one stalled, and no load. */
+  stalledCpu: number;
 }
 
 /** How long the server may take to close what the faults left, ms (polled, not slept). */
 const SETTLE_MS = 15_000;
+/** How long the stalled peers may take to fill their sockets (a few MiB each through the server). */
+const ATTACH_MS = 120_000;
+/** After the stalled peers attach, time for the server to work off what they sent before its idle CPU is read. */
+const STALL_SETTLE_MS = 5_000;
 
 /** Server-side sockets on `port` in ESTABLISHED (01) or CLOSE_WAIT (08): connections the server has not closed. */
 export function openServerSockets(port: number): number {
@@ -78,28 +85,62 @@ export function openServerSockets(port: number): number {
 }
 
 /**
- * Open fds of process `pid`. Read through its threads: a C server whose main
- * thread ended in pthread_exit (c-uring with threads) shows an empty /proc/<pid>/fd.
+ * Descriptors process `pid` holds: its open fds plus the direct descriptors
+ * (occupied fixed-file slots) of each of its io_uring fds, which /proc lists
+ * under "UserFiles" in the ring's fdinfo; a connection leaked into a fixed
+ * table shows nowhere else. Read through the process's threads: a C server
+ * whose main thread ended in pthread_exit (c-uring with threads) shows an
+ * empty /proc/<pid>/fd. -1 when the process is gone.
  */
 export function fdCount(pid: number): number {
-  let n = -1;
+  let best = -1;
+  let tids: string[];
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        n = Math.max(n, readdirSync(`/proc/${pid}/task/${tid}/fd`).length);
-      } catch {
-        // that thread ended meanwhile
-      }
-    }
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return -1;
+  }
+  for (const tid of tids) {
+    const dir = `/proc/${pid}/task/${tid}`;
+    let fds: string[];
+    try {
+      fds = readdirSync(`${dir}/fd`);
+    } catch {
+      continue; // that thread ended meanwhile
+    }
+    let n = fds.length;
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`${dir}/fd/${fd}`) === "anon_inode:[io_uring]") n += directDescriptors(readFileSync(`${dir}/fdinfo/${fd}`, "utf8"));
+      } catch {
+        // closed meanwhile
+      }
+    }
+    best = Math.max(best, n);
+  }
+  return best;
+}
+
+/** Occupied fixed-file slots in an io_uring fdinfo text (the "  N: file" lines after "UserFiles:"). */
+function directDescriptors(fdinfo: string): number {
+  const start = fdinfo.indexOf("UserFiles:");
+  if (start < 0) return 0;
+  let n = 0;
+  for (const line of fdinfo.slice(start).split("\n").slice(1)) {
+    if (!/^\s*\d+: /.test(line)) break;
+    n++;
   }
   return n;
 }
 
-/** Runs the fault worker for `durationMs` beside whatever else runs; resolves with its counts. */
-async function runFaultWorker(host: string, port: number, durationMs: number, flags: FaultFlags, cpus: readonly number[]): Promise<FaultCounts> {
-  const kinds: string[] = flags.faults === true ? [...FAULT_MIX_KINDS] : flags.faults.split(",");
+/** A running fault worker: `attached` settles once its stalled peers are in place, `done` with its counts. */
+interface FaultWorker {
+  attached: Promise<unknown>;
+  done: Promise<FaultCounts>;
+}
+
+/** Starts the fault worker; it runs for `durationMs` once attached. */
+function startFaultWorker(host: string, port: number, durationMs: number, flags: FaultFlags, cpus: readonly number[], kinds: string[]): FaultWorker {
   const cycling = kinds.filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k));
   const cmd = [
     bunPath(), join(import.meta.dir, "fault-worker.ts"), "--host", host, "--port", String(port), "--duration", String(durationMs),
@@ -108,15 +149,33 @@ async function runFaultWorker(host: string, port: number, durationMs: number, fl
     "--kinds", cycling.join(","), "--rate", String(flags.faultRate),
   ];
   const child = spawnChild(cmd, { cpus, stdout: "pipe", stderr: "pipe" });
-  const out = await new Response(child.stdout as ReadableStream).text();
-  const err = await new Response(child.stderr as ReadableStream).text();
-  await child.exited;
-  for (const line of out.split("\n")) {
-    const r = parseFaultsLine(line);
-    if (r) return r;
-  }
-  await stopChild(child, 500);
-  throw new Error(`the fault worker failed: ${err.trim() || "no result"}`);
+  const attached = readLineMatching(child, /^ATTACHED$/, ATTACH_MS, true);
+  const done = (async (): Promise<FaultCounts> => {
+    await attached.catch(() => {});
+    const out = await new Response(child.stdout as ReadableStream).text();
+    const err = await new Response(child.stderr as ReadableStream).text();
+    await child.exited;
+    for (const line of out.split("\n")) {
+      const r = parseFaultsLine(line);
+      if (r) return r;
+    }
+    await stopChild(child, 500);
+    throw new Error(`the fault worker failed: ${err.trim() || "no result"}`);
+  })();
+  return { attached, done };
+}
+
+/** Server CPU (fraction of a core) over `ms` with only stalled peers attached and no load, after `settleMs` for the backlog they sent. */
+async function stalledCpu(s: ServerProcess, flags: FaultFlags, cpus: readonly number[], settleMs: number, ms: number): Promise<number> {
+  const w = startFaultWorker(s.host, s.port, settleMs + ms + 1000, flags, cpus, ["stalled"]);
+  await w.attached;
+  await Bun.sleep(settleMs);
+  const c0 = processCpuSeconds(s.child.pid);
+  const t0 = performance.now();
+  await Bun.sleep(ms);
+  const cpu = (processCpuSeconds(s.child.pid) - c0) / ((performance.now() - t0) / 1000);
+  await w.done;
+  return cpu;
 }
 
 /** Polls until the server holds no connection (or the deadline); returns what it still holds. */
@@ -144,6 +203,7 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
   const servers: ServerProcess[] = [];
   const fdsBefore = new Map<ServerName, number>();
   const reps: FaultRep[] = [];
+  const kinds: string[] = raw.faults === true ? [...FAULT_MIX_KINDS] : raw.faults.split(",");
   const load = { host: raw.host, connections: raw.connections, bytes: raw.bytes, durationMs: settings.durationMs, warmupMs: settings.warmupMs, cpus: clientCpus };
   try {
     for (const name of names) {
@@ -157,10 +217,10 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
           await settle(s, Infinity);
           fdsBefore.set(s.name, fdCount(s.child.pid));
         }
-        const [faulty, faults] = await Promise.all([
-          runClient({ ...load, port: s.port, serverPid: s.child.pid }),
-          runFaultWorker(raw.host, s.port, settings.warmupMs + settings.durationMs, raw, clientCpus),
-        ]);
+        const worker = startFaultWorker(raw.host, s.port, settings.warmupMs + settings.durationMs, raw, clientCpus, kinds);
+        await worker.attached;
+        const faulty = await runClient({ ...load, port: s.port, serverPid: s.child.pid });
+        const faults = await worker.done;
         reps.push({ server: s.name, rep, clean, faulty, faults });
         if (!settings.quiet) {
           process.stderr.write(`${s.name} rep ${rep + 1}: ${Math.round(clean.roundTrips / clean.seconds)} rt/s alone, ${Math.round(faulty.roundTrips / faulty.seconds)} with ${faults.total} faulty connections\n`);
@@ -171,7 +231,8 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
     for (const s of servers) {
       const { openSockets, fdsAfter } = await settle(s, fdsBefore.get(s.name) ?? 0);
       const faultyConnections = reps.filter((r) => r.server === s.name).reduce((a, r) => a + r.faults.total, 0);
-      leaks.push({ server: s.name, openSockets, fdsBefore: fdsBefore.get(s.name) ?? -1, fdsAfter, faultyConnections });
+      const cpu = kinds.includes("stalled") && raw.faultStalled > 0 ? await stalledCpu(s, raw, clientCpus, STALL_SETTLE_MS, settings.durationMs) : NaN;
+      leaks.push({ server: s.name, openSockets, fdsBefore: fdsBefore.get(s.name) ?? -1, fdsAfter, faultyConnections, stalledCpu: cpu });
     }
     print(reps, leaks, raw, settings);
     if (typeof settings.json === "string") writeFileSync(settings.json, JSON.stringify({ command: process.argv.slice(2), connections: raw.connections, bytes: raw.bytes, reps, leaks }, null, 2));
@@ -193,7 +254,9 @@ function print(reps: FaultRep[], leaks: FaultLeak[], raw: EchoOpts, settings: Co
     lines.push(row([r.server, r.rep + 1, Math.round(a), Math.round(r.clean.latencyUs.p99), Math.round(f), Math.round(r.faulty.latencyUs.p99), (f / a).toFixed(3),
       `${(r.clean.serverCpu * 100).toFixed(1)}%`, `${(r.faulty.serverCpu * 100).toFixed(1)}%`, r.faults.total]));
   }
-  lines.push("", row(["server", "faulty connections", "connections left open", "fds before", "fds after"]), row(Array(5).fill("---")));
-  for (const l of leaks) lines.push(row([l.server, l.faultyConnections, l.openSockets, l.fdsBefore, l.fdsAfter]));
+  lines.push("", row(["server", "faulty connections", "connections left open", "descriptors before (fds + direct)", "descriptors after", "server CPU, every peer stalled"]), row(Array(6).fill("---")));
+  for (const l of leaks) {
+    lines.push(row([l.server, l.faultyConnections, l.openSockets, l.fdsBefore, l.fdsAfter, Number.isNaN(l.stalledCpu) ? "-" : `${(l.stalledCpu * 100).toFixed(2)}%`]));
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
