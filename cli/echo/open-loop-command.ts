@@ -18,7 +18,7 @@ import { exitCodeFor } from "../harness/exit-codes.ts";
 import { runInterleaved } from "../harness/runner.ts";
 import { parseSlo, type Slo } from "../harness/slo-search.ts";
 import { openLoopClientUnavailable } from "./open-loop-client.ts";
-import { OPEN_LOOP_RAMP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
+import { OPEN_LOOP_RAMP_MS, SERVER_WARMUP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
 import { SERVER_NAMES, SERVERS, type ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { cellLabel, matrixCells, type EchoCell, type EchoPlacement } from "./variants.ts";
@@ -102,7 +102,7 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
   if (o.slo) throw new OptionError("--slo goes with --rate auto");
   const variants = openLoopVariants(o.cells, o.rate, o.servers, o.where, o.shape);
   const perRun = settings.durationMs + OPEN_LOOP_RAMP_MS + 1000;
-  const totalMs = variants.length * (settings.repeat * perRun + 1500);
+  const totalMs = variants.length * (settings.repeat * perRun + SERVER_WARMUP_MS + 3500);
   log(`echo open loop: ${o.cells.map(cellLabel).join(" | ")} at ${o.rate.join(", ")}/s (${o.shape.arrival}); ${o.servers.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms (~${Math.ceil(totalMs / 1000)} s)`);
   const signal = interruptSignal();
   const results = await runInterleaved({

@@ -24,8 +24,18 @@ import { exitDescription, startServer, stopServer, type ServerProcess } from "./
 import type { ServerName } from "./servers.ts";
 import { cellLabel, type EchoCell, type EchoPlacement } from "./variants.ts";
 
-/** Warm-up inside each open-loop client run, before its window: JIT tiers, connection buffers, the server's buffer ring. */
+/** Warm-up inside each open-loop client run, before its window: connection buffers, the server's buffer ring. */
 export const OPEN_LOOP_RAMP_MS = 1000;
+
+/**
+ * Load a freshly started server takes, at the cell's rate, before its first
+ * measured run (a separate client run, discarded). Measured here: a fresh
+ * Bun server's JIT threads (pinned to the server's core) used ~120 ms of CPU
+ * in its first 5 s under load and ~10 ms per 4.5 s after; compiling inside
+ * the window preempts the server thread and lands in the tail. C servers get
+ * the same warm-up so every server is measured in the same state.
+ */
+export const SERVER_WARMUP_MS = 3000;
 
 /** How an open-loop echo run is shaped. */
 export interface OpenLoopShape {
@@ -103,6 +113,13 @@ export function openLoopVariants(cells: EchoCell[], rates: number[], servers: Se
           cell: rateCellLabel(cell, rate),
           async setup() {
             server = await startServer(name, where.host, 0, where.serverCpus, where.uringSetup);
+            const s = server;
+            await checkedRun(s, name, () =>
+              runOpenLoopClient({
+                host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs: SERVER_WARMUP_MS,
+                warmupMs: 0, arrival: shape.arrival, maxInflight: shape.maxInflight, cpus: where.clientCpus,
+              }),
+            );
           },
           async teardown() {
             if (server) await stopServer(server);
@@ -220,6 +237,10 @@ export async function sloSearchPerServer(run: SloRun): Promise<SloOutcome[]> {
   for (const name of run.servers) {
     const server = await startServer(name, run.where.host, 0, run.where.serverCpus, run.where.uringSetup);
     try {
+      await runOpenLoopClient({
+        host: server.host, port: server.port, connections: run.cell.connections, bytes: run.cell.bytes, rate: run.startRate,
+        durationMs: SERVER_WARMUP_MS, warmupMs: 0, arrival: run.shape.arrival, maxInflight: run.shape.maxInflight, cpus: run.where.clientCpus,
+      });
       const search = await searchMaxRate({
         startRate: run.startRate,
         maxRate: run.maxRate,
