@@ -185,7 +185,7 @@ describe("close()", () => {
     const p = uring.read(f.fd, new Uint8Array(1), -1);
     // The first park creates the eventfd (and the waiter thread).
     const eventfds = countEventfds();
-    await waitFor(() => countEventfds() > eventfds);
+    await waitFor("the Uring to park", () => countEventfds() > eventfds);
     writeSync(f.fd, "x");
     expect(await p).toBe(1);
     expect(uring.wakeups).toBeGreaterThan(0);

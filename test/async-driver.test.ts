@@ -57,7 +57,7 @@ describe.each(DRIVERS)("driver $name", ({ driver, options, available }) => {
       const eventfds = countEventfds();
       let ticks = 0;
       const timer = setInterval(() => ticks++, 2);
-      await waitFor(() => ticks >= 3 && (driver === "run" || countEventfds() > eventfds));
+      await waitFor("timer ticks on an idle (parked) ring", () => ticks >= 3 && (driver === "run" || countEventfds() > eventfds));
       clearInterval(timer);
       expect(ticks).toBeGreaterThanOrEqual(3);
       expect(uring.pending).toBe(1);

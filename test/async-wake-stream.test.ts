@@ -51,7 +51,7 @@ describe.each(RINGS)("wake: stream, $name", ({ options }) => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       // Poll until a window of at least 500 ms has passed (no fixed sleep is trusted on a loaded machine).
-      await waitFor(() => performance.now() - t0 >= 500, { intervalMs: 50 });
+      await waitFor("a 500 ms window", () => performance.now() - t0 >= 500, { intervalMs: 50 });
       const c = process.cpuUsage(c0);
       const cpu = (c.user + c.system) / 1000 / (performance.now() - t0);
       expect(cpu).toBeLessThan(IDLE_CPU_LIMIT);
@@ -74,7 +74,7 @@ test("wake: stream, close releases the eventfd", async () => {
   await p;
   uring.close();
   f.close();
-  expect(await waitFor(() => countFds() <= before)).toBe(true);
+  expect(await waitFor("the fds to be released", () => countFds() <= before)).toBe(true);
 });
 
 test("wake: stream, the process exits once nothing is in flight", async () => {

@@ -5,56 +5,15 @@
  * and no data file behind. Every wait polls until a deadline.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "./helpers.ts";
+import { alive, childrenOf, cmdline, tempDir, waitFor } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const HAVE_C_FSYNC = existsSync(join(ROOT, "build", "fsync_liburing"));
 const HAVE_C_READ = existsSync(join(ROOT, "build", "read_liburing"));
-
-/** Pids whose parent is `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
-
-/** Alive = exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
+/** How long these tests wait for a child, a file or a message (they run for up to 60 s). */
+const WAIT_MS = 30_000;
 
 /** Starts the CLI with piped output: `out` resolves to stdout, `err.text` grows as stderr arrives. */
 function start(args: string[]) {
@@ -69,9 +28,9 @@ function start(args: string[]) {
 }
 
 /** Two Ctrl-C: the second only once the first was seen (signals of one kind do not queue). */
-async function doubleInterrupt(p: { kill(sig: string): void }, err: { text: string }): Promise<void> {
+async function doubleInterrupt(p: { kill(sig?: number | NodeJS.Signals): void }, err: { text: string }): Promise<void> {
   p.kill("SIGINT");
-  await waitFor("the first SIGINT to be seen", () => err.text.includes("SIGINT: stopping"));
+  await waitFor("the first SIGINT to be seen", () => err.text.includes("SIGINT: stopping"), { timeoutMs: WAIT_MS });
   p.kill("SIGINT");
 }
 
@@ -86,14 +45,14 @@ describe("one Ctrl-C: partial results, exit 130", () => {
     const { p, out } = start(["read", "--dir", tmp.dir, "--size", "16m", "--variants", "pread,uring", "-d", "20s", "-w", "0", "-r", "3"]);
     try {
       // The file exists and the first loop runs: the progress is past generating the file.
-      await waitFor("the data file", () => readdirSync(tmp.dir).length > 0);
+      await waitFor("the data file", () => readdirSync(tmp.dir).length > 0, { timeoutMs: WAIT_MS });
       await Bun.sleep(300);
       p.kill("SIGINT");
       expect(await p.exited).toBe(130);
       const stdout = await out;
       expect(stdout).toContain("PARTIAL RESULTS");
       expect(stdout).toMatch(/interrupted after 0 of 3 repetitions/);
-      await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0);
+      await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
     } finally {
       p.kill("SIGKILL");
     }
@@ -102,12 +61,12 @@ describe("one Ctrl-C: partial results, exit 130", () => {
   test("fsync-chain stops, prints what it measured and removes its data files", async () => {
     const { p, out } = start(["fsync-chain", "--dir", tmp.dir, "--variants", "uring,loop", "-d", "20s", "-w", "0", "-r", "2"]);
     try {
-      await waitFor("a data file", () => readdirSync(tmp.dir).length > 0);
+      await waitFor("a data file", () => readdirSync(tmp.dir).length > 0, { timeoutMs: WAIT_MS });
       await Bun.sleep(300);
       p.kill("SIGINT");
       expect(await p.exited).toBe(130);
       expect(await out).toContain("PARTIAL RESULTS");
-      await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0);
+      await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
     } finally {
       p.kill("SIGKILL");
     }
@@ -121,11 +80,11 @@ describe("two Ctrl-C: no process and no file left", () => {
       const kids = await waitFor("the C child", () => {
         const k = childrenOf(p.pid);
         return k.some((c) => cmdline(c).includes("fsync_liburing")) ? k : undefined;
-      });
+      }, { timeoutMs: WAIT_MS });
       await doubleInterrupt(p, err);
       expect(await p.exited).toBe(130);
-      await waitFor("children to exit", () => kids.every((k) => !alive(k)));
-      await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0);
+      await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
+      await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
     } finally {
       p.kill("SIGKILL");
     }
@@ -137,11 +96,11 @@ describe("two Ctrl-C: no process and no file left", () => {
       const kids = await waitFor("the C child", () => {
         const k = childrenOf(p.pid);
         return k.some((c) => cmdline(c).includes("read_liburing")) ? k : undefined;
-      });
+      }, { timeoutMs: WAIT_MS });
       await doubleInterrupt(p, err);
       expect(await p.exited).toBe(130);
-      await waitFor("children to exit", () => kids.every((k) => !alive(k)));
-      await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0);
+      await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
+      await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
     } finally {
       p.kill("SIGKILL");
     }

@@ -4,14 +4,17 @@
  * the others finish, and SIGINT leaves no child process behind.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { freePort } from "../cli/echo/processes.ts";
 import { SERVERS } from "../cli/echo/servers.ts";
+import { alive, childrenOf, cmdline, establishedTo, waitFor } from "./helpers.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const CLI = [process.execPath, join(ROOT, "cli", "main.ts"), "echo"];
+/** How long these tests wait for a child to start or a connection to come up (they run for up to 60 s). */
+const WAIT_MS = 20_000;
 
 async function runCli(args: string[], timeoutMs = 60_000, shellPrefix?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cmd = shellPrefix ? ["bash", "-c", `${shellPrefix} exec ${[...CLI, ...args].map((a) => `'${a}'`).join(" ")}`] : [...CLI, ...args];
@@ -20,61 +23,6 @@ async function runCli(args: string[], timeoutMs = 60_000, shellPrefix?: string):
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
   return { code, stdout, stderr };
-}
-
-/** Pids whose parent is `pid` (from /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
-
-/** Established IPv4 TCP connections to `port` on this machine (client side: the remote port), from /proc/net/tcp. */
-function establishedTo(port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  let n = 0;
-  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n")) {
-    const f = line.trim().split(/\s+/); // sl local_address rem_address st ...
-    if (f[2]?.endsWith(hex) && f[3] === "01") n++;
-  }
-  return n;
-}
-
-/** Alive = exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
 }
 
 describe("echo: bad input names the flag", () => {
@@ -121,9 +69,9 @@ describe("echo: modes", () => {
     const serve = Bun.spawn({ cmd: [...CLI, "--serve", "--server", "uring", "--port", String(port)], stdout: "pipe", stderr: "pipe", cwd: ROOT });
     const stderr = new Response(serve.stderr).text();
     try {
-      const server = await waitFor("the served uring server", () => childrenOf(serve.pid).find((c) => cmdline(c).includes("server-uring.ts")));
+      const server = await waitFor("the served uring server", () => childrenOf(serve.pid).find((c) => cmdline(c).includes("server-uring.ts")), { timeoutMs: WAIT_MS });
       // Wait for the listener (the server prints READY before serve reports it).
-      await waitFor("the listener", () => cmdline(server) !== "" && existsSync(`/proc/${server}`) && readFileSync("/proc/net/tcp", "utf8").includes(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`));
+      await waitFor("the listener", () => cmdline(server) !== "" && existsSync(`/proc/${server}`) && readFileSync("/proc/net/tcp", "utf8").includes(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`), { timeoutMs: WAIT_MS });
       const r = await runCli(["--connect", `127.0.0.1:${port}`, "-c", "10", "-b", "100", "-d", "300ms", "-w", "0", "-r", "1", "--json"]);
       expect(r.code).toBe(0);
       const run = JSON.parse(r.stdout) as { results: Array<{ variant: string; opsPerSec: number; errors: number }> };
@@ -132,7 +80,7 @@ describe("echo: modes", () => {
       expect(run.results[0]!.opsPerSec).toBeGreaterThan(0);
       serve.kill("SIGINT");
       expect(await serve.exited).toBe(130);
-      await waitFor("the server to exit", () => !alive(server), 5000);
+      await waitFor("the server to exit", () => !alive(server), { timeoutMs: 5000 });
       expect(await stderr).toContain(`serving uring echo on 127.0.0.1:${port}`);
     } finally {
       serve.kill("SIGKILL");
@@ -169,11 +117,11 @@ describe("echo: faults during a run", () => {
     const stdout = new Response(p.stdout).text();
     try {
       // uring runs first: wait for its load generator, then kill the server under it.
-      const serverPid = await waitFor("the uring server", () => childrenOf(p.pid).find((c) => cmdline(c).includes("server-uring.ts")));
-      const loadPid = await waitFor("the load generator", () => childrenOf(p.pid).find((c) => cmdline(c).includes("load-worker.ts")));
+      const serverPid = await waitFor("the uring server", () => childrenOf(p.pid).find((c) => cmdline(c).includes("server-uring.ts")), { timeoutMs: WAIT_MS });
+      const loadPid = await waitFor("the load generator", () => childrenOf(p.pid).find((c) => cmdline(c).includes("load-worker.ts")), { timeoutMs: WAIT_MS });
       // Kill the server only once all 20 connections are up, so it dies under load rather than before it.
       const port = Number(/--port (\d+)/.exec(cmdline(loadPid))?.[1]);
-      await waitFor("the load generator's 20 connections", () => establishedTo(port) >= 20);
+      await waitFor("the load generator's 20 connections", () => establishedTo(port) >= 20, { timeoutMs: WAIT_MS });
       process.kill(serverPid, "SIGKILL");
       const code = await p.exited;
       // Exit 1: a variant failed; the results are still printed.
@@ -203,17 +151,17 @@ describe("echo: faults during a run", () => {
       const kids = await waitFor("servers and load generator", () => {
         const k = childrenOf(p.pid);
         return k.length >= servers.length + 1 && k.some((c) => cmdline(c).includes("load-worker.ts")) ? k : undefined;
-      });
+      }, { timeoutMs: WAIT_MS });
       // Mid-run: the load generator's 50 connections are up.
       const loadPid = kids.find((c) => cmdline(c).includes("load-worker.ts"))!;
       const port = Number(/--port (\d+)/.exec(cmdline(loadPid))?.[1]);
-      await waitFor("the load generator's 50 connections", () => establishedTo(port) >= 50);
+      await waitFor("the load generator's 50 connections", () => establishedTo(port) >= 50, { timeoutMs: WAIT_MS });
       p.kill("SIGINT");
       const code = await Promise.race([p.exited, Bun.sleep(15_000).then(() => "timeout" as const)]);
       expect(code).toBe(130);
       // What was measured is printed, marked partial.
       expect(await new Response(p.stdout).text()).toContain("PARTIAL RESULTS");
-      await waitFor("children to exit", () => kids.every((k) => !alive(k)), 5000);
+      await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: 5000 });
       for (const k of kids) expect(existsSync(`/proc/${k}`) && alive(k)).toBe(false);
     } finally {
       p.kill("SIGKILL");

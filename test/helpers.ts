@@ -1,6 +1,6 @@
 /** Shared test helpers: ring configurations, fd counting, temp files, probe-based skips. */
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "bun:test";
-import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
@@ -119,18 +119,71 @@ export function kernelHasOp(op: number): boolean {
 
 
 /**
- * Polls `cond` until it holds or `timeoutMs` passes; resolves to its last
- * value. For waits on something another thread or process does (a kernel
- * thread going idle, a waiter thread parking): these machines are loaded, so
- * a fixed sleep that is "long enough" here is too short there. Callers keep
- * their own `expect` on the condition, so a timeout fails where it matters;
- * the default stays under bun test's 5 s per test for the same reason.
+ * Polls `fn` until it returns something other than undefined or false and
+ * resolves to that; after `timeoutMs` throws "timed out … waiting for
+ * `what`". For waits on something another thread or process does (a kernel
+ * thread going idle, a waiter thread parking, a child starting): these
+ * machines are loaded, so a fixed sleep that is "long enough" here is too
+ * short there. The default deadline stays under bun test's 5 s per test, so
+ * a miss fails with this message rather than as a test timeout; the default
+ * interval is short next to what tests wait for and cheap even when each
+ * poll scans /proc (a test measuring CPU may poll more rarely).
  */
-export async function waitFor(cond: () => boolean, { timeoutMs = 4_000, intervalMs = 2 } = {}): Promise<boolean> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false,
+  { timeoutMs = 4_000, intervalMs = 5 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) return cond();
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(intervalMs);
   }
-  return true;
+}
+
+/** Pids whose parent is `pid` (from /proc). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** The command line of `pid`, arguments joined by spaces ("" once it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** Alive = exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Established IPv4 TCP connections to `port` on this machine (client side: the remote port), from /proc/net/tcp. */
+export function establishedTo(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  let n = 0;
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n")) {
+    const f = line.trim().split(/\s+/); // sl local_address rem_address st ...
+    if (f[2]?.endsWith(hex) && f[3] === "01") n++;
+  }
+  return n;
 }

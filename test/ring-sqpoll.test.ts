@@ -46,7 +46,7 @@ test.skipIf(!hasSqpoll)("submits reach the kernel thread without io_uring_enter 
 test.skipIf(!hasSqpoll)("a sleeping SQPOLL thread is woken by submit (NEED_WAKEUP)", async () => {
   ring = new Ring(4, { sqpoll: { idleMs: 1 } });
   const r = ring;
-  await waitFor(() => r.sq.needsWakeup()); // the thread goes idle and sets NEED_WAKEUP
+  await waitFor("the SQPOLL thread to go idle and set NEED_WAKEUP", () => r.sq.needsWakeup());
   expect(ring.sq.needsWakeup()).toBe(true);
   const sqe = ring.getSqe()!;
   prepNop(sqe);
