@@ -19,7 +19,11 @@ export const Control = {
   WORDS: 2,
 } as const;
 
-/** Server options a group passes to every Worker's TcpServer (structured-cloneable subset). */
+/**
+ * Server options a group passes to every Worker's TcpServer: the
+ * structured-cloneable subset of TcpServerOptions, each field meaning what it
+ * means there (the handler, ring setup, host and port are the group's own).
+ */
 export interface GroupServerOptions {
   entries?: number;
   bufferCount?: number;
