@@ -272,26 +272,31 @@ export class Uring {
 
   /** fsync(fd). */
   fsync(fd: number, options?: OpOptions): Promise<void> {
+    this.#open("fsync");
     return this.#void(Op.FSYNC, (sqe) => prepFsync(sqe, fd), null, options);
   }
 
   /** fdatasync(fd). */
   fdatasync(fd: number, options?: OpOptions): Promise<void> {
+    this.#open("fdatasync");
     return this.#void(Op.FSYNC, (sqe) => prepFdatasync(sqe, fd), null, options);
   }
 
   /** fallocate(fd, mode, offset, len). */
   fallocate(fd: number, offset: number, length: number, mode = 0, options?: OpOptions): Promise<void> {
+    this.#open("fallocate");
     return this.#void(Op.FALLOCATE, (sqe) => prepFallocate(sqe, fd, mode, offset, length), null, options);
   }
 
   /** ftruncate(fd, length) (6.9). */
   ftruncate(fd: number, length: number, options?: OpOptions): Promise<void> {
+    this.#open("ftruncate");
     return this.#void(Op.FTRUNCATE, (sqe) => prepFtruncate(sqe, fd, length), null, options);
   }
 
   /** openat: resolves to the new fd. `flags` are O_* (node:fs constants), `mode` for O_CREAT. */
   open(path: string, flags = O_RDONLY, mode = 0o644, options?: PathOptions): Promise<number> {
+    this.#open("open");
     const p = cstr(path);
     const dirfd = options?.dirfd ?? AT_FDCWD;
     return this.submit(Op.OPENAT, (sqe) => prepOpenat(sqe, dirfd, p, flags, mode), p, options);
@@ -299,6 +304,7 @@ export class Uring {
 
   /** close(fd) through the ring. (`close()` with no argument closes the Uring itself.) */
   closeFd(fd: number, options?: OpOptions): Promise<void> {
+    this.#open("closeFd");
     return this.#void(Op.CLOSE, (sqe) => prepClose(sqe, fd), null, options);
   }
 
@@ -314,18 +320,21 @@ export class Uring {
 
   /** unlinkat (flags: AT_REMOVEDIR = 0x200 removes a directory). */
   unlink(path: string, options?: PathOptions & { flags?: number }): Promise<void> {
+    this.#open("unlink");
     const p = cstr(path);
     return this.#void(Op.UNLINKAT, (sqe) => prepUnlinkat(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0), p, options);
   }
 
   /** mkdirat. */
   mkdir(path: string, mode = 0o755, options?: PathOptions): Promise<void> {
+    this.#open("mkdir");
     const p = cstr(path);
     return this.#void(Op.MKDIRAT, (sqe) => prepMkdirat(sqe, options?.dirfd ?? AT_FDCWD, p, mode), p, options);
   }
 
   /** renameat. */
   rename(oldPath: string, newPath: string, options?: PathOptions): Promise<void> {
+    this.#open("rename");
     const a = cstr(oldPath);
     const b = cstr(newPath);
     const d = options?.dirfd ?? AT_FDCWD;
@@ -389,16 +398,19 @@ export class Uring {
 
   /** listen(fd, backlog) (6.11). */
   listen(fd: number, backlog = 511, options?: OpOptions): Promise<void> {
+    this.#open("listen");
     return this.#void(Op.LISTEN, (sqe) => prepListen(sqe, fd, backlog), null, options);
   }
 
   /** socket(domain, type, protocol): resolves to the fd (5.19). */
   socket(domain: number, type: number, protocol = 0, options?: OpOptions): Promise<number> {
+    this.#open("socket");
     return this.submit(Op.SOCKET, (sqe) => prepSocket(sqe, domain, type, protocol, 0), null, options);
   }
 
   /** shutdown(fd, how). */
   shutdown(fd: number, how: number, options?: OpOptions): Promise<void> {
+    this.#open("shutdown");
     return this.#void(Op.SHUTDOWN, (sqe) => prepShutdown(sqe, fd, how), null, options);
   }
 

@@ -10,6 +10,7 @@
  * consumes from its head (readable with `bufRingHead`). The tail overlays
  * bufs[0].resv, i.e. the u16 at byte 14, so `bufRingAdd` must never write resv.
  */
+import { assertOpen } from "../sys/closed.ts";
 import { BUF } from "../sys/abi.ts";
 import { Mman, MmapOffset, PbufRingFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
@@ -59,10 +60,18 @@ export class BufRing {
     this.memory = memory;
   }
 
-  /** The tail we last published (the kernel never writes it, so a plain read is exact). */
+  /** The tail we last published (the kernel never writes it, so a plain read is exact). Throws ClosedError after {@link freeBufRing}. */
   get tail(): number {
+    if (this.#freed) assertOpen(true, "BufRing", "tail");
     return this.kU16[TAIL_U16]!;
   }
+
+  /** True after {@link freeBufRing}. (Never throws.) */
+  get isClosed(): boolean {
+    return this.#freed;
+  }
+
+  #freed = false;
 
   /**
    * @internal Called by {@link freeBufRing} before the memory goes: the views
@@ -70,6 +79,8 @@ export class BufRing {
    * BufRing write nowhere the kernel or anyone else reads.
    */
   retire(): void {
+    if (this.#freed) assertOpen(true, "BufRing", "retire");
+    this.#freed = true;
     const dead = new ArrayBuffer(this.kU32.byteLength);
     this.kU32 = new Uint32Array(dead);
     this.kU16 = new Uint16Array(dead);
@@ -185,6 +196,7 @@ export function setupBufRing(ring: BufRingTarget, entries: number, bgid: number,
  * `br` and its views must not be used afterwards: the memory is gone.
  */
 export function freeBufRing(ring: RegisterTarget | null, br: BufRing): number {
+  if (br.isClosed) assertOpen(true, "BufRing", "freeBufRing");
   const ret = ring === null ? 0 : unregisterBufRing(ring, br.bgid);
   br.retire();
   const m = br.memory;

@@ -133,7 +133,7 @@ export class Ring {
    */
   submitAndWaitTimeout(waitNr: number, timeoutNs: number | null, sigmask: BigUint64Array | null = null): number {
     assertOpen(this.closed, "Ring", "submitAndWaitTimeout");
-    this.requireExtArg();
+    this.#requireExtArg();
     checkSigmask(sigmask);
     return this.#submitter.submitAndWaitTimeout(checkCount(waitNr, "waitNr"), checkTimeout(timeoutNs), sigmask);
   }
@@ -144,7 +144,7 @@ export class Ring {
    */
   submitAndWaitMinTimeout(waitNr: number, timeoutNs: number, minWaitUsec: number, sigmask: BigUint64Array | null = null): number {
     assertOpen(this.closed, "Ring", "submitAndWaitMinTimeout");
-    this.requireExtArg();
+    this.#requireExtArg();
     checkSigmask(sigmask);
     return this.#submitter.submitAndWaitTimeout(checkCount(waitNr, "waitNr"), checkTimeout(timeoutNs), sigmask, checkCount(minWaitUsec, "minWaitUsec"));
   }
@@ -217,7 +217,7 @@ export class Ring {
   /** io_uring_wait_cqe_timeout: the next CQE, or null if none arrives within `timeoutNs`. */
   waitCqeTimeout(timeoutNs: number): Cqe | null {
     assertOpen(this.closed, "Ring", "waitCqeTimeout");
-    this.requireExtArg();
+    this.#requireExtArg();
     const cqe = this.#cq.peek();
     if (cqe !== null) return cqe;
     const ret = this.#submitter.submitAndWaitTimeout(1, checkTimeout(timeoutNs), null);
@@ -264,9 +264,10 @@ export class Ring {
   }
 
   /** io_uring_peek_batch_cqe: fills `out` with up to `out.length` available CQEs; returns the count (no advance). */
-  peekBatchCqe(out: Cqe[], max = out.length): number {
+  peekBatchCqe(out: Cqe[], max?: number): number {
     if (this.closed) assertOpen(true, "Ring", "peekBatchCqe");
     if (!Array.isArray(out)) throw new TypeError("Ring.peekBatchCqe: out must be an array");
+    if (max === undefined) max = out.length;
     checkCount(max, "max");
     const cq = this.#cq;
     let ready = cq.cqReady();
@@ -371,7 +372,7 @@ export class Ring {
   /** io_uring_unregister_ring_fd. */
   unregisterRingFd(): number {
     assertOpen(this.closed, "Ring", "unregisterRingFd");
-    return this.unregisterRingFdOpen();
+    return this.#unregisterRingFdOpen();
   }
 
   /** True when enter uses the registered ring index. */
@@ -415,7 +416,7 @@ export class Ring {
    */
   close(): void {
     if (this.closed) return;
-    if (this.#submitter.enterFlags & EnterFlags.REGISTERED_RING) this.unregisterRingFdOpen();
+    if (this.#submitter.enterFlags & EnterFlags.REGISTERED_RING) this.#unregisterRingFdOpen();
     this.closed = true;
     this.#sq.retire();
     this.#cq.retire();
@@ -429,7 +430,7 @@ export class Ring {
     this.close();
   }
 
-  private unregisterRingFdOpen(): number {
+  #unregisterRingFdOpen(): number {
     const sub = this.#submitter;
     if ((sub.enterFlags & EnterFlags.REGISTERED_RING) === 0) return -Errno.EINVAL;
     const up = new DataView(new ArrayBuffer(RSRC_UPDATE.size));
@@ -442,7 +443,7 @@ export class Ring {
     return ret;
   }
 
-  private requireExtArg(): void {
+  #requireExtArg(): void {
     if ((this.features & Features.EXT_ARG) === 0) {
       throw new SyscallError("io_uring_enter", Errno.EOPNOTSUPP, "Timed waits need IORING_FEAT_EXT_ARG (Linux 5.11+).");
     }
