@@ -10,7 +10,8 @@
  *   uring-bench lookup --keys 1,8 -c 64
  *   uring-bench lookup --keys 8 --cache warm,direct --client ours,wrk
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { ARRIVAL_KINDS, parseRate, type ArrivalKind } from "./harness/arrivals.ts";
 import { cpuCount, defaultServerClientCpus } from "./harness/affinity.ts";
 import { installInterruptHandlers, interruptSignal } from "./harness/children.ts";
 import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
@@ -25,8 +26,17 @@ import { parseSize } from "./harness/size.ts";
 import { prepareTarget } from "./read/target.ts";
 import { MAX_KEYS, PAGE } from "./lookup/pages.ts";
 import { wrkPath } from "./lookup/processes.ts";
-import { VARIANT_NAMES, type VariantName } from "./lookup/readers.ts";
+import { ALL_VARIANT_NAMES, PROFILE_NAMES, VARIANT_NAMES, type VariantName } from "./lookup/readers.ts";
 import { cellLabel, lookupVariant, type CacheState, type ClientKind, type LookupCell } from "./lookup/variants.ts";
+
+/** `--rate 1000,2k`: each item through the open-loop rate parser. */
+function rateList(value: string): number[] {
+  try {
+    return value.split(",").map((v) => parseRate(v.trim()));
+  } catch (err) {
+    throw new OptionError((err as Error).message);
+  }
+}
 
 interface LookupOpts {
   keys: number[];
@@ -34,6 +44,8 @@ interface LookupOpts {
   cache: CacheState[];
   variants?: VariantName[];
   client: ClientKind[];
+  rate?: number[];
+  arrival: ArrivalKind;
   size: string;
   file?: string;
   dir?: string;
@@ -52,8 +64,11 @@ export function lookupEfficiencyRows(run: RunResult): Rows {
     num(r.extra?.entersPerReq),
     num(r.cpu?.server),
     num(r.cpu?.client),
+    num(r.extra?.uncorrectedP99Us),
+    num(r.extra?.sendLagP99Us),
   ]);
-  return { head: ["cell", "variant", "server CPU µs/req", "enters/req", "server CPU", "client CPU"], rows };
+  // The last two are open-loop only (--rate): p99 from the actual send, and how late sends left.
+  return { head: ["cell", "variant", "server CPU µs/req", "enters/req", "server CPU", "client CPU", "p99 from send µs", "send lag p99 µs"], rows };
 }
 
 /** The `lookup` subcommand. */
@@ -64,8 +79,10 @@ export function lookupCommand(): Command {
     .option("-k, --keys <list>", `pages per request, comma-separated (1..${MAX_KEYS})`, intList("--keys"), [1, 8])
     .option("-c, --connections <list>", "keep-alive connections, each with one request in flight, comma-separated", intList("-c/--connections"), [64])
     .option("--cache <list>", "warm (buffered, file read beforehand) and/or direct (O_DIRECT: every read from the device)", choiceList("--cache", ["warm", "direct"]), ["warm"])
-    .option("--variants <list>", `servers to compare: ${VARIANT_NAMES.join(",")}`, choiceList("--variants", VARIANT_NAMES))
+    .option("--variants <list>", `servers to compare: ${VARIANT_NAMES.join(",")} (default: all of them); profile: ${PROFILE_NAMES.join(",")}`, choiceList("--variants", ALL_VARIANT_NAMES))
     .option("--client <list>", "load generators: ours (checks every checksum) and/or wrk (the independent second client)", choiceList("--client", ["ours", "wrk"]), ["ours"])
+    .option("--rate <list>", "open loop: requests/s over all connections, comma-separated (e.g. 1000,2k); latency from the intended send time", rateList)
+    .addOption(new Option("--arrival <kind>", "open-loop spacing").choices([...ARRIVAL_KINDS]).default("uniform"))
     .option("--size <size>", "size of the generated file (make it larger than memory for a cold cache without --cache direct)", "512m")
     .option("--file <path>", "read this pattern file (from `read --keep`) instead of generating one")
     .option("--dir <dir>", "where to generate the file")
@@ -82,6 +99,7 @@ export function lookupCommand(): Command {
     for (const k of raw.keys) if (k < 1 || k > MAX_KEYS) throw new OptionError(`--keys ${k}: a request reads 1 to ${MAX_KEYS} pages.`);
     const size = parseSize("--size", raw.size, { min: PAGE * 1024 });
     const clients = raw.client as ClientKind[];
+    if (raw.rate !== undefined && clients.includes("wrk")) throw new OptionError("--rate runs with our client only: wrk has no fixed-rate mode (that is wrk2).");
     if (clients.includes("wrk") && wrkPath() === null) throw new OptionError("--client wrk: wrk is not installed (apt-get install -y wrk).");
     const direct = raw.cache.includes("direct");
     const servers = (raw.variants ?? [...VARIANT_NAMES]) as VariantName[];
@@ -95,9 +113,10 @@ export function lookupCommand(): Command {
     try {
       if (!target.hasPattern) throw new OptionError(`${target.path} does not hold the read pattern: generate one (omit --file) so answers can be checked.`);
       const pageCount = Math.floor(target.size / PAGE);
-      const ctx = { path: target.path, pageCount, host: "127.0.0.1", serverCpus, clientCpus };
+      const ctx = { path: target.path, pageCount, host: "127.0.0.1", serverCpus, clientCpus, arrival: raw.arrival };
       const cells: LookupCell[] = [];
-      for (const cache of raw.cache) for (const keys of raw.keys) for (const connections of raw.connections) cells.push({ keys, connections, cache });
+      const rates: Array<number | undefined> = raw.rate ?? [undefined];
+      for (const cache of raw.cache) for (const keys of raw.keys) for (const connections of raw.connections) for (const rate of rates) cells.push({ keys, connections, cache, rate });
       const variants = cells.flatMap((cell) =>
         servers
           // Bun.file has no O_DIRECT: the direct cells run without it.
@@ -124,7 +143,7 @@ export function lookupCommand(): Command {
       const baseline = settings.baseline ?? "sync-pread";
       const run = buildRun(
         "lookup",
-        { keys: raw.keys, connections: raw.connections, cache: raw.cache, variants: servers, client: clients, fileSize: target.size, serverCpus, clientCpus, baseline, driver: "event-loop", durationMs: settings.durationMs, repeat: settings.repeat },
+        { keys: raw.keys, connections: raw.connections, cache: raw.cache, rate: raw.rate, arrival: raw.rate ? raw.arrival : undefined, variants: servers, client: clients, fileSize: target.size, serverCpus, clientCpus, baseline, driver: "event-loop", durationMs: settings.durationMs, repeat: settings.repeat },
         results,
         undefined,
         signal.aborted,

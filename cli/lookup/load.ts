@@ -10,12 +10,20 @@
  * full answer), its own CPU and the server's (from /proc), and the server's
  * io_uring enters (from its /stats before and after).
  *
- * Usage: bun cli/lookup/load.ts --port P --keys K --pages N -c C --duration MS --warmup MS [--server-pid PID] [--seed S]
+ * With `--rate R` the loop is open instead: requests are meant to leave at
+ * fixed times (cli/harness/arrivals.ts, R/s split over the connections), a
+ * connection still waiting for its previous answer sends late, and latency
+ * counts from the intended time (corrected-latency.ts), so a server stall
+ * shows in the percentiles instead of pausing the client.
+ *
+ * Usage: bun cli/lookup/load.ts --port P --keys K --pages N -c C --duration MS --warmup MS [--server-pid PID] [--seed S] [--rate R [--arrival uniform|poisson]]
  * Prints one line `RESULT {json}`.
  */
 import type { Socket } from "bun";
 import { processCpuSeconds, selfCpuSeconds } from "../harness/cpu.ts";
 import { LatencyRecorder } from "../harness/latency.ts";
+import { splitArrivals, type Arrivals, type ArrivalKind } from "../harness/arrivals.ts";
+import { CorrectedLatency } from "../harness/corrected-latency.ts";
 import { expectedSum } from "./pages.ts";
 
 /** Prefix of the result line on stdout. */
@@ -34,6 +42,9 @@ export interface LookupLoadResult {
   serverCpu: number | null;
   /** Server io_uring enters in the window (from /stats). */
   enters: number;
+  /** Open loop only: latency from the actual send (µs) and how late sends left (µs), p99. */
+  uncorrectedP99Us?: number;
+  sendLagP99Us?: number;
 }
 
 /** Options of {@link runLoad}. */
@@ -47,12 +58,19 @@ export interface LookupLoadOptions {
   warmupMs: number;
   serverPid?: number;
   seed?: number;
+  /** Open loop: requests per second over all connections (absent: closed loop). */
+  rate?: number;
+  arrival?: ArrivalKind;
 }
 
 interface Conn {
   socket: Socket<Conn> | null;
   expected: number;
   sentAt: number;
+  /** Open loop: this connection's intended send times, and the one of the request in flight. */
+  arrivals: Arrivals | null;
+  intended: number;
+  busy: boolean;
   /** Bytes of a partly received answer. */
   partial: string;
 }
@@ -74,6 +92,8 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
     return rng % o.pageCount;
   };
   const lat = new LatencyRecorder();
+  const open = o.rate !== undefined;
+  const corrected = new CorrectedLatency();
   let measuring = false;
   let stopped = false;
   let done = 0;
@@ -87,6 +107,12 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
 
   const send = (c: Conn): void => {
     if (stopped || c.socket === null) return;
+    if (open) {
+      // Open loop: only when this connection's next intended time has come.
+      if (!c.arrivals!.dueAt(performance.now())) return;
+      c.intended = c.arrivals!.take();
+      c.busy = true;
+    }
     pages.length = 0;
     for (let i = 0; i < o.keys; i++) pages.push(nextPage());
     c.expected = expectedSum(pages);
@@ -101,8 +127,10 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
     else if (Number(body) !== c.expected) fail(`wrong checksum ${body.trim()}, expected ${c.expected}`);
     else if (measuring) {
       done++;
-      lat.record((t - c.sentAt) * 1000);
+      if (open) corrected.record(c.intended * 1000, c.sentAt * 1000, t * 1000);
+      else lat.record((t - c.sentAt) * 1000);
     }
+    c.busy = false;
     send(c);
   };
 
@@ -128,7 +156,7 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
   const conns: Conn[] = [];
   await Promise.all(
     Array.from({ length: o.connections }, async () => {
-      const c: Conn = { socket: null, expected: 0, sentAt: 0, partial: "" };
+      const c: Conn = { socket: null, expected: 0, sentAt: 0, arrivals: null, intended: 0, busy: false, partial: "" };
       conns.push(c);
       c.socket = await Bun.connect<Conn>({
         hostname: o.host,
@@ -146,14 +174,31 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
       c.socket.setNoDelay(true);
     }),
   );
-  for (const c of conns) send(c);
+  let pump: ReturnType<typeof setTimeout> | undefined;
+  if (open) {
+    const streams = splitArrivals(o.rate!, conns.length, o.arrival ?? "uniform", performance.now(), o.seed ?? 1);
+    conns.forEach((c, i) => (c.arrivals = streams[i]!));
+    // Idle connections send when their time comes; busy ones send on their answer (late: the lag counts).
+    const tick = (): void => {
+      if (stopped) return;
+      let next = Infinity;
+      for (const c of conns) {
+        if (!c.busy) send(c);
+        if (!c.busy && c.arrivals!.next < next) next = c.arrivals!.next;
+      }
+      pump = setTimeout(tick, Math.max(0, Math.min(next, performance.now() + 5) - performance.now()));
+    };
+    tick();
+  } else {
+    for (const c of conns) send(c);
+  }
   await Bun.sleep(o.warmupMs);
 
   const s0 = await serverStats(o.host, o.port);
   const srv0 = o.serverPid === undefined ? 0 : processCpuSeconds(o.serverPid);
   const cli0 = selfCpuSeconds();
   const t0 = performance.now();
-  const errors0 = errors;
+  corrected.reset();
   measuring = true;
   await Bun.sleep(o.durationMs);
   measuring = false;
@@ -162,14 +207,22 @@ export async function runLoad(o: LookupLoadOptions): Promise<LookupLoadResult> {
   const cli1 = selfCpuSeconds();
   const s1 = await serverStats(o.host, o.port);
   stopped = true;
+  clearTimeout(pump);
+  const end = performance.now();
+  // Open loop: requests still unanswered count at their age; none may vanish.
+  if (open) for (const c of conns) if (c.busy) corrected.recordUnfinished(c.intended * 1000, end * 1000);
   for (const c of conns) c.socket?.end();
-  const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]);
+  const rec = open ? corrected.corrected : lat;
+  const [p50, p99, p999] = rec.percentiles([50, 99, 99.9]);
   return {
     requests: done,
     seconds,
-    errors: errors - errors0 + (errors0 > 0 ? errors0 : 0),
+    // Wrong answers count wherever they happen, warm-up included.
+    errors,
     firstError,
-    latencyUs: { p50: p50!, p99: p99!, p999: p999!, mean: lat.mean },
+    latencyUs: { p50: p50!, p99: p99!, p999: p999!, mean: rec.mean },
+    uncorrectedP99Us: open ? corrected.uncorrected.percentiles([99])[0] : undefined,
+    sendLagP99Us: open ? corrected.sendLag.percentiles([99])[0] : undefined,
     clientCpu: (cli1 - cli0) / seconds,
     serverCpu: o.serverPid === undefined ? null : (srv1 - srv0) / seconds,
     enters: s1.enters - s0.enters,
@@ -199,6 +252,8 @@ if (import.meta.main) {
       warmupMs: num("--warmup"),
       serverPid: argv.includes("--server-pid") ? num("--server-pid") : undefined,
       seed: num("--seed", 1),
+      rate: argv.includes("--rate") ? num("--rate") : undefined,
+      arrival: argv.includes("--arrival") ? (argv[argv.indexOf("--arrival") + 1] as ArrivalKind) : undefined,
     });
     process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v))}\n`);
     process.exit(0);

@@ -8,6 +8,7 @@ import { finishWithin, readLineMatching, spawnChild, stopChild, type Child } fro
 import { processCpuSeconds } from "../harness/cpu.ts";
 import { RESULT_PREFIX, type LookupLoadResult } from "./load.ts";
 import type { VariantName } from "./readers.ts";
+import type { ArrivalKind } from "../harness/arrivals.ts";
 
 /** A server takes well under a second to listen; this bounds a broken start. */
 const SERVER_START_TIMEOUT_MS = 15_000;
@@ -56,6 +57,9 @@ export interface LoadRun {
   warmupMs: number;
   seed: number;
   cpus?: readonly number[];
+  /** Open loop: requests per second (absent: closed loop). */
+  rate?: number;
+  arrival?: ArrivalKind;
 }
 
 /** Runs a child to its end (or kills it past `limitMs`) and returns its stdout. */
@@ -77,6 +81,7 @@ export async function runOurLoad(run: LoadRun): Promise<LookupLoadResult> {
     "--duration", String(run.durationMs), "--warmup", String(run.warmupMs),
     "--server-pid", String(run.serverPid), "--seed", String(run.seed),
   ];
+  if (run.rate !== undefined) cmd.push("--rate", String(run.rate), "--arrival", run.arrival ?? "uniform");
   const child = spawnChild(cmd, { cpus: run.cpus, stdout: "pipe", stderr: "pipe" });
   const out = await runToEnd(child, run.warmupMs + run.durationMs + CLIENT_SLACK_MS, "the lookup load generator");
   const line = out.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
@@ -97,6 +102,7 @@ export function wrkPath(): string | null {
 export async function runWrk(run: LoadRun): Promise<LookupLoadResult> {
   const wrk = wrkPath();
   if (wrk === null) throw new Error("wrk is not installed (apt-get install -y wrk)");
+  if (run.rate !== undefined) throw new Error("wrk has no fixed-rate mode (that is wrk2): --rate runs with our client only");
   const seconds = Math.max(1, Math.round(run.durationMs / 1000));
   const cmd = [wrk, "-t1", `-c${run.connections}`, `-d${seconds}s`, "-s", join(import.meta.dir, "wrk.lua"), `http://${run.host}:${run.port}/`];
   const srv0 = processCpuSeconds(run.serverPid);

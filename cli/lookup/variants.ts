@@ -8,6 +8,7 @@ import { stopChild } from "../harness/children.ts";
 import type { LookupLoadResult } from "./load.ts";
 import { runOurLoad, runWrk, startLookupServer, type LookupServer } from "./processes.ts";
 import type { VariantName } from "./readers.ts";
+import type { ArrivalKind } from "../harness/arrivals.ts";
 
 /** Page cache state of a cell: warm (buffered, file read once before) or direct (O_DIRECT: every read goes to the device). */
 export type CacheState = "warm" | "direct";
@@ -17,14 +18,16 @@ export interface LookupCell {
   keys: number;
   connections: number;
   cache: CacheState;
+  /** Open loop at this many requests/s (absent: closed loop). */
+  rate?: number;
 }
 
 /** Which load generator drives a variant. */
 export type ClientKind = "ours" | "wrk";
 
-/** "K:8 c:64 warm". */
+/** "K:8 c:64 warm", "K:8 c:64 warm rate:2000". */
 export function cellLabel(c: LookupCell): string {
-  return `K:${c.keys} c:${c.connections} ${c.cache}`;
+  return `K:${c.keys} c:${c.connections} ${c.cache}${c.rate !== undefined ? ` rate:${c.rate}` : ""}`;
 }
 
 /** Above this fraction of its core the load generator, not the server, may be the limit. */
@@ -37,6 +40,7 @@ export interface VariantContext {
   host: string;
   serverCpus: readonly number[];
   clientCpus: readonly number[];
+  arrival?: ArrivalKind;
 }
 
 function measurement(r: LookupLoadResult, client: ClientKind): Measurement {
@@ -47,6 +51,8 @@ function measurement(r: LookupLoadResult, client: ClientKind): Measurement {
   const extra: Record<string, number | string> = { client };
   if (r.serverCpu !== null) extra.serverUsPerReq = perReq(r.serverCpu * r.seconds * 1e6);
   if (Number.isFinite(r.enters)) extra.entersPerReq = perReq(r.enters);
+  if (r.uncorrectedP99Us !== undefined) extra.uncorrectedP99Us = r.uncorrectedP99Us;
+  if (r.sendLagP99Us !== undefined) extra.sendLagP99Us = r.sendLagP99Us;
   return {
     ops: r.requests,
     seconds: r.seconds,
@@ -82,6 +88,8 @@ export function lookupVariant(cell: LookupCell, server: VariantName, client: Cli
         warmupMs: 300,
         seed: seed++,
         cpus: ctx.clientCpus,
+        rate: cell.rate,
+        arrival: ctx.arrival,
       };
       const r = client === "ours" ? await runOurLoad(load) : await runWrk(load);
       rc.report(r.requests);
