@@ -22,6 +22,7 @@ import { OPEN_LOOP_RAMP_MS, SERVER_WARMUP_MS, openLoopLines, openLoopRows, openL
 import { SERVER_NAMES, SERVERS, type ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { cellLabel, matrixCells, type EchoCell, type EchoPlacement } from "./variants.ts";
+import type { EchoOpts } from "./flags.ts";
 
 /** First rate the SLO search tries, /s. */
 export const SLO_START_RATE = 5000;
@@ -136,17 +137,9 @@ function parseMaxInflight(value: string): number {
   return n;
 }
 
-/** The echo options this mode reads (a subset of the echo command's). */
-export interface OpenLoopEchoFlags {
-  connections: number;
-  bytes: number;
-  servers?: ServerName[];
-  matrix?: boolean;
-  serverCpu?: number[];
-  clientCpu?: number[];
-  host: string;
-  connect?: unknown;
-  uringSetup: string;
+/** The echo options this mode reads: a subset of the echo command's, and the open-loop ones. */
+export interface OpenLoopEchoFlags
+  extends Pick<EchoOpts, "connections" | "bytes" | "servers" | "matrix" | "serverCpu" | "clientCpu" | "host" | "connect" | "uringSetup"> {
   rate?: RateSpec;
   arrival?: ArrivalKind;
   slo?: Slo;
