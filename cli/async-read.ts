@@ -11,8 +11,7 @@ import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
 import { findNodeBinary } from "./harness/node-version.ts";
 import { addCommonOptions, checkBaseline, commonSettings } from "./harness/options.ts";
 import { buildRun, checkOutputPaths, finishRun } from "./harness/output.ts";
-import { createProgress } from "./harness/progress.ts";
-import { runInterleaved } from "./harness/runner.ts";
+import { runCommandVariants } from "./harness/runner.ts";
 import { sizeFlag } from "./harness/size.ts";
 import { createWarmFile } from "./async-read/file.ts";
 import { asyncReadVariants, BS, C_READ_PATH } from "./async-read/variants.ts";
@@ -49,18 +48,8 @@ export function asyncReadCommand(): Command {
     const file = createWarmFile(size);
     try {
       const variants = asyncReadVariants({ path: file.path, size, qd: raw.qd, sqpoll: raw.sqpoll === true, node, cLoop });
-      const totalMs = variants.length * (common.warmupMs + common.repeat * common.durationMs);
       const signal = interruptSignal();
-      const results = await runInterleaved({
-        variants,
-        repeat: common.repeat,
-        warmupMs: common.warmupMs,
-        durationMs: common.durationMs,
-        signal,
-        onAbort: "partial",
-        order: "cell",
-        onProgress: createProgress({ quiet: common.quiet, totalMs }),
-      });
+      const results = await runCommandVariants(variants, common, signal);
       const baseline = common.baseline ?? "uring";
       const run = buildRun("async-read", { qd: raw.qd, bs: BS, fileBytes: size, sqpoll: raw.sqpoll === true, baseline }, results, undefined, signal.aborted);
       finishRun(run, { ...common, baseline });

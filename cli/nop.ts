@@ -11,8 +11,7 @@ import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
 import { addCommonOptions, checkBaseline, commonSettings, intList, nonNegativeInt } from "./harness/options.ts";
 import { buildRun, checkOutputPaths, finishRun } from "./harness/output.ts";
 import { OptionError } from "./harness/option-error.ts";
-import { createProgress } from "./harness/progress.ts";
-import { runInterleaved } from "./harness/runner.ts";
+import { runCommandVariants } from "./harness/runner.ts";
 import { haveCNop, NOP_VARIANTS, nopVariants } from "./nop/variants.ts";
 
 /** Largest batch: the ring has max(8, batch) entries, and the kernel's largest SQ is 32768; past 4096 nothing changes. */
@@ -37,17 +36,8 @@ export function nopCommand(): Command {
     checkOutputPaths(common);
     if (!withC && !common.quiet) process.stderr.write("nop: build/nop_liburing is not built (needs liburing-dev): TypeScript only.\n");
     const variants = nopVariants(raw.batches, cpu, withC);
-    const totalMs = variants.length * (common.warmupMs + common.repeat * common.durationMs);
     const signal = interruptSignal();
-    const results = await runInterleaved({
-      variants,
-      repeat: common.repeat,
-      warmupMs: common.warmupMs,
-      durationMs: common.durationMs,
-      signal,
-      onAbort: "partial",
-      onProgress: createProgress({ quiet: common.quiet, totalMs }),
-    });
+    const results = await runCommandVariants(variants, common, signal);
     const baseline = common.baseline ?? (withC ? "c-liburing" : undefined);
     const run = buildRun("nop", { batches: raw.batches, durationMs: common.durationMs, repeat: common.repeat, cpu, baseline }, results, ["NO_SQARRAY", "registered ring fd"], signal.aborted);
     finishRun(run, { ...common, baseline });

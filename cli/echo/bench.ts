@@ -14,8 +14,7 @@ import { findNodeBinary } from "../harness/node-version.ts";
 import { OptionError } from "../harness/option-error.ts";
 import { checkBaseline, type CommonSettings } from "../harness/options.ts";
 import { buildRun, checkOutputPaths, finishRun } from "../harness/output.ts";
-import { createProgress } from "../harness/progress.ts";
-import { runInterleaved, type BenchVariant } from "../harness/runner.ts";
+import { runCommandVariants, type BenchVariant } from "../harness/runner.ts";
 import { uringUnavailable } from "../harness/uring-check.ts";
 import { efficiencyRows } from "./efficiency.ts";
 import type { EchoOpts } from "./flags.ts";
@@ -87,15 +86,7 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
     );
   }
   const signal = interruptSignal();
-  const results = await runInterleaved({
-    variants,
-    repeat: settings.repeat,
-    warmupMs: settings.warmupMs,
-    durationMs: settings.durationMs,
-    signal,
-    onAbort: "partial",
-    onProgress: createProgress({ quiet: settings.quiet || settings.json === true, totalMs }),
-  });
+  const results = await runCommandVariants(variants, { ...settings, quiet: settings.quiet || settings.json === true }, signal, totalMs);
   markClientBound(results);
   const baseline = settings.baseline ?? (!raw.connect && usable.includes("bun") ? "bun" : undefined);
   const options = {

@@ -13,9 +13,8 @@ import { parseRate, ARRIVAL_KINDS, type ArrivalKind } from "../harness/arrivals.
 import { interruptSignal } from "../harness/children.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
-import { createProgress } from "../harness/progress.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
-import { runInterleaved } from "../harness/runner.ts";
+import { runCommandVariants } from "../harness/runner.ts";
 import { parseSlo, type Slo } from "../harness/slo-search.ts";
 import { openLoopClientUnavailable } from "./open-loop-client.ts";
 import { OPEN_LOOP_RAMP_MS, SERVER_WARMUP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
@@ -106,16 +105,9 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
   const totalMs = variants.length * (settings.repeat * perRun + SERVER_WARMUP_MS + 3500);
   log(`echo open loop: ${o.cells.map(cellLabel).join(" | ")} at ${o.rate.join(", ")}/s (${o.shape.arrival}); ${o.servers.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms (~${Math.ceil(totalMs / 1000)} s)`);
   const signal = interruptSignal();
-  const results = await runInterleaved({
-      variants,
-      repeat: settings.repeat,
-      // The client warms up inside every run (OPEN_LOOP_RAMP_MS); a separate warm-up run adds nothing.
-      warmupMs: 0,
-      durationMs: settings.durationMs,
-      signal,
-      onAbort: "partial",
-      onProgress: createProgress({ quiet: settings.quiet || settings.json === true, totalMs }),
-    });
+  // The client warms up inside every run (OPEN_LOOP_RAMP_MS); a separate warm-up run adds nothing.
+  const timing = { ...settings, warmupMs: 0, quiet: settings.quiet || settings.json === true };
+  const results = await runCommandVariants(variants, timing, signal, totalMs);
   const run = buildRun("echo", options, results, o.ringFlags, signal.aborted);
   finishRun(run, settings, { tables: [openLoopRows(run)], lines: openLoopLines(run, o.shape) });
   process.exitCode = exitCodeFor(run);

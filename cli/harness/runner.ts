@@ -22,7 +22,7 @@
 import { getAffinity, pinSelf } from "./affinity.ts";
 import type { VariantResult } from "./result.ts";
 import { median, percentiles } from "./stats.ts";
-import { silentProgress, type ProgressEvent, type ProgressSink } from "./progress.ts";
+import { createProgress, silentProgress, type ProgressEvent, type ProgressSink } from "./progress.ts";
 
 /** Latency percentiles in microseconds (as in VariantResult). */
 export interface LatencyUs {
@@ -260,6 +260,38 @@ export async function runInterleaved(opts: RunnerOptions): Promise<VariantResult
       r.notes = [...(r.notes ?? []), `interrupted after ${c.ms.length} of ${opts.repeat} repetitions`];
     }
     return r;
+  });
+}
+
+/** What a command's run takes from its common options (a CommonSettings fits). */
+export interface CommandTiming {
+  repeat: number;
+  warmupMs: number;
+  durationMs: number;
+  /** No progress line. */
+  quiet: boolean;
+}
+
+/**
+ * Runs a command's variants the way every command does: interleaved
+ * repetitions, Ctrl-C (`signal`, kept by the caller for the record) stopping
+ * with what was measured, and a progress line counting down `totalMs`
+ * (default: every variant's warm-up and repetitions) unless quiet.
+ */
+export function runCommandVariants(
+  variants: BenchVariant[],
+  timing: CommandTiming,
+  signal: AbortSignal,
+  totalMs = variants.length * (timing.warmupMs + timing.repeat * timing.durationMs),
+): Promise<VariantResult[]> {
+  return runInterleaved({
+    variants,
+    repeat: timing.repeat,
+    warmupMs: timing.warmupMs,
+    durationMs: timing.durationMs,
+    signal,
+    onAbort: "partial",
+    onProgress: createProgress({ quiet: timing.quiet, totalMs }),
   });
 }
 
