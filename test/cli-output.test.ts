@@ -91,8 +91,9 @@ describe("checks before the run", () => {
     const mnt = mountTmpfs("ro,size=1m");
     try {
       const r = cli("read", "--dir", mnt.dir, "--variants", "pread", "-d", "100ms", "-r", "1", "-w", "0");
-      expect(r.status).toBe(2);
+      // The message first: on a failure it shows what the command said.
       expect(r.stderr).toContain("read-only filesystem (EROFS)");
+      expect(r.status).toBe(2);
       expect(r.stderr).not.toContain("space");
     } finally {
       mnt.cleanup();
@@ -108,8 +109,8 @@ describe("checks before the run", () => {
     [["read", "--json", "/etc/hostname/r.json", "--variants", "pread"], /--json \/etc\/hostname\/r.json: \/etc\/hostname is not a directory/],
   ])("%p: exit 2 before anything runs", (args, re) => {
     const r = cli(...args);
-    expect(r.status).toBe(2);
     expect(r.stderr).toMatch(re);
+    expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
   }, 60_000);
 

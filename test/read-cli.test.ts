@@ -17,6 +17,8 @@ import { SetupFlags } from "../src/sys/constants.ts";
 import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";
 
 const ROOT = join(import.meta.dir, "..");
+/** Each test runs the CLI (or fio) in a child process: on a loaded machine that takes far more than the default 5 s. */
+const SPAWN_TIMEOUT_MS = 120_000;
 const directDir = findDirectDir();
 let tmp: { dir: string; cleanup: () => void };
 beforeAll(() => {
@@ -60,7 +62,7 @@ test("a short buffered run: every variant measured and checked, file removed", (
   expect(by.get("uring-iopoll")!.errors).toBe(0);
   expect(by.get("uring-iopoll")!.notes!.join()).toMatch(/unsupported: IOPOLL needs O_DIRECT/);
   expect(readdirSync(tmp.dir).filter((f) => f.startsWith("uring-bench-read-"))).toEqual([]);
-});
+}, SPAWN_TIMEOUT_MS);
 
 test.skipIf(directDir === null)("O_DIRECT run with IOPOLL: EOPNOTSUPP (or a number) never fails the run", () => {
   const { status, run } = runCli([
@@ -72,7 +74,7 @@ test.skipIf(directDir === null)("O_DIRECT run with IOPOLL: EOPNOTSUPP (or a numb
   expect(iopoll.errors).toBe(0);
   if (iopoll.opsPerSec === 0) expect(iopoll.notes!.join()).toMatch(/EOPNOTSUPP/);
   expect(run!.results.find((r) => r.variant === "uring")!.opsPerSec).toBeGreaterThan(0);
-});
+}, SPAWN_TIMEOUT_MS);
 
 test("--rings 2: two rings in two Workers, results add up and are checked", () => {
   const { status, run } = runCli(["--dir", tmp.dir, "--size", "8m", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8", "--rings", "2", "--variants", "uring,uring-fixed,pread"]);
@@ -84,7 +86,7 @@ test("--rings 2: two rings in two Workers, results add up and are checked", () =
   }
   expect(run!.results[0]!.extra!.rings).toBe(2);
   expect(run!.results[0]!.latencyUs!.p50).toBeGreaterThan(0);
-});
+}, SPAWN_TIMEOUT_MS);
 
 test("--file with --keep'd pattern file, --bytes budget, seq pattern", () => {
   const p = patternFile(tmp.dir, "kept.dat", 1 << 20);
@@ -95,7 +97,7 @@ test("--file with --keep'd pattern file, --bytes budget, seq pattern", () => {
     expect(r.opsPerSec).toBeGreaterThan(0);
   }
   expect(run!.options.verified).toBe("all");
-});
+}, SPAWN_TIMEOUT_MS);
 
 test("a file without the pattern: lengths are checked, and the table says so", () => {
   const p = join(tmp.dir, "plain.dat");
@@ -109,7 +111,7 @@ test("a file without the pattern: lengths are checked, and the table says so", (
     expect(r.opsPerSec).toBeGreaterThan(0);
     expect(r.notes!.join()).toMatch(/lacks the pattern/);
   }
-});
+}, SPAWN_TIMEOUT_MS);
 
 describe("fio", () => {
   const FIXTURE = `note: both iodepth >= 1 and synchronous I/O engine are selected, queue depth will be capped at 1
@@ -153,5 +155,5 @@ describe("fio", () => {
       expect(r.ios).toBeGreaterThan(0);
       expect(r.latencyUs.p50).toBeGreaterThan(0);
     }
-  });
+  }, SPAWN_TIMEOUT_MS);
 });
