@@ -21,13 +21,16 @@ export interface FioRunOptions {
   append: boolean;
   fileBytes: number;
   cpu?: number | null;
+  /** Jobs at once (fsync-chain --rings N): each its own file, as threads, one grouped report. Default 1. */
+  jobs?: number;
 }
 
 /** The fio job for one run, as command-line arguments. */
 export function fioArgs(opts: FioRunOptions & { file: string }): string[] {
   const args = [
     "--name=fsync-chain",
-    `--filename=${opts.file}`,
+    // N jobs write N files (N independent logs, like --rings N's Workers): `file`.0, `file`.1, ...
+    (opts.jobs ?? 1) > 1 ? `--filename_format=${opts.file}.$jobnum` : `--filename=${opts.file}`,
     `--ioengine=${opts.engine}`,
     "--rw=write",
     `--bs=${opts.recordBytes}`,
@@ -44,6 +47,7 @@ export function fioArgs(opts: FioRunOptions & { file: string }): string[] {
   else if (opts.sync === "sync-file-range") args.push("--sync_file_range=wait_before,write,wait_after:1");
   else if (opts.sync === "fdatasync") args.push("--fdatasync=1");
   else args.push("--sync=dsync"); // rwf-dsync / o-dsync: O_DSYNC writes
+  if ((opts.jobs ?? 1) > 1) args.push(`--numjobs=${opts.jobs}`, "--thread", "--group_reporting");
   return args;
 }
 
@@ -89,5 +93,6 @@ export function runFio(opts: FioRunOptions & { dir: string }): Measurement {
     return parseFioJson(r.stdout);
   } finally {
     removeDataFile(file);
+    for (let j = 0; j < (opts.jobs ?? 1); j++) if ((opts.jobs ?? 1) > 1) removeDataFile(`${file}.${j}`);
   }
 }

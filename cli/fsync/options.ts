@@ -70,6 +70,8 @@ export interface FsyncConfig {
    * whenever a write completes in io-wq, which shows at one commit in flight.
    */
   split: boolean;
+  /** `uring` and `loop` run this many ways at once, a Worker and a file each; fio runs numjobs=N (rings.ts). */
+  rings: number;
 }
 
 /** Kernel maximum SQ entries (IORING_MAX_ENTRIES). */
@@ -108,6 +110,7 @@ export interface RawFsyncOptions {
   deferTaskrun?: boolean;
   cpu?: string | number;
   split?: boolean;
+  rings?: string | number;
 }
 
 /** Validates raw options into a config; throws {@link OptionError} on the first bad value. */
@@ -170,6 +173,7 @@ export function resolveFsyncOptions(raw: RawFsyncOptions): FsyncConfig {
     keep: raw.keep === true,
     deferTaskrun: raw.deferTaskrun !== false,
     split: raw.split === true,
+    rings: int("--rings", raw.rings ?? 1, 1, 64),
     cpu: raw.cpu === undefined ? null : int("--cpu", raw.cpu, 0, cpus().length - 1),
   };
 }

@@ -14,6 +14,7 @@ import { removeDataFile } from "./file.ts";
 import { fioVersion, FIO_ENGINES } from "./fio.ts";
 import { CommitStatus, formatRanges, summarizeFailures } from "./ledger.ts";
 import type { FsyncConfig } from "./options.ts";
+import { isRingsVariant, ringsVariant } from "./rings.ts";
 import { cLiburingVariant, fioVariant, loopVariant, promisesVariant, ringSetup, uringVariant, type FileVariant } from "./variants.ts";
 import { verifyDataFile, type VerifyReport } from "./verify.ts";
 import type { BenchVariant } from "../harness/runner.ts";
@@ -61,11 +62,12 @@ export function buildVariants(cfg: FsyncConfig, withFio: boolean): BenchVariant[
   for (const inflight of cfg.inflight) {
     const cell = cellLabel(cfg, inflight);
     for (const name of cfg.variants) {
-      if (name === "uring") out.push(uringVariant(cfg, inflight, cell));
+      if (name === "uring" && cfg.rings <= 1) out.push(uringVariant(cfg, inflight, cell));
+      else if ((name === "uring" || name === "loop") && cfg.rings > 1) out.push(ringsVariant(name, cfg, inflight, `${cell} ×${cfg.rings}`, cfg.rings));
       else if (name === "loop") out.push(loopVariant(cfg, cell, inflight));
       else if (name === "promises") out.push(promisesVariant(cfg, inflight, cell));
       else if (name === "c-liburing") out.push(cLiburingVariant(cfg, inflight, cell));
-      else if (name === "fio" && withFio) for (const e of FIO_ENGINES) out.push(fioVariant(cfg, e, cell));
+      else if (name === "fio" && withFio) for (const e of FIO_ENGINES) out.push(fioVariant(cfg, e, cfg.rings > 1 ? `${cell} ×${cfg.rings}` : cell));
     }
   }
   return out;
@@ -95,6 +97,7 @@ export async function runFsyncChain(
     for (let i = 0; i < variants.length; i++) {
       const v = variants[i]!;
       const r = outcome.results[i]!;
+      if (isRingsVariant(v)) v.fold(r); // its Workers verified their own files
       if (!isFileVariant(v)) continue;
       const verdict = judge(v);
       outcome.verdicts.push(verdict);

@@ -295,7 +295,7 @@ export function fioVariant(cfg: FsyncConfig, engine: FioEngine, cell: string): B
     name: `fio-${engine}`,
     cell,
     async run(durationMs: number): Promise<Measurement> {
-      return runFio({
+      const m = runFio({
         engine,
         dir: cfg.dir,
         recordBytes: cfg.recordBytes * cfg.writesPerCommit,
@@ -303,8 +303,11 @@ export function fioVariant(cfg: FsyncConfig, engine: FioEngine, cell: string): B
         sync: cfg.sync,
         append: cfg.append,
         fileBytes: cfg.fileBytes,
-        cpu: cfg.cpu,
+        cpu: cfg.rings > 1 ? null : cfg.cpu,
+        jobs: cfg.rings,
       });
+      if (cfg.rings > 1) m.notes = [...(m.notes ?? []), `numjobs=${cfg.rings}: a file each, as threads, one grouped report`];
+      return m;
     },
   };
 }
