@@ -15,7 +15,7 @@ import { sqeSetData32x2, sqeSetFlags } from "../../src/ring/sqe.ts";
 import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
 import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
-import { runRingOpenLoop } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, runRingOpenLoop } from "../harness/open-loop-ring.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
@@ -100,7 +100,7 @@ export function runFsyncOpenLoop(o: FsyncOpenLoopOptions): FsyncOpenLoopRow[] {
         rows.push({
           rate, achievedRate: r.achievedRate, lat: s.corrected, slat: summarize(r.latency.sendLag), clat: s.uncorrected, cpu: r.cpu,
           entersPerCommit: r.entersPerOp, unfinished: r.unfinished, errors,
-          status: r.achievedRate < 0.99 * rate || r.unfinished > 0 ? "saturated" : errors > 0 ? "errors" : "ok",
+          status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
           fileBytes: size,
         });
       } finally {

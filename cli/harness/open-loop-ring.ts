@@ -192,3 +192,20 @@ export function runRingOpenLoop(o: RingOpenLoopOptions): RingOpenLoopResult {
     entersPerOp: completedInWindow > 0 ? enters / completedInWindow : NaN,
   };
 }
+
+/** Slot wait + scheduler lateness (slat p99, µs) above which a busy driver counts as behind its schedule. */
+export const DRIVER_LAG_P99_US = 1000;
+/** Driver CPU share (of one core) above which it has no headroom. */
+export const DRIVER_SATURATED_CPU = 0.9;
+
+/**
+ * The status word of one open-loop storage run: "client-limited" when the
+ * driver itself was saturated and late (its lateness, not the device's, is
+ * in the latency), "saturated" when the rate was not achieved or operations
+ * never finished, "errors", else "ok".
+ */
+export function openLoopStatus(rate: number, achieved: number, unfinished: number, errors: number, cpu: number, slatP99Us: number): string {
+  if (cpu > DRIVER_SATURATED_CPU && slatP99Us > DRIVER_LAG_P99_US) return "client-limited";
+  if (achieved < 0.99 * rate || unfinished > 0) return "saturated";
+  return errors > 0 ? "errors" : "ok";
+}

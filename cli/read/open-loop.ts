@@ -18,7 +18,7 @@ import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import type { VariantResult } from "../harness/result.ts";
 import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
-import { runRingOpenLoop } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, runRingOpenLoop } from "../harness/open-loop-ring.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
 import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
@@ -86,7 +86,7 @@ export function runReadOpenLoop(cfg: ReadConfig, rates: number[], arrival: Arriv
             rate, achievedRate: r.achievedRate, lat: s.corrected, slat: summarize(r.latency.sendLag), clat: s.uncorrected,
             cpu: r.cpu, cpuUsPerRead: r.completedInWindow > 0 ? (r.cpu * r.seconds * 1e6) / r.completedInWindow : NaN,
             entersPerRead: r.entersPerOp, unfinished: r.unfinished, errors, peakQueued: r.peakQueued,
-            status: r.achievedRate < 0.99 * rate || r.unfinished > 0 ? "saturated" : errors > 0 ? "errors" : "ok",
+            status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
           });
         } finally {
           ring.close();
