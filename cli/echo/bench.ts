@@ -5,7 +5,6 @@
  * are reported with the reason and the load generator is the C epoll client,
  * so the baselines (bun, node, c-epoll) still run.
  */
-import { ensureFdLimit } from "../../src/net/limits.ts";
 import { setupFlagNames, setupFlagsFor } from "../../src/ring/setup.ts";
 import { defaultServerClientCpus } from "../harness/affinity.ts";
 import { interruptSignal } from "../harness/children.ts";
@@ -17,11 +16,11 @@ import { buildRun, checkOutputPaths, finishRun } from "../harness/output.ts";
 import { runCommandVariants, type BenchVariant } from "../harness/runner.ts";
 import { uringUnavailable } from "../harness/uring-check.ts";
 import { efficiencyRows } from "./efficiency.ts";
-import type { EchoOpts } from "./flags.ts";
-import { C_CLIENT_PATH, SERVER_NAMES, SERVERS, URING_SERVERS, type ClientName, type ServerName } from "./servers.ts";
+import { echoScope, type EchoOpts } from "./flags.ts";
+import { C_CLIENT_PATH, SERVERS, URING_SERVERS, type ClientName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { checkThreads } from "./threads.ts";
-import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, matrixCells, serverVariants, type EchoCell } from "./variants.ts";
+import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, serverVariants } from "./variants.ts";
 import { existsSync } from "node:fs";
 
 /** Where things run: server and client CPUs, and why (a one-CPU machine shares). */
@@ -49,15 +48,7 @@ function pickClient(raw: EchoOpts, uringOff: string | null, explicitClient: bool
 export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, explicitClient: boolean): Promise<void> {
   const layout0 = defaultServerClientCpus();
   const layout: Layout = { serverCpus: raw.serverCpu ?? layout0.server, clientCpus: raw.clientCpu ?? layout0.client, note: layout0.note };
-  const cells: EchoCell[] = raw.matrix ? matrixCells() : [{ connections: raw.connections, bytes: raw.bytes }];
-  // Fail fast, before starting anything, if the connections cannot get fds.
-  ensureFdLimit(Math.max(...cells.map((c) => c.connections)));
-  const servers: ServerName[] = raw.servers ?? [...SERVER_NAMES];
-  for (const s of servers) {
-    const why = SERVERS[s].unavailable();
-    if (why && raw.servers) throw new OptionError(`--servers ${s}: ${why}`);
-  }
-  const usable = servers.filter((s) => SERVERS[s].unavailable() === null);
+  const { cells, servers, usable } = echoScope(raw);
   // --threads / --client-threads (cli/echo/threads.ts): checked before anything starts.
   const threads = (raw.threads as number | undefined) ?? 1;
   const clientThreads = (raw.clientThreads as number | undefined) ?? 1;

@@ -2,11 +2,14 @@
  * The echo command's own flag parsers and its parsed options: loopback-only
  * addresses, the --connect target, counts and sizes (through the CLI's one
  * size parser). Each parser throws the CLI's one OptionError naming the flag.
+ * And what a run covers (cells and servers), checked before anything starts.
  */
+import { ensureFdLimit } from "../../src/net/limits.ts";
 import { parseHostPort, parseIpv4 } from "../../src/ops/sockaddr.ts";
 import { OptionError } from "../harness/option-error.ts";
 import { sizeFlag } from "../harness/size.ts";
-import type { ClientName, ServerName } from "./servers.ts";
+import { SERVER_NAMES, SERVERS, type ClientName, type ServerName } from "./servers.ts";
+import { matrixCells, type EchoCell } from "./variants.ts";
 
 /** Largest message: the load generator keeps one per connection in memory, and echo is about round trips. */
 export const MAX_BYTES = 1 << 20;
@@ -58,4 +61,28 @@ export interface EchoOpts {
   uringSetup: string;
   client: ClientName;
   [k: string]: unknown;
+}
+
+/** What an echo run covers: its cells, the servers asked for, and those of them that can run here. */
+export interface EchoScope {
+  cells: EchoCell[];
+  servers: ServerName[];
+  usable: ServerName[];
+}
+
+/**
+ * The cells (--matrix, or -c × -b) and servers (--servers, default all) of an
+ * echo run, closed or open loop. Fails fast, before anything starts: when the
+ * connections cannot get fds, or when a server named in --servers cannot run
+ * here (one that is only part of the default is left out instead).
+ */
+export function echoScope(raw: Pick<EchoOpts, "matrix" | "connections" | "bytes" | "servers">): EchoScope {
+  const cells: EchoCell[] = raw.matrix ? matrixCells() : [{ connections: raw.connections, bytes: raw.bytes }];
+  ensureFdLimit(Math.max(...cells.map((c) => c.connections)));
+  const servers: ServerName[] = raw.servers ?? [...SERVER_NAMES];
+  for (const s of servers) {
+    const why = SERVERS[s].unavailable();
+    if (why && raw.servers) throw new OptionError(`--servers ${s}: ${why}`);
+  }
+  return { cells, servers, usable: servers.filter((s) => SERVERS[s].unavailable() === null) };
 }

@@ -6,7 +6,6 @@
  */
 import type { Command } from "commander";
 import { OptionError } from "../harness/option-error.ts";
-import { ensureFdLimit } from "../../src/net/limits.ts";
 import { setupFlagNames, setupFlagsFor } from "../../src/ring/setup.ts";
 import { defaultServerClientCpus } from "../harness/affinity.ts";
 import { parseRate, ARRIVAL_KINDS, type ArrivalKind } from "../harness/arrivals.ts";
@@ -18,10 +17,10 @@ import { runCommandVariants } from "../harness/runner.ts";
 import { parseSlo, type Slo } from "../harness/slo-search.ts";
 import { openLoopClientUnavailable } from "./open-loop-client.ts";
 import { OPEN_LOOP_RAMP_MS, SERVER_WARMUP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
-import { SERVER_NAMES, SERVERS, type ServerName } from "./servers.ts";
+import type { ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
-import { cellLabel, matrixCells, type EchoCell, type EchoPlacement } from "./variants.ts";
-import type { EchoOpts } from "./flags.ts";
+import { cellLabel, type EchoCell, type EchoPlacement } from "./variants.ts";
+import { echoScope, type EchoOpts } from "./flags.ts";
 
 /** First rate the SLO search tries, /s. */
 export const SLO_START_RATE = 5000;
@@ -144,14 +143,7 @@ export async function runOpenLoopFromEcho(raw: OpenLoopEchoFlags, settings: Comm
   if (raw.rate === undefined) throw new OptionError("open loop needs --rate");
   if (raw.connect) throw new OptionError("--rate drives our servers with the C open-loop client; --connect is closed-loop only.");
   const layout = defaultServerClientCpus();
-  const cells: EchoCell[] = raw.matrix ? matrixCells() : [{ connections: raw.connections, bytes: raw.bytes }];
-  ensureFdLimit(Math.max(...cells.map((c) => c.connections)));
-  const servers: ServerName[] = raw.servers ?? [...SERVER_NAMES];
-  for (const s of servers) {
-    const why = SERVERS[s].unavailable();
-    if (why && raw.servers) throw new OptionError(`--servers ${s}: ${why}`);
-  }
-  const usable = servers.filter((s) => SERVERS[s].unavailable() === null);
+  const { cells, usable } = echoScope(raw);
   await runOpenLoopEcho({
     rate: raw.rate,
     slo: raw.slo,
