@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { compareRows } from "./harness/compare.ts";
 import { OptionError } from "./harness/option-error.ts";
+import { checkBaseline } from "./harness/options.ts";
 import { drawTable } from "./harness/render-table.ts";
 import { renderHtmlReport, renderStandaloneSvg } from "./harness/report-html.ts";
 import { loadRun } from "./harness/save.ts";
@@ -45,6 +46,10 @@ export function reportCommand(): Command {
     .addHelpText("after", "\nExamples:\n  uring-bench report results/*.json -o report.html\n  uring-bench report --compare results/before.json results/after.json")
     .action((files: string[], opts: ReportOptions) => {
       const runs = expandFiles(files).map((f) => ({ run: loadRun(f), source: f }));
+      // An unknown --baseline would divide by the cell's first variant under the asked-for name.
+      if (opts.baseline !== undefined && !runs.some(({ run }) => run.results.some((r) => r.variant === opts.baseline))) {
+        checkBaseline(opts.baseline, [...new Set(runs.flatMap(({ run }) => run.results.map((r) => r.variant)))]);
+      }
       if (opts.compare) {
         if (runs.length !== 2) {
           throw new OptionError(`--compare takes exactly two result files (A then B), got ${runs.length}.`);
