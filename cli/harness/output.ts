@@ -54,6 +54,7 @@ export interface FinishExtras {
   tables?: readonly Rows[];
   /** Lines after the tables (what file was read, what verification found); on stderr when stdout carries JSON. */
   lines?: readonly string[];
+  /** Where output goes (default: the process streams; tests capture). */
   streams?: OutputStreams;
   /** Folder for --save (tests use a temp dir). */
   resultsDir?: string;
