@@ -6,8 +6,8 @@
  * of partial-message-then-RST, RST with a send in flight, half close then
  * vanish, and connect/close churn. Prints `ATTACHED` once the stalled peers
  * have filled their sockets (`--duration` counts from then), and
- * `FAULTS {json}` (connections per kind) when done, after closing everything
- * it opened.
+ * `FAULTS {json}` (connections per kind) when done (or at SIGTERM), after
+ * closing everything it opened.
  *
  * Usage: bun fault-worker.ts --host 127.0.0.1 --port P --duration MS [--stalled 50] [--trickle 20] [--kinds reset,inflight,halfclose,churn] [--rate BATCHES_PER_S]
  */
@@ -39,6 +39,7 @@ export function parseFaultsLine(line: string): FaultCounts | null {
 export async function runFaultMix(
   host: string, port: number, durationMs: number, stalledPeers: number, tricklePeers: number, kinds: readonly FaultKind[] = FAULT_KINDS, batchesPerSecond = 50,
   onAttached: () => void = () => {},
+  stopped: () => boolean = () => false,
 ): Promise<FaultCounts> {
   const c = new FaultClient(host);
   const n: FaultCounts = { partialReset: 0, resetInFlight: 0, halfClose: 0, churn: 0, stalled: 0, trickle: 0, total: 0 };
@@ -54,7 +55,7 @@ export async function runFaultMix(
   onAttached();
   const deadline = performance.now() + durationMs;
   try {
-    for (let round = 0; performance.now() < deadline; round++) {
+    for (let round = 0; performance.now() < deadline && !stopped(); round++) {
       if (kinds.length === 0) {
         await Bun.sleep(20);
         continue;
@@ -107,12 +108,18 @@ if (import.meta.main) {
     const i = argv.indexOf(name);
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
   };
+  // SIGTERM ends the mix early (the measured load is done): close everything and report.
+  let stop = false;
+  process.on("SIGTERM", () => {
+    stop = true;
+  });
   try {
     const counts = await runFaultMix(
       arg("--host", "127.0.0.1"), Number(arg("--port", "0")), Number(arg("--duration", "5000")), Number(arg("--stalled", "50")), Number(arg("--trickle", "20")),
       arg("--kinds", FAULT_KINDS.join(",")).split(",").filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k)),
       Number(arg("--rate", "50")),
       () => process.stdout.write("ATTACHED\n"),
+      () => stop,
     );
     process.stdout.write(`FAULTS ${JSON.stringify(counts)}\n`);
   } catch (err) {

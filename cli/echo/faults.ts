@@ -61,8 +61,8 @@ export interface FaultLeak {
 const SETTLE_MS = 15_000;
 /** How long the stalled peers may take to fill their sockets (a few MiB each through the server). */
 const ATTACH_MS = 120_000;
-/** After the stalled peers attach, time for the server to work off what they sent before its idle CPU is read. */
-const STALL_SETTLE_MS = 5_000;
+/** Bound on waiting for the server to work off what stalled peers sent (see quiet()). */
+const QUIET_DEADLINE_MS = 60_000;
 
 /** Server-side sockets on `port` in ESTABLISHED (01) or CLOSE_WAIT (08): connections the server has not closed. */
 export function openServerSockets(port: number): number {
@@ -137,6 +137,20 @@ function directDescriptors(fdinfo: string): number {
 interface FaultWorker {
   attached: Promise<unknown>;
   done: Promise<FaultCounts>;
+  /** Ends the mix now (SIGTERM: the worker closes its peers and reports). */
+  stop(): void;
+}
+
+/** The rest of a stream readLineMatching released (a Response would refuse a disturbed stream). */
+async function readRest(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text + decoder.decode();
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 /** Starts the fault worker; it runs for `durationMs` once attached. */
@@ -152,7 +166,7 @@ function startFaultWorker(host: string, port: number, durationMs: number, flags:
   const attached = readLineMatching(child, /^ATTACHED$/, ATTACH_MS, true);
   const done = (async (): Promise<FaultCounts> => {
     await attached.catch(() => {});
-    const out = await new Response(child.stdout as ReadableStream).text();
+    const out = await readRest(child.stdout as ReadableStream<Uint8Array>);
     const err = await new Response(child.stderr as ReadableStream).text();
     await child.exited;
     for (const line of out.split("\n")) {
@@ -162,18 +176,35 @@ function startFaultWorker(host: string, port: number, durationMs: number, flags:
     await stopChild(child, 500);
     throw new Error(`the fault worker failed: ${err.trim() || "no result"}`);
   })();
-  return { attached, done };
+  return { attached, done, stop: () => child.kill("SIGTERM") };
 }
 
-/** Server CPU (fraction of a core) over `ms` with only stalled peers attached and no load, after `settleMs` for the backlog they sent. */
-async function stalledCpu(s: ServerProcess, flags: FaultFlags, cpus: readonly number[], settleMs: number, ms: number): Promise<number> {
-  const w = startFaultWorker(s.host, s.port, settleMs + ms + 1000, flags, cpus, ["stalled"]);
+/**
+ * Waits until the server has worked off what the stalled peers sent before
+ * their sockets filled (a few MiB each): two 500 ms windows in a row under
+ * 5% of a core, or the deadline. Polled, so a loaded machine only takes longer.
+ */
+async function quiet(pid: number, deadlineMs = QUIET_DEADLINE_MS): Promise<void> {
+  const deadline = performance.now() + deadlineMs;
+  let calm = 0;
+  while (calm < 2 && performance.now() < deadline) {
+    const c0 = processCpuSeconds(pid);
+    const t0 = performance.now();
+    await Bun.sleep(500);
+    calm = (processCpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000) < 0.05 ? calm + 1 : 0;
+  }
+}
+
+/** Server CPU (fraction of a core) over `ms` with only stalled peers attached and no load, once it is quiet. */
+async function stalledCpu(s: ServerProcess, flags: FaultFlags, cpus: readonly number[], ms: number): Promise<number> {
+  const w = startFaultWorker(s.host, s.port, QUIET_DEADLINE_MS + ms + 1000, flags, cpus, ["stalled"]);
   await w.attached;
-  await Bun.sleep(settleMs);
+  await quiet(s.child.pid);
   const c0 = processCpuSeconds(s.child.pid);
   const t0 = performance.now();
   await Bun.sleep(ms);
   const cpu = (processCpuSeconds(s.child.pid) - c0) / ((performance.now() - t0) / 1000);
+  w.stop();
   await w.done;
   return cpu;
 }
@@ -217,9 +248,11 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
           await settle(s, Infinity);
           fdsBefore.set(s.name, fdCount(s.child.pid));
         }
-        const worker = startFaultWorker(raw.host, s.port, settings.warmupMs + settings.durationMs, raw, clientCpus, kinds);
+        const worker = startFaultWorker(raw.host, s.port, QUIET_DEADLINE_MS + settings.warmupMs + settings.durationMs, raw, clientCpus, kinds);
         await worker.attached;
+        if (kinds.includes("stalled")) await quiet(s.child.pid);
         const faulty = await runClient({ ...load, port: s.port, serverPid: s.child.pid });
+        worker.stop();
         const faults = await worker.done;
         reps.push({ server: s.name, rep, clean, faulty, faults });
         if (!settings.quiet) {
@@ -231,7 +264,7 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
     for (const s of servers) {
       const { openSockets, fdsAfter } = await settle(s, fdsBefore.get(s.name) ?? 0);
       const faultyConnections = reps.filter((r) => r.server === s.name).reduce((a, r) => a + r.faults.total, 0);
-      const cpu = kinds.includes("stalled") && raw.faultStalled > 0 ? await stalledCpu(s, raw, clientCpus, STALL_SETTLE_MS, settings.durationMs) : NaN;
+      const cpu = kinds.includes("stalled") && raw.faultStalled > 0 ? await stalledCpu(s, raw, clientCpus, settings.durationMs) : NaN;
       leaks.push({ server: s.name, openSockets, fdsBefore: fdsBefore.get(s.name) ?? -1, fdsAfter, faultyConnections, stalledCpu: cpu });
     }
     print(reps, leaks, raw, settings);

@@ -12,11 +12,14 @@
  * memory in place) until the entry is popped.
  */
 
+/** `bid` of an entry holding spilled bytes (a heap chunk more bytes may be appended to). */
+export const SPILL = -2;
+
 /** Per-connection send queues over one pooled set of entries. */
 export class SendQueue {
   /** Next entry in the same queue, or -1; in the free list, the next free entry. */
   next: Int32Array;
-  /** Provided buffer the bytes are in, or -1 for caller data. */
+  /** Provided buffer the bytes are in, -1 for caller data, {@link SPILL} for a spill chunk. */
   bid: Int32Array;
   /** Bytes of the entry. */
   len: Int32Array;
@@ -64,6 +67,23 @@ export class SendQueue {
     else this.next[t] = e;
     this.tail[conn] = e;
     this.bytes[conn] = this.bytes[conn]! + len;
+  }
+
+  /**
+   * Appends `src` to `conn`'s last entry when it is a spill chunk with room
+   * (bytes past its `len` are not part of any send yet, even if that entry's
+   * send is in flight); false when a new chunk is needed.
+   */
+  appendSpill(conn: number, src: Uint8Array): boolean {
+    const t = this.tail[conn]!;
+    if (t < 0 || this.bid[t] !== SPILL) return false;
+    const chunk = this.ref[t]!;
+    const len = this.len[t]!;
+    if (len + src.byteLength > chunk.byteLength) return false;
+    chunk.set(src, len);
+    this.len[t] = len + src.byteLength;
+    this.bytes[conn] = this.bytes[conn]! + src.byteLength;
+    return true;
   }
 
   /** Records `n` more bytes of `conn`'s head entry as sent; true when the entry is now complete. */

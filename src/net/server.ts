@@ -59,7 +59,7 @@ import { Kind, udLo } from "./kinds.ts";
 import { intOption, localPort, openListener } from "./listener.ts";
 import { prepCancel32x2, prepRecvSelectMultishot, prepSendRaw, prepSetsockopt } from "./prep.ts";
 import { CLOSE_REASON_NAMES, CloseReason, TCP_POLICY_DEFAULTS, type CloseReasonName } from "./policy.ts";
-import { SendQueue } from "./send-queue.ts";
+import { SPILL, SendQueue } from "./send-queue.ts";
 import { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
 
 export { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
@@ -71,6 +71,9 @@ const ST_CLOSING = 8;
 const ST_PAUSED = 16;
 const ST_CANCELING = 32; // a cancel of the recv is in flight (only to not send two)
 const ST_STARVED = 64;
+
+/** Bytes of one spill chunk: 32 pool buffers' worth, so a stalled peer's spilled backlog costs few sends and allocations. */
+const SPILL_CHUNK = 64 * 1024;
 
 /** Direct-table slots beyond maxConnections, so a connection over the limit can still be accepted and refused. */
 const REFUSE_HEADROOM = 64;
@@ -431,11 +434,16 @@ export class TcpServer {
    * others. The copies count against maxSendBytes, which pauses the peer.
    */
   private spill(conn: number, bid: number, len: number): void {
-    const copy = this.buffers.view(bid, len).slice();
+    const src = this.buffers.view(bid, len);
+    if (!this.q.appendSpill(conn, src)) {
+      // A new chunk; later spills fill it, so a stalled peer's backlog leaves in large sends, not one per buffer.
+      const chunk = new Uint8Array(Math.max(SPILL_CHUNK, len));
+      chunk.set(src);
+      this.enqueue(conn, addressOf(chunk), len, SPILL, chunk);
+    }
     this.held[conn]!--;
     this.giveBack(bid);
     this.spills++;
-    this.enqueue(conn, addressOf(copy), len, -1, copy);
   }
 
   private submitSend(conn: number): void {
