@@ -18,10 +18,9 @@ import { EXIT_CODES_HELP, exitCodeFor } from "./harness/exit-codes.ts";
 import { addCommonOptions, checkBaseline, choiceList, commonSettings, cpuList, intList } from "./harness/options.ts";
 import { OptionError } from "./harness/option-error.ts";
 import { buildRun, checkOutputPaths, finishRun } from "./harness/output.ts";
-import { createProgress } from "./harness/progress.ts";
 import type { RunResult } from "./harness/result.ts";
 import { fmtNum, type Rows } from "./harness/rows.ts";
-import { runInterleaved } from "./harness/runner.ts";
+import { runCommandVariants } from "./harness/runner.ts";
 import { parseSize } from "./harness/size.ts";
 import { prepareTarget } from "./read/target.ts";
 import { MAX_KEYS, PAGE } from "./lookup/pages.ts";
@@ -131,15 +130,7 @@ export function lookupCommand(): Command {
         );
       }
       const signal = interruptSignal();
-      const results = await runInterleaved({
-        variants,
-        repeat: settings.repeat,
-        warmupMs: settings.warmupMs,
-        durationMs: settings.durationMs,
-        signal,
-        onAbort: "partial",
-        onProgress: createProgress({ quiet: settings.quiet || settings.json === true, totalMs }),
-      });
+      const results = await runCommandVariants(variants, { ...settings, quiet: settings.quiet || settings.json === true }, signal, totalMs);
       const baseline = settings.baseline ?? "sync-pread";
       const run = buildRun(
         "lookup",
