@@ -66,8 +66,10 @@ export function lookupEfficiencyRows(run: RunResult): Rows {
     num(r.extra?.uncorrectedP99Us),
     num(r.extra?.sendLagP99Us),
   ]);
+  const head = ["cell", "variant", "server CPU µs/req", "enters/req", "server CPU", "client CPU", "p99 from send µs", "send lag p99 µs"];
   // The last two are open-loop only (--rate): p99 from the actual send, and how late sends left.
-  return { head: ["cell", "variant", "server CPU µs/req", "enters/req", "server CPU", "client CPU", "p99 from send µs", "send lag p99 µs"], rows };
+  const open = run.results.some((r) => r.extra?.sendLagP99Us !== undefined);
+  return open ? { head, rows } : { head: head.slice(0, 6), rows: rows.map((r) => r.slice(0, 6)) };
 }
 
 /** The `lookup` subcommand. */
