@@ -9,7 +9,7 @@ import type { Ring } from "../ring/ring.ts";
 import { IpProto, SockOpt, SocketType } from "./constants.ts";
 import { prepBind, prepListen, prepSetsockopt, prepSocket } from "./prep.ts";
 import { prepCmdGetsockname } from "../ops/cmd.ts";
-import { AddressFamily, sockaddrIn } from "../ops/sockaddr.ts";
+import { AddressFamily, parseSockaddr, SOCKADDR_IN_SIZE, sockaddrIn } from "../ops/sockaddr.ts";
 import { syncOp } from "./sync.ts";
 
 /** Options of {@link openListener}. */
@@ -53,11 +53,11 @@ const NEEDS: Array<[number, string, string]> = [
  * -errno when the kernel cannot say.
  */
 export function localPort(ring: Ring, fd: number): number {
-  const sa = new Uint8Array(16);
+  const sa = new Uint8Array(SOCKADDR_IN_SIZE);
   const len = new Uint32Array([sa.byteLength]);
   const rc = syncOp(ring, (sqe) => prepCmdGetsockname(sqe, fd, sa, len));
   if (rc < 0) return rc;
-  return new DataView(sa.buffer).getUint16(2, false);
+  return parseSockaddr(sa).port;
 }
 
 /**
