@@ -17,6 +17,7 @@
  * |----------------------------------------|-------------|-------------------------------------------------------------------------|
  * | accept                                 | (free slot) | OPEN + ARMED; over maxConnections: CLOSE at once (`refused`)            |
  * | recv data (res > 0)                    | any         | to the handler (given back if CLOSING); over a limit: PAUSED, cancel recv |
+ * | sendBuffer while SENDING, pool low     | OPEN        | spill: bytes copied to a heap chunk at the queue's tail, buffer given back |
  * | recv final CQE (no MORE), any res      | ARMED       | clear ARMED, then the first that applies:                               |
  * |   · CLOSING                            |             | maybeClose                                                              |
  * |   · res = 0 (EOF)                      |             | onEnd or end(): CLOSING, OPEN kept so queued sends finish; maybeClose   |
