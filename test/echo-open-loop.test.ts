@@ -73,7 +73,11 @@ describe.skipIf(openLoopClientUnavailable() !== null)("echo open loop", () => {
     const r = await run(port, pid, { rate: 3000, connections: 10, durationMs: 2000 });
     expect(r.errors).toBe(0);
     expect(r.unanswered).toBe(0);
-    expect(Math.abs(r.achievedRate / r.requestedRate - 1)).toBeLessThan(0.01);
+    // Requests scheduled in the window, all answered: the generator held the rate to within 1%.
+    expect(Math.abs(r.correctedUs.count / r.seconds / r.requestedRate - 1)).toBeLessThan(0.01);
+    // Replies counted inside the window: a co-tenant's pause at the window's edge shifts a few
+    // tens of ms of replies across it on a shared machine, so this one gets 3%.
+    expect(Math.abs(r.achievedRate / r.requestedRate - 1)).toBeLessThan(0.03);
     expect(sustainedBy(r)).not.toBe("server");
   }, 20_000);
 

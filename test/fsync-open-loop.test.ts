@@ -13,6 +13,9 @@ test("open-loop commits: rate held, file size = commits × record, lat ≥ clat"
   expect(r.lat.count).toBeGreaterThan(150);
   expect(r.fileBytes % 4096).toBe(0);
   expect(r.lat.p50).toBeGreaterThanOrEqual(r.clat.p50);
-  // 200 commits/s is far below what a disk or tmpfs-backed VM syncs: the rate holds unless the disk stalls.
-  if (r.status === "ok") expect(Math.abs(r.achievedRate / 200 - 1)).toBeLessThan(0.01);
+  // Commits scheduled in the window (each recorded, finished or not): the schedule held the rate.
+  expect(Math.abs(r.lat.count / 200 - 1)).toBeLessThan(0.01);
+  // Every scheduled commit finished. (Completions per second inside the window are not asserted: a
+  // shared disk stalls for tens of ms and the backlog then lands on either side of the window's edge.)
+  expect(r.unfinished).toBe(0);
 }, 20_000);
