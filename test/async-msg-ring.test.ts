@@ -3,13 +3,16 @@
  * direct descriptors and wake-ups between Urings, in one thread and across
  * real Workers.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { closeSync, constants, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RingInbox, sendDescriptor, sendMessage, Uring, UringError, wakeRing, WAKE_USER_DATA, type RingAddress } from "../src/async/index.ts";
 import { registerFiles, registerFilesSparse } from "../src/ring/register.ts";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp, tempDir } from "./helpers.ts";
+
+// Not a timing assertion: Workers start slowly on a busy machine; waits poll to their own deadlines.
+setDefaultTimeout(120_000);
 
 const hasMsgRing = kernelHasOp(Op.MSG_RING);
 const WORKER = new URL("./fixtures/ring-inbox-worker.ts", import.meta.url).href;

@@ -4,13 +4,16 @@
  * so in its READY line, and a server that cannot run threaded is refused
  * before anything starts; load results of parallel generators merge.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { runLoad, type LoadResult } from "../cli/echo/load.ts";
 import { startServer, stopServer } from "../cli/echo/processes.ts";
 import { SERVERS } from "../cli/echo/servers.ts";
 import { checkThreads, mergeLoadResults, threadedServers, withThreads } from "../cli/echo/threads.ts";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp } from "./helpers.ts";
+
+// Not a timing assertion: starting threaded servers (Workers, cluster) takes seconds on a busy machine.
+setDefaultTimeout(120_000);
 
 const HOST = "127.0.0.1";
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN) && kernelHasOp(Op.MSG_RING);

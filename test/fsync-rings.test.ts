@@ -3,7 +3,7 @@
  * syscall loop and a file each), every file verified against its ledger;
  * fio runs numjobs=N with a file per job; merged measurements.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ import { fioArgs, fioVersion } from "../cli/fsync/fio.ts";
 import { resolveFsyncOptions } from "../cli/fsync/options.ts";
 import { mergeMeasurements } from "../cli/fsync/rings.ts";
 import { tempDir } from "./helpers.ts";
+
+// Not a timing assertion: each test runs the CLI, which takes seconds on a busy machine.
+setDefaultTimeout(120_000);
 
 const ROOT = join(import.meta.dir, "..");
 let tmp: ReturnType<typeof tempDir>;

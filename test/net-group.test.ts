@@ -3,13 +3,16 @@
  * SO_REUSEPORT port. Echo correctness across Workers, connections spread,
  * clean close (no Worker, no fd left), errors reported at start and after.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, createServer, type Socket } from "node:net";
 import { TcpServerGroup } from "../src/net/group.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { Op } from "../src/sys/constants.ts";
 import { freePort } from "../cli/echo/processes.ts";
 import { countFds } from "./helpers.ts";
+
+// Not a timing assertion: starting and closing Worker groups takes seconds on a busy machine; waits poll to their own deadlines.
+setDefaultTimeout(120_000);
 
 const HANDLER = new URL("./fixtures/group-echo-handler.ts", import.meta.url);
 const HOST = "127.0.0.1";

@@ -2,12 +2,15 @@
  * `read --rings N` compared like for like: pread runs as N threads (Workers)
  * and fio as numjobs=N (threads, one grouped report), beside N rings.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { RunResult } from "../cli/harness/result.ts";
 import { fioArgs, fioVersion } from "../cli/read/fio.ts";
 import { readTempDir, workload } from "./read-helpers.ts";
+
+// Not a timing assertion: each test runs the CLI, which takes seconds on a busy machine.
+setDefaultTimeout(120_000);
 
 const ROOT = join(import.meta.dir, "..");
 let tmp: { dir: string; cleanup: () => void };
