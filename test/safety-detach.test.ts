@@ -21,14 +21,17 @@ function canaries(n = 256): { intact: () => boolean } {
   return { intact: () => arrays.every((a, i) => a.every((b) => b === (i & 0xff))) };
 }
 
+/** The buffer behind a view the test made itself (never shared). */
+const own = (buf: Uint8Array): ArrayBuffer => buf.buffer as ArrayBuffer;
+
 const DETACHERS: Array<[string, (buf: Uint8Array) => unknown]> = [
-  ["ArrayBuffer.prototype.transfer", (buf) => buf.buffer.transfer()],
-  ["structuredClone with transfer", (buf) => structuredClone(buf.buffer, { transfer: [buf.buffer] })],
+  ["ArrayBuffer.prototype.transfer", (buf) => own(buf).transfer()],
+  ["structuredClone with transfer", (buf) => structuredClone(own(buf), { transfer: [own(buf)] })],
   [
     "postMessage with a transfer list",
     (buf) => {
       const { port1, port2 } = new MessageChannel();
-      port1.postMessage(buf.buffer, [buf.buffer]);
+      port1.postMessage(own(buf), [own(buf)]);
       port1.close();
       port2.close();
       return null;
@@ -123,7 +126,7 @@ describe("library memory outlives every view of it", () => {
   test("an AlignedBuffer's bytes transferred away stay valid after free() and GC", async () => {
     const buf = new AlignedBuffer(1 << 16, 4096, { mapped: true });
     buf.bytes.fill(7);
-    const moved = new Uint8Array(buf.bytes.buffer.transfer());
+    const moved = new Uint8Array(own(buf.bytes).transfer());
     buf.free();
     for (let i = 0; i < 3; i++) {
       Bun.gc(true);

@@ -221,6 +221,9 @@ if (bad >= 0) {
   process.exit(3);
 }
 writeFileSync(reportPath!, JSON.stringify(report));
-closeSync(fileFd);
+// The calls may have closed these fds already (uring.closeFd is fair game).
+try {
+  closeSync(fileFd);
+} catch {}
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
