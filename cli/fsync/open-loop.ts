@@ -14,8 +14,8 @@ import { Ring } from "../../src/ring/ring.ts";
 import { sqeSetData32x2, sqeSetFlags } from "../../src/ring/sqe.ts";
 import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
-import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
-import { openLoopStatus, runRingOpenLoop } from "../harness/open-loop-ring.ts";
+import { summarize } from "../harness/corrected-latency.ts";
+import { openLoopStatus, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
@@ -26,21 +26,9 @@ import { createDataFile, removeDataFile } from "./file.ts";
 /** Warm-up inside each run before the window. */
 export const FSYNC_OPEN_LOOP_WARMUP_MS = 300;
 
-/** One rate's outcome. */
-export interface FsyncOpenLoopRow {
-  rate: number;
-  achievedRate: number;
-  /** Commit latency from the intended time. */
-  lat: LatencySummary;
-  /** Intended → submitted. */
-  slat: LatencySummary;
-  /** Submitted → fdatasync complete. */
-  clat: LatencySummary;
-  cpu: number;
+/** One rate's outcome (a commit's latency: clat ends when fdatasync completes). */
+export interface FsyncOpenLoopRow extends RingOpenLoopRow {
   entersPerCommit: number;
-  unfinished: number;
-  errors: number;
-  status: string;
   /** File size afterwards = commits × record bytes (checked). */
   fileBytes: number;
 }

@@ -21,11 +21,28 @@ import type { Ring } from "../../src/ring/ring.ts";
 import type { Cqe } from "../../src/ring/cqe.ts";
 import { Errno } from "../../src/sys/errno.ts";
 import { Arrivals, type ArrivalKind } from "./arrivals.ts";
-import { CorrectedLatency } from "./corrected-latency.ts";
+import { CorrectedLatency, type LatencySummary } from "./corrected-latency.ts";
 import { selfCpuSeconds } from "./cpu.ts";
 
 /** After the window, operations still in flight get this long to complete before they are counted unfinished. */
 export const RING_DRAIN_MS = 2000;
+
+/** What every ring open-loop row reports for one rate; `read --rate` and `fsync-chain --rate` add their own fields. */
+export interface RingOpenLoopRow {
+  rate: number;
+  achievedRate: number;
+  /** Latency from the intended time (corrected). */
+  lat: LatencySummary;
+  /** Intended → submitted. */
+  slat: LatencySummary;
+  /** Submitted → complete. */
+  clat: LatencySummary;
+  cpu: number;
+  unfinished: number;
+  errors: number;
+  /** "ok", or why the rate was not held (see {@link openLoopStatus}). */
+  status: string;
+}
 
 /** Options of {@link runRingOpenLoop}. */
 export interface RingOpenLoopOptions {

@@ -17,8 +17,8 @@ import { OptionError } from "../harness/option-error.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import type { VariantResult } from "../harness/result.ts";
-import { summarize, type LatencySummary } from "../harness/corrected-latency.ts";
-import { openLoopStatus, runRingOpenLoop } from "../harness/open-loop-ring.ts";
+import { summarize } from "../harness/corrected-latency.ts";
+import { openLoopStatus, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
 import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
@@ -28,20 +28,10 @@ import { openForRead, prepareTarget } from "./target.ts";
 export const READ_OPEN_LOOP_WARMUP_MS = 300;
 
 /** One rate's outcome. */
-export interface ReadOpenLoopRow {
-  rate: number;
-  achievedRate: number;
-  lat: LatencySummary;
-  slat: LatencySummary;
-  clat: LatencySummary;
-  cpu: number;
+export interface ReadOpenLoopRow extends RingOpenLoopRow {
   cpuUsPerRead: number;
   entersPerRead: number;
-  unfinished: number;
-  errors: number;
   peakQueued: number;
-  /** "ok", or "saturated" when the rate was not achieved. */
-  status: string;
 }
 
 /** Parses `--rate` for read/fsync-chain: one rate or a comma list. */
