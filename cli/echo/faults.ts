@@ -179,19 +179,46 @@ function startFaultWorker(host: string, port: number, durationMs: number, flags:
   return { attached, done, stop: () => child.kill("SIGTERM") };
 }
 
+/** Bytes queued in the kernel on the server's side of `port` (send plus receive queues, /proc/net/tcp): it stops changing once the server is idle. */
+function queuedOnPort(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  let n = 0;
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || !f[1]!.endsWith(`:${hex}`)) continue;
+      const [tx, rx] = f[4]!.split(":");
+      n += parseInt(tx ?? "0", 16) + parseInt(rx ?? "0", 16);
+    }
+  }
+  return n;
+}
+
 /**
  * Waits until the server has worked off what the stalled peers sent before
- * their sockets filled (a few MiB each): two 500 ms windows in a row under
- * 5% of a core, or the deadline. Polled, so a loaded machine only takes longer.
+ * their sockets filled (a few MiB each): two 500 ms windows in a row with the
+ * server under 5% of a core and the bytes queued on its port unchanged (CPU
+ * alone misleads on a loaded machine, where a busy server may get little of
+ * it). Polled up to the deadline, so a loaded machine only takes longer.
  */
-async function quiet(pid: number, deadlineMs = QUIET_DEADLINE_MS): Promise<void> {
+async function quiet(pid: number, port: number, deadlineMs = QUIET_DEADLINE_MS): Promise<void> {
   const deadline = performance.now() + deadlineMs;
   let calm = 0;
+  let queued = queuedOnPort(port);
   while (calm < 2 && performance.now() < deadline) {
     const c0 = processCpuSeconds(pid);
     const t0 = performance.now();
     await Bun.sleep(500);
-    calm = (processCpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000) < 0.05 ? calm + 1 : 0;
+    const now = queuedOnPort(port);
+    const idle = (processCpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000) < 0.05 && now === queued;
+    queued = now;
+    calm = idle ? calm + 1 : 0;
   }
 }
 
@@ -199,7 +226,7 @@ async function quiet(pid: number, deadlineMs = QUIET_DEADLINE_MS): Promise<void>
 async function stalledCpu(s: ServerProcess, flags: FaultFlags, cpus: readonly number[], ms: number): Promise<number> {
   const w = startFaultWorker(s.host, s.port, QUIET_DEADLINE_MS + ms + 1000, flags, cpus, ["stalled"]);
   await w.attached;
-  await quiet(s.child.pid);
+  await quiet(s.child.pid, s.port);
   const c0 = processCpuSeconds(s.child.pid);
   const t0 = performance.now();
   await Bun.sleep(ms);
@@ -250,7 +277,7 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
         }
         const worker = startFaultWorker(raw.host, s.port, QUIET_DEADLINE_MS + settings.warmupMs + settings.durationMs, raw, clientCpus, kinds);
         await worker.attached;
-        if (kinds.includes("stalled")) await quiet(s.child.pid);
+        if (kinds.includes("stalled")) await quiet(s.child.pid, s.port);
         const faulty = await runClient({ ...load, port: s.port, serverPid: s.child.pid });
         worker.stop();
         const faults = await worker.done;
