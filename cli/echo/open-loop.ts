@@ -22,7 +22,7 @@ import { syscallCountingUnavailable } from "../harness/syscalls.ts";
 import { runOpenLoopClient, sustainedBy, type ClientLatency, type OpenLoopResult } from "./open-loop-client.ts";
 import { exitDescription, startServer, stopServer, type ServerProcess } from "./processes.ts";
 import type { ServerName } from "./servers.ts";
-import { cellLabel, type EchoCell, type EchoPlacement } from "./variants.ts";
+import { cellLabel, serverVariant, type EchoCell, type EchoPlacement } from "./variants.ts";
 
 /** Warm-up inside each open-loop client run, before its window: connection buffers, the server's buffer ring. */
 export const OPEN_LOOP_RAMP_MS = 1000;
@@ -107,28 +107,11 @@ export function openLoopVariants(cells: EchoCell[], rates: number[], servers: Se
   for (const cell of cells) {
     for (const rate of rates) {
       for (const name of servers) {
-        let server: ServerProcess | null = null;
-        out.push({
+        out.push(serverVariant(
           name,
-          cell: rateCellLabel(cell, rate),
-          async setup() {
-            server = await startServer(name, where.host, 0, where.serverCpus, where.uringSetup);
-            const s = server;
-            await checkedRun(s, name, () =>
-              runOpenLoopClient({
-                host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs: SERVER_WARMUP_MS,
-                warmupMs: 0, arrival: shape.arrival, maxInflight: shape.maxInflight, cpus: where.clientCpus,
-              }),
-            );
-          },
-          async teardown() {
-            if (server) await stopServer(server);
-            server = null;
-          },
-          async run(durationMs, ctx) {
-            const s = server;
-            if (!s) throw new Error(`${name} server is not running`);
-            ctx.report(0);
+          rateCellLabel(cell, rate),
+          () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup),
+          async (s, durationMs) => {
             const r = await checkedRun(s, name, () =>
               runOpenLoopClient({
                 host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs,
@@ -138,7 +121,15 @@ export function openLoopVariants(cells: EchoCell[], rates: number[], servers: Se
             );
             return toOpenLoopMeasurement(r);
           },
-        });
+          async (s) => {
+            await checkedRun(s, name, () =>
+              runOpenLoopClient({
+                host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs: SERVER_WARMUP_MS,
+                warmupMs: 0, arrival: shape.arrival, maxInflight: shape.maxInflight, cpus: where.clientCpus,
+              }),
+            );
+          },
+        ));
       }
     }
   }

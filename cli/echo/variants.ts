@@ -102,28 +102,50 @@ function perRoundTripUs(share: number | undefined, r: LoadResult): number {
   return (share * r.seconds * 1e6) / r.roundTrips;
 }
 
+/**
+ * A variant run against one of our servers: `start`ed (then `warm`ed, if
+ * given) in setup, stopped in teardown; `run` gets the running server.
+ */
+export function serverVariant(
+  name: ServerName,
+  cell: string,
+  start: () => Promise<ServerProcess>,
+  run: (s: ServerProcess, durationMs: number) => Promise<Measurement>,
+  warm?: (s: ServerProcess) => Promise<void>,
+): BenchVariant {
+  let server: ServerProcess | null = null;
+  return {
+    name,
+    cell,
+    async setup() {
+      server = await start();
+      if (warm) await warm(server);
+    },
+    async teardown() {
+      if (server) await stopServer(server);
+      server = null;
+    },
+    async run(durationMs, ctx) {
+      const s = server;
+      if (!s) throw new Error(`${name} server is not running`);
+      ctx.report(0);
+      return run(s, durationMs);
+    },
+  };
+}
+
 /** Variants for every cell × server (servers in the order given). */
 export function serverVariants(cells: EchoCell[], servers: ServerName[], where: EchoPlacement): BenchVariant[] {
   const out: BenchVariant[] = [];
   for (const cell of cells) {
     for (const name of servers) {
-      let server: ServerProcess | null = null;
-      out.push({
+      out.push(serverVariant(
         name,
-        cell: cellLabel(cell),
-        async setup() {
-          server = await startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads);
-        },
-        async teardown() {
-          if (server) await stopServer(server);
-          server = null;
-        },
-        async run(durationMs, ctx) {
-          const s = server;
-          if (!s) throw new Error(`${name} server is not running`);
+        cellLabel(cell),
+        () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads),
+        async (s, durationMs) => {
           const before = exitDescription(s.child);
           if (before) throw new Error(`${name} server died before the run (${before})`);
-          ctx.report(0);
           const r = await runClients({
             host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes,
             durationMs, warmupMs: CLIENT_RAMP_MS, serverPid: s.child.pid, cpus: where.clientCpus, client: where.client,
@@ -137,7 +159,7 @@ export function serverVariants(cells: EchoCell[], servers: ServerName[], where: 
           if (s.detail) m.extra = { ...m.extra, setup: s.detail };
           return m;
         },
-      });
+      ));
     }
   }
   return out;
