@@ -102,6 +102,27 @@ async function settleReads(reads: readonly Promise<number>[], pages: readonly nu
   if (failure !== null) throw failure;
 }
 
+/**
+ * One lookup into a slab from `pool`: `read` issues page `i`'s read into the
+ * slab, all of them before the first await (so a ring's driver submits them
+ * with one enter); then every read is settled and checked (see settleReads)
+ * before the slab goes back, and the pages' checksum is returned.
+ */
+async function slabLookup(
+  pool: SlabPool,
+  pages: readonly number[],
+  read: (slab: Uint8Array, i: number, page: number) => Promise<number>,
+): Promise<number> {
+  const slab = pool.take();
+  try {
+    const reads = pages.map((p, i) => read(slab, i, p));
+    await settleReads(reads, pages);
+    return sumPages(slab, pages.length);
+  } finally {
+    pool.give(slab);
+  }
+}
+
 function openFlags(direct: boolean): number {
   return constants.O_RDONLY | (direct ? constants.O_DIRECT : 0);
 }
@@ -111,19 +132,10 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
   const fd = openSync(path, openFlags(direct));
   const uring = new Uring({ entries: 256, wake });
   const pool = new SlabPool();
+  const readPage = (slab: Uint8Array, i: number, p: number) => uring.read(fd, slab.subarray(i * PAGE, (i + 1) * PAGE), p * PAGE);
   let closed = false;
   return {
-    async lookup(pages) {
-      const slab = pool.take();
-      try {
-        // Every read is queued before the first await: the driver submits them with one enter.
-        const reads = pages.map((p, i) => uring.read(fd, slab.subarray(i * PAGE, (i + 1) * PAGE), p * PAGE));
-        await settleReads(reads, pages);
-        return sumPages(slab, pages.length);
-      } finally {
-        pool.give(slab);
-      }
-    },
+    lookup: (pages) => slabLookup(pool, pages, readPage),
     enters: () => uring.ring.enterCount,
     wakeups: () => uring.wakeups,
     async close() {
@@ -140,18 +152,10 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
 export async function fsPromisesReader(path: string, direct: boolean): Promise<PageReader> {
   const fh: FileHandle = await open(path, openFlags(direct));
   const pool = new SlabPool();
+  const readPage = (slab: Uint8Array, i: number, p: number) => fh.read(slab, i * PAGE, PAGE, p * PAGE).then((r) => r.bytesRead);
   let closed = false;
   return {
-    async lookup(pages) {
-      const slab = pool.take();
-      try {
-        const reads = pages.map((p, i) => fh.read(slab, i * PAGE, PAGE, p * PAGE).then((r) => r.bytesRead));
-        await settleReads(reads, pages);
-        return sumPages(slab, pages.length);
-      } finally {
-        pool.give(slab);
-      }
-    },
+    lookup: (pages) => slabLookup(pool, pages, readPage),
     enters: () => 0,
     wakeups: () => 0,
     async close() {
