@@ -31,7 +31,9 @@ import { TCP_SERVER_DEFAULTS } from "../../src/net/server.ts";
 import { MsgFlags } from "../../src/net/constants.ts";
 import { Kind, udLo } from "../../src/net/kinds.ts";
 import { ensureFdLimit } from "../../src/net/limits.ts";
-import { prepRecvSelectMultishot, prepSendRaw, prepTimeout, Timespec } from "../../src/net/prep.ts";
+import { prepRecvSelectMultishot, prepSendRaw } from "../../src/net/prep.ts";
+import { prepTimeout } from "../../src/ops/timeout.ts";
+import { Timespec } from "../../src/ops/timespec.ts";
 import { processCpuSeconds, selfCpuSeconds } from "../harness/cpu.ts";
 import { LatencyRecorder } from "../harness/latency.ts";
 

@@ -7,7 +7,8 @@ import { closeFd } from "../sys/ffi.ts";
 import type { Ring } from "../ring/ring.ts";
 import { IpProto, SockOpt, SocketType } from "./constants.ts";
 import { intOption } from "./listener.ts";
-import { prepConnect, prepSetsockopt, prepSocket } from "./prep.ts";
+import { prepSetsockopt } from "./prep.ts";
+import { prepConnect, prepSocket } from "../ops/net.ts";
 import { AddressFamily, sockaddrIn } from "../ops/sockaddr.ts";
 import { syncBatch } from "./sync.ts";
 

@@ -1,10 +1,10 @@
 /**
- * The net layer's request writers. Setup-path requests use the ops layer's
- * preparers as they are (socket, bind, listen, connect, close, accept,
- * setsockopt, timeout); the per-message hot path has its own fused writers
- * here, each one straight run of u32 stores with nothing to branch on:
- * a multishot recv with buffer selection, a send from a raw address with SQE
- * flags, and a cancel keyed by user_data's two u32 halves.
+ * The net layer's own request writers: the per-message hot path's fused
+ * writers, each one straight run of u32 stores with nothing to branch on
+ * (a multishot recv with buffer selection, a send from a raw address with SQE
+ * flags, a cancel keyed by user_data's two u32 halves), and setsockopt on
+ * URING_CMD. Every other preparer (socket, bind, listen, connect, close,
+ * accept, timeout) is imported from src/ops where it is declared, not re-exported here.
  *
  * Safety: every buffer or address passed here must stay alive until the
  * request's final CQE; callers hold them in preallocated tables.
@@ -12,14 +12,8 @@
 import { SQE_W } from "../sys/abi.ts";
 import { Op, RecvSendFlags, SocketUringOp, SqeFlags } from "../sys/constants.ts";
 import type { Sqe } from "../ring/sqe.ts";
-import { prepBind, prepConnect, prepListen, prepMultishotAccept, prepShutdown, prepSocket } from "../ops/net.ts";
-import { prepClose } from "../ops/fs.ts";
 import { prepCmdSock } from "../ops/cmd.ts";
-import { prepTimeout } from "../ops/timeout.ts";
-import { Timespec } from "../ops/timespec.ts";
 import { putHead } from "../ops/fields.ts";
-
-export { prepBind, prepClose, prepConnect, prepListen, prepMultishotAccept, prepShutdown, prepSocket, prepTimeout, Timespec };
 
 const TWO_32 = 4294967296;
 
