@@ -7,11 +7,11 @@ import { SQE_W } from "../sys/abi.ts";
 import { Op } from "../sys/constants.ts";
 import type { Addressable } from "../sys/ffi.ts";
 import { checkCount, checkRoom, SIGINFO_SIZE } from "./bounds.ts";
+import { setU64, type Sqe } from "../ring/sqe.ts";
+import { putAddr, rwWords } from "./fields.ts";
 
 /** sizeof(struct futex_waitv): val, uaddr (u64 each), flags, reserved (u32 each). */
 const FUTEX_WAITV_SIZE = 24;
-import { setU64, type Sqe } from "../ring/sqe.ts";
-import { putAddr, rwWords } from "./fields.ts";
 
 /** FUTEX2_SIZE_U32: the futex word is 32 bits (the usual case). */
 export const FUTEX2_SIZE_U32 = 0x02;
