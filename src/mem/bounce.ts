@@ -16,9 +16,9 @@
  * nothing; blocks above {@link MAX_POOLED} are allocated per request and
  * released after it.
  */
-import { AlignedBuffer } from "./aligned.ts";
+import { AlignedBuffer, PAGE_SIZE } from "./aligned.ts";
 
-/** Smallest block (64 B: a cache line, and the alignment of every block). */
+/** Smallest block (64 B: a cache line, and the least alignment of any block). */
 const MIN_SHIFT = 6;
 /** Largest pooled block: 1 MiB. Bigger requests get a block of their own, freed afterwards. */
 export const MAX_POOLED = 1 << 20;
@@ -37,7 +37,10 @@ export class Bounce {
   readonly #mem: AlignedBuffer;
 
   constructor(size: number, sizeClass: number) {
-    this.#mem = new AlignedBuffer(size, 1 << MIN_SHIFT);
+    // Naturally aligned up to a page (a 512 B block on 512, 4 KiB and up on 4 KiB): an O_DIRECT
+    // read or write through the Uring layer lands in a bounce block, and O_DIRECT needs the
+    // memory aligned to the device's logical block size, as the caller's own buffer was.
+    this.#mem = new AlignedBuffer(size, Math.max(1 << MIN_SHIFT, Math.min(PAGE_SIZE, sizeClass < 0 ? PAGE_SIZE : size)));
     this.bytes = this.#mem.bytes;
     this.address = this.#mem.address;
     this.sizeClass = sizeClass;

@@ -108,65 +108,65 @@ export class TcpServer {
   /** Connections are direct descriptors (fixed-file slots), not fds: see TcpServerOptions.directDescriptors. */
   readonly directDescriptors: boolean;
 
-  private readonly bufBase: number;
-  private readonly bufSize: number;
+  readonly #bufBase: number;
+  readonly #bufSize: number;
   /** Buffers recycled since the last publish. */
-  private recycled = 0;
+  #recycled = 0;
   /** Pool buffers out of the ring: taken by a recv CQE and not yet given back. */
-  private buffersOut = 0;
+  #buffersOut = 0;
   /** IOSQE_FIXED_FILE with direct descriptors, else 0. */
-  private readonly fileFlag: number;
-  private readonly handler: TcpHandler;
-  private readonly sqpoll: boolean;
-  private readonly noDelay: boolean;
-  private readonly submitEvery: number;
+  readonly #fileFlag: number;
+  readonly #handler: TcpHandler;
+  readonly #sqpoll: boolean;
+  readonly #noDelay: boolean;
+  readonly #submitEvery: number;
   // The policy (see ./policy.ts).
-  private readonly share: number;
-  private readonly reserve: number;
-  private readonly maxSendBytes: number;
+  readonly #share: number;
+  readonly #reserve: number;
+  readonly #maxSendBytes: number;
   /** Idle timeout in ticks (0: none). */
-  private readonly idleTicks: number;
+  readonly #idleTicks: number;
   // Connection table (struct of arrays, preallocated).
-  private readonly fd: Int32Array;
-  private readonly gen: Uint32Array;
-  private readonly st: Uint8Array;
-  private readonly held: Int32Array;
+  readonly #fd: Int32Array;
+  readonly #gen: Uint32Array;
+  readonly #st: Uint8Array;
+  readonly #held: Int32Array;
   /** Tick of the connection's last byte in or out (for the idle timeout). */
-  private readonly lastActive: Uint32Array;
+  readonly #lastActive: Uint32Array;
   /** Why the connection is closing (a CloseReason), and the errno onClose reports. */
-  private readonly reason: Uint8Array;
-  private readonly errno: Int32Array;
-  private readonly freeSlots: Int32Array;
-  private freeTop: number;
+  readonly #reason: Uint8Array;
+  readonly #errno: Int32Array;
+  readonly #freeSlots: Int32Array;
+  #freeTop: number;
   /** One past the highest slot ever used: the idle sweep looks no further. */
-  private highWater = 0;
-  private readonly q: SendQueue;
+  #highWater = 0;
+  readonly #q: SendQueue;
   // Connections whose recv waits for a buffer (STARVED), re-armed after a batch.
-  private readonly rearm: Int32Array;
-  private rearmCount = 0;
-  private readonly tickTs: Timespec;
-  private tickNo = 0;
-  private readonly noDelayOpt = intOption(1);
-  private running = false;
-  private acceptArmed = false;
+  readonly #rearm: Int32Array;
+  #rearmCount = 0;
+  readonly #tickTs: Timespec;
+  #tickNo = 0;
+  readonly #noDelayOpt = intOption(1);
+  #running = false;
+  #acceptArmed = false;
   /** Accept failed for want of fds: re-armed at the next tick, not at once (that would spin). */
-  private acceptBackoff = false;
-  private closed = false;
+  #acceptBackoff = false;
+  #closed = false;
   // Totals for stats().
-  private accepted = 0;
-  private readonly closes: Float64Array = new Float64Array(CLOSE_REASON_NAMES.length);
-  private noBuffers = 0;
-  private pauses = 0;
-  private partialSends = 0;
-  private spills = 0;
+  #accepted = 0;
+  readonly #closes: Float64Array = new Float64Array(CLOSE_REASON_NAMES.length);
+  #noBuffers = 0;
+  #pauses = 0;
+  #partialSends = 0;
+  #spills = 0;
 
   /** Opens the listener and arms multishot accept. Throws (port in use, ...) with a message that says what to do. */
   constructor(opts: TcpServerOptions) {
-    this.handler = opts.handler;
+    this.#handler = opts.handler;
     const entries = opts.entries ?? TCP_SERVER_DEFAULTS.entries;
     const ringOpts: RingOptions = { cqEntries: entries * 4, ...(opts.ring ?? fastRingOptions()) };
     this.ring = new Ring(entries, ringOpts);
-    this.sqpoll = Boolean(ringOpts.sqpoll);
+    this.#sqpoll = Boolean(ringOpts.sqpoll);
     let buffers: BufferRing | null = null;
     let listenFd = -1;
     let port = opts.port;
@@ -195,90 +195,90 @@ export class TcpServer {
     this.listenFd = listenFd;
     this.port = port;
     const max = opts.maxConnections ?? TCP_POLICY_DEFAULTS.maxConnections;
-    this.share = opts.connectionBuffers ?? TCP_POLICY_DEFAULTS.connectionBuffers;
-    this.reserve = opts.reserveBuffers ?? Math.floor(buffers.count / 4);
-    this.maxSendBytes = opts.maxSendBytes ?? TCP_POLICY_DEFAULTS.maxSendBytes;
+    this.#share = opts.connectionBuffers ?? TCP_POLICY_DEFAULTS.connectionBuffers;
+    this.#reserve = opts.reserveBuffers ?? Math.floor(buffers.count / 4);
+    this.#maxSendBytes = opts.maxSendBytes ?? TCP_POLICY_DEFAULTS.maxSendBytes;
     const tickMs = opts.tickMs ?? TCP_SERVER_DEFAULTS.tickMs;
     const idleMs = opts.idleTimeoutMs ?? TCP_POLICY_DEFAULTS.idleTimeoutMs;
-    this.idleTicks = idleMs > 0 ? Math.max(1, Math.ceil(idleMs / tickMs)) : 0;
+    this.#idleTicks = idleMs > 0 ? Math.max(1, Math.ceil(idleMs / tickMs)) : 0;
     this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, max + REFUSE_HEADROOM);
-    this.fileFlag = this.directDescriptors ? SqeFlags.FIXED_FILE : 0;
-    this.submitEvery = opts.submitEvery ?? TCP_SERVER_DEFAULTS.submitEvery;
-    this.bufBase = this.buffers.memory.address;
-    this.bufSize = this.buffers.bufferSize;
-    this.noDelay = opts.noDelay !== false;
-    this.fd = new Int32Array(max).fill(-1);
-    this.gen = new Uint32Array(max);
-    this.st = new Uint8Array(max);
-    this.held = new Int32Array(max);
-    this.lastActive = new Uint32Array(max);
-    this.reason = new Uint8Array(max);
-    this.errno = new Int32Array(max);
-    this.freeSlots = new Int32Array(max);
-    for (let i = 0; i < max; i++) this.freeSlots[i] = max - 1 - i;
-    this.freeTop = max;
-    this.rearm = new Int32Array(max);
-    this.q = new SendQueue(max, Math.max(this.buffers.count * 2, 1024));
+    this.#fileFlag = this.directDescriptors ? SqeFlags.FIXED_FILE : 0;
+    this.#submitEvery = opts.submitEvery ?? TCP_SERVER_DEFAULTS.submitEvery;
+    this.#bufBase = this.buffers.memory.address;
+    this.#bufSize = this.buffers.bufferSize;
+    this.#noDelay = opts.noDelay !== false;
+    this.#fd = new Int32Array(max).fill(-1);
+    this.#gen = new Uint32Array(max);
+    this.#st = new Uint8Array(max);
+    this.#held = new Int32Array(max);
+    this.#lastActive = new Uint32Array(max);
+    this.#reason = new Uint8Array(max);
+    this.#errno = new Int32Array(max);
+    this.#freeSlots = new Int32Array(max);
+    for (let i = 0; i < max; i++) this.#freeSlots[i] = max - 1 - i;
+    this.#freeTop = max;
+    this.#rearm = new Int32Array(max);
+    this.#q = new SendQueue(max, Math.max(this.buffers.count * 2, 1024));
     if (this.ring.cq.mixed) {
       this.close();
       throw new RangeError("TcpServer: a CQE_MIXED ring is not supported (its reap loop reads one CQE per slot); leave cqeMixed out of the ring options");
     }
-    this.armAccept();
-    this.tickTs = Timespec.fromMs(tickMs);
-    const s = this.sqe();
-    prepTimeout(s, this.tickTs, 0, TimeoutFlags.MULTISHOT);
-    this.setUd(s, Kind.TIMER, 0, 0);
+    this.#armAccept();
+    this.#tickTs = Timespec.fromMs(tickMs);
+    const s = this.#sqe();
+    prepTimeout(s, this.#tickTs, 0, TimeoutFlags.MULTISHOT);
+    this.#setUd(s, Kind.TIMER, 0, 0);
   }
 
   /** Connections open now. */
   get connections(): number {
-    assertOpen(this.closed, "TcpServer", "connections");
-    return this.fd.length - this.freeTop;
+    assertOpen(this.#closed, "TcpServer", "connections");
+    return this.#fd.length - this.#freeTop;
   }
 
   /** The server's counters now (see {@link TcpServerStats}); walks the connection table, so not for every request. */
   stats(): TcpServerStats {
-    assertOpen(this.closed, "TcpServer", "stats");
+    assertOpen(this.#closed, "TcpServer", "stats");
     let held = 0;
     let sending = 0;
     let starved = 0;
     let paused = 0;
-    for (let c = 0; c < this.highWater; c++) {
-      const st = this.st[c]!;
-      if (this.fd[c]! < 0) continue;
-      held += this.held[c]!;
+    for (let c = 0; c < this.#highWater; c++) {
+      const st = this.#st[c]!;
+      if (this.#fd[c]! < 0) continue;
+      held += this.#held[c]!;
       if (st & ST_SENDING) sending++;
       if (st & ST_STARVED) starved++;
       if (st & ST_PAUSED) paused++;
     }
     const closes = {} as Record<CloseReasonName, number>;
-    for (const name of CLOSE_REASON_NAMES) closes[name] = this.closes[CloseReason[name]]!;
+    for (const name of CLOSE_REASON_NAMES) closes[name] = this.#closes[CloseReason[name]]!;
     return {
-      open: this.fd.length - this.freeTop,
+      open: this.#fd.length - this.#freeTop,
       buffersHeld: held,
-      buffersFree: this.buffers.count - this.buffersOut,
+      buffersFree: this.buffers.count - this.#buffersOut,
       sendsInFlight: sending,
       starved,
       paused,
-      accepted: this.accepted,
+      accepted: this.#accepted,
       closes,
-      noBuffers: this.noBuffers,
-      pauses: this.pauses,
-      partialSends: this.partialSends,
-      spills: this.spills,
+      noBuffers: this.#noBuffers,
+      pauses: this.#pauses,
+      partialSends: this.#partialSends,
+      spills: this.#spills,
     };
   }
 
   /** The fd of connection `conn`; with {@link directDescriptors}, its fixed-file index (use IOSQE_FIXED_FILE). */
   fdOf(conn: number): number {
-    assertOpen(this.closed, "TcpServer", "fdOf");
-    return this.fd[conn]!;
+    assertOpen(this.#closed, "TcpServer", "fdOf");
+    return this.#fd[conn]!;
   }
 
   /** Bytes queued (not yet sent) on `conn`. */
   queuedBytes(conn: number): number {
-    assertOpen(this.closed, "TcpServer", "queuedBytes");
-    return this.q.bytes[conn]!;
+    assertOpen(this.#closed, "TcpServer", "queuedBytes");
+    return this.#q.bytes[conn]!;
   }
 
   /**
@@ -286,19 +286,19 @@ export class TcpServer {
    * no copy; the buffer goes back to the ring when the send completes.
    */
   sendBuffer(conn: number, bid: number, len: number): void {
-    assertOpen(this.closed, "TcpServer", "sendBuffer");
-    const st = this.st[conn]!;
+    assertOpen(this.#closed, "TcpServer", "sendBuffer");
+    const st = this.#st[conn]!;
     if ((st & ST_OPEN) === 0) {
       // Closed under the caller: the buffer goes straight back.
-      this.held[conn]!--;
-      this.giveBack(bid);
+      this.#held[conn]!--;
+      this.#giveBack(bid);
       return;
     }
-    if ((st & ST_SENDING) !== 0 && this.buffers.count - this.buffersOut < this.reserve) {
-      this.spill(conn, bid, len);
+    if ((st & ST_SENDING) !== 0 && this.buffers.count - this.#buffersOut < this.#reserve) {
+      this.#spill(conn, bid, len);
       return;
     }
-    this.enqueue(conn, this.bufBase + bid * this.bufSize, len, bid, null);
+    this.#enqueue(conn, this.#bufBase + bid * this.#bufSize, len, bid, null);
   }
 
   /**
@@ -306,20 +306,20 @@ export class TcpServer {
    * copied) until its send completes: do not modify it meanwhile.
    */
   send(conn: number, data: Uint8Array): void {
-    assertOpen(this.closed, "TcpServer", "send");
-    if (data.byteLength === 0 || (this.st[conn]! & ST_OPEN) === 0) return;
-    this.enqueue(conn, addressOf(data), data.byteLength, -1, data);
+    assertOpen(this.#closed, "TcpServer", "send");
+    if (data.byteLength === 0 || (this.#st[conn]! & ST_OPEN) === 0) return;
+    this.#enqueue(conn, addressOf(data), data.byteLength, -1, data);
   }
 
   /** Orderly close: finish pending sends, then close. */
   end(conn: number): void {
-    assertOpen(this.closed, "TcpServer", "end");
-    const st = this.st[conn]!;
+    assertOpen(this.#closed, "TcpServer", "end");
+    const st = this.#st[conn]!;
     if ((st & ST_OPEN) === 0) return;
-    if ((st & ST_CLOSING) === 0) this.reason[conn] = CloseReason.orderly;
-    this.st[conn] = st | ST_CLOSING;
-    if (st & ST_ARMED) this.cancelRecv(conn);
-    this.maybeClose(conn);
+    if ((st & ST_CLOSING) === 0) this.#reason[conn] = CloseReason.orderly;
+    this.#st[conn] = st | ST_CLOSING;
+    if (st & ST_ARMED) this.#cancelRecv(conn);
+    this.#maybeClose(conn);
   }
 
   /**
@@ -328,22 +328,22 @@ export class TcpServer {
    * every ready CQE, re-arm starved recvs.
    */
   run(): void {
-    assertOpen(this.closed, "TcpServer", "run");
+    assertOpen(this.#closed, "TcpServer", "run");
     const ring = this.ring;
-    this.running = true;
-    while (this.running) {
-      if (this.recycled > 0) {
+    this.#running = true;
+    while (this.#running) {
+      if (this.#recycled > 0) {
         this.buffers.publish();
-        this.recycled = 0;
+        this.#recycled = 0;
       }
       const rc = ring.submitAndWait(1);
       if (rc < 0 && rc !== -Errno.EINTR && rc !== -Errno.EAGAIN && rc !== -Errno.EBUSY && rc !== -Errno.ETIME) {
         throw new SyscallError("io_uring_enter", -rc, `the server's ring failed: ${errnoName(-rc)}`);
       }
-      this.reap();
-      if (this.rearmCount > 0) this.rearmStarved();
+      this.#reap();
+      if (this.#rearmCount > 0) this.#rearmStarved();
       // Over maxConnections accept stays armed: a new connection is accepted and refused, not left in the backlog.
-      if (!this.acceptArmed && !this.acceptBackoff) this.armAccept();
+      if (!this.#acceptArmed && !this.#acceptBackoff) this.#armAccept();
     }
     // Requests prepared in the last batch (a CLOSE, say) still go out.
     ring.submit();
@@ -351,20 +351,20 @@ export class TcpServer {
 
   /** Makes {@link run} return after the current batch. */
   stop(): void {
-    assertOpen(this.closed, "TcpServer", "stop");
-    this.running = false;
+    assertOpen(this.#closed, "TcpServer", "stop");
+    this.#running = false;
   }
 
   /** Closes every connection, the listener, the buffers and the ring (blocking; not from inside run()). Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.#closed) return;
+    this.#closed = true;
     this.ring.submit(); // CLOSEs still queued in the SQ run now (they complete inline)
-    for (let c = 0; c < this.highWater; c++) {
-      if (this.fd[c]! < 0) continue;
-      this.closes[CloseReason.shutdown]!++;
+    for (let c = 0; c < this.#highWater; c++) {
+      if (this.#fd[c]! < 0) continue;
+      this.#closes[CloseReason.shutdown]!++;
       // Direct descriptors go with the ring's file table.
-      if (!this.directDescriptors) closeFd(this.fd[c]!);
+      if (!this.directDescriptors) closeFd(this.#fd[c]!);
     }
     closeFd(this.listenFd);
     this.ring.close(); // cancels everything in flight; then the buffers are unused
@@ -373,59 +373,59 @@ export class TcpServer {
 
   // ---- submission ---------------------------------------------------------
 
-  private sqe(): Sqe {
+  #sqe(): Sqe {
     const ring = this.ring;
     let s = ring.getSqe();
     while (s === null) {
       ring.submit();
       // With SQPOLL the kernel thread frees slots on its own time: wait for one.
-      if (this.sqpoll) ring.enter(0, 0, EnterFlags.SQ_WAIT);
+      if (this.#sqpoll) ring.enter(0, 0, EnterFlags.SQ_WAIT);
       s = ring.getSqe();
     }
     return s;
   }
 
-  private setUd(s: Sqe, kind: number, conn: number, gen: number): void {
+  #setUd(s: Sqe, kind: number, conn: number, gen: number): void {
     s.u32[SQE_W.userDataLo] = udLo(kind, conn);
     s.u32[SQE_W.userDataHi] = gen;
   }
 
-  private armAccept(): void {
-    const s = this.sqe();
+  #armAccept(): void {
+    const s = this.#sqe();
     if (this.directDescriptors) prepMultishotAcceptDirect(s, this.listenFd, null, null, 0);
     else prepMultishotAccept(s, this.listenFd, null, null, SocketType.CLOEXEC);
-    this.setUd(s, Kind.ACCEPT, 0, 0);
-    this.acceptArmed = true;
+    this.#setUd(s, Kind.ACCEPT, 0, 0);
+    this.#acceptArmed = true;
   }
 
-  private armRecv(conn: number): void {
-    const s = this.sqe();
-    prepRecvSelectMultishot(s, this.fd[conn]!, this.buffers.bgid);
-    sqeAddFlags(s, this.fileFlag);
-    this.setUd(s, Kind.RECV, conn, this.gen[conn]!);
-    this.st[conn] = (this.st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_STARVED);
+  #armRecv(conn: number): void {
+    const s = this.#sqe();
+    prepRecvSelectMultishot(s, this.#fd[conn]!, this.buffers.bgid);
+    sqeAddFlags(s, this.#fileFlag);
+    this.#setUd(s, Kind.RECV, conn, this.#gen[conn]!);
+    this.#st[conn] = (this.#st[conn]! | ST_ARMED) & ~(ST_PAUSED | ST_STARVED);
   }
 
-  private cancelRecv(conn: number): void {
-    if (this.st[conn]! & ST_CANCELING) return;
-    this.st[conn]! |= ST_CANCELING;
-    const s = this.sqe();
-    prepCancel32x2(s, udLo(Kind.RECV, conn), this.gen[conn]!, 0);
+  #cancelRecv(conn: number): void {
+    if (this.#st[conn]! & ST_CANCELING) return;
+    this.#st[conn]! |= ST_CANCELING;
+    const s = this.#sqe();
+    prepCancel32x2(s, udLo(Kind.RECV, conn), this.#gen[conn]!, 0);
     sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
-    this.setUd(s, Kind.CANCEL, conn, this.gen[conn]!);
+    this.#setUd(s, Kind.CANCEL, conn, this.#gen[conn]!);
   }
 
   /** Cancels the send in flight (a peer that never reads would hold it forever); its CQE then ends in any errno. */
-  private cancelSend(conn: number): void {
-    const s = this.sqe();
-    prepCancel32x2(s, udLo(Kind.SEND, conn), this.gen[conn]!, 0);
+  #cancelSend(conn: number): void {
+    const s = this.#sqe();
+    prepCancel32x2(s, udLo(Kind.SEND, conn), this.#gen[conn]!, 0);
     sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
-    this.setUd(s, Kind.CANCEL_SEND, conn, this.gen[conn]!);
+    this.#setUd(s, Kind.CANCEL_SEND, conn, this.#gen[conn]!);
   }
 
-  private enqueue(conn: number, addr: number, len: number, bid: number, ref: Uint8Array | null): void {
-    this.q.push(conn, addr, len, bid, ref);
-    if ((this.st[conn]! & ST_SENDING) === 0) this.submitSend(conn);
+  #enqueue(conn: number, addr: number, len: number, bid: number, ref: Uint8Array | null): void {
+    this.#q.push(conn, addr, len, bid, ref);
+    if ((this.#st[conn]! & ST_SENDING) === 0) this.#submitSend(conn);
   }
 
   /**
@@ -434,50 +434,50 @@ export class TcpServer {
    * their share plus one buffer each, and the rest of the pool stays for the
    * others. The copies count against maxSendBytes, which pauses the peer.
    */
-  private spill(conn: number, bid: number, len: number): void {
+  #spill(conn: number, bid: number, len: number): void {
     const src = this.buffers.view(bid, len);
-    if (!this.q.appendSpill(conn, src)) {
+    if (!this.#q.appendSpill(conn, src)) {
       // A new chunk; later spills fill it, so a stalled peer's backlog leaves in large sends, not one per buffer.
       const chunk = new Uint8Array(Math.max(SPILL_CHUNK, len));
       chunk.set(src);
-      this.enqueue(conn, addressOf(chunk), len, SPILL, chunk);
+      this.#enqueue(conn, addressOf(chunk), len, SPILL, chunk);
     }
-    this.held[conn]!--;
-    this.giveBack(bid);
-    this.spills++;
+    this.#held[conn]!--;
+    this.#giveBack(bid);
+    this.#spills++;
   }
 
-  private submitSend(conn: number): void {
-    const q = this.q;
+  #submitSend(conn: number): void {
+    const q = this.#q;
     const e = q.head[conn]!;
     const done = q.done[e]!;
-    const s = this.sqe();
-    prepSendRaw(s, this.fd[conn]!, q.addr[e]! + done, q.len[e]! - done, MsgFlags.NOSIGNAL, this.fileFlag);
-    this.setUd(s, Kind.SEND, conn, this.gen[conn]!);
-    this.st[conn]! |= ST_SENDING;
+    const s = this.#sqe();
+    prepSendRaw(s, this.#fd[conn]!, q.addr[e]! + done, q.len[e]! - done, MsgFlags.NOSIGNAL, this.#fileFlag);
+    this.#setUd(s, Kind.SEND, conn, this.#gen[conn]!);
+    this.#st[conn]! |= ST_SENDING;
   }
 
   /** Pops the queue head, recycling its buffer. */
-  private popSend(conn: number): void {
-    const bid = this.q.pop(conn);
+  #popSend(conn: number): void {
+    const bid = this.#q.pop(conn);
     if (bid >= 0) {
-      this.giveBack(bid);
-      this.held[conn]!--;
+      this.#giveBack(bid);
+      this.#held[conn]!--;
     }
   }
 
   /** Queues the close of a connection's fd or direct descriptor (a CQE only on failure). */
-  private closeConnection(fdOrIndex: number, conn: number, gen: number): void {
-    const s = this.sqe();
+  #closeConnection(fdOrIndex: number, conn: number, gen: number): void {
+    const s = this.#sqe();
     if (this.directDescriptors) prepCloseDirect(s, fdOrIndex);
     else prepClose(s, fdOrIndex);
     sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS);
-    this.setUd(s, Kind.CLOSE, conn, gen);
+    this.#setUd(s, Kind.CLOSE, conn, gen);
   }
 
   // ---- completions --------------------------------------------------------
 
-  private reap(): void {
+  #reap(): void {
     // Views, tail and head from the ring's one CQ primitive, fetched per batch (see src/ring/cq.ts).
     const cq = this.ring.cq;
     const w = cq.words;
@@ -487,7 +487,7 @@ export class TcpServer {
     const tail = cq.tail();
     const n = (tail - head) >>> 0;
     const sq = this.ring.sq;
-    const every = this.submitEvery > 0 ? this.submitEvery : Infinity;
+    const every = this.#submitEvery > 0 ? this.#submitEvery : Infinity;
     while (head !== tail) {
       if (sq.sqeTail - sq.sqeHead >= every) this.ring.submit();
       const i = (head & mask) << shift;
@@ -498,76 +498,76 @@ export class TcpServer {
       head = (head + 1) >>> 0;
       const kind = lo >>> 24;
       const conn = lo & 0xffffff;
-      if (kind === Kind.RECV) this.onRecv(conn, hi, res, flags);
-      else if (kind === Kind.SEND) this.onSend(conn, hi, res);
-      else if (kind === Kind.ACCEPT) this.onAccept(res, flags);
-      else if (kind === Kind.TIMER) this.onTick();
-      else if (kind === Kind.CANCEL && hi === this.gen[conn]) this.st[conn]! &= ~ST_CANCELING;
+      if (kind === Kind.RECV) this.#onRecv(conn, hi, res, flags);
+      else if (kind === Kind.SEND) this.#onSend(conn, hi, res);
+      else if (kind === Kind.ACCEPT) this.#onAccept(res, flags);
+      else if (kind === Kind.TIMER) this.#onTick();
+      else if (kind === Kind.CANCEL && hi === this.#gen[conn]) this.#st[conn]! &= ~ST_CANCELING;
       // CLOSE, SOCKOPT and CANCEL_SEND post CQEs only on failure; nothing to undo.
     }
     if (n > 0) cq.advance(n);
   }
 
-  private onAccept(res: number, flags: number): void {
-    if ((flags & CqeFlags.MORE) === 0) this.acceptArmed = false;
+  #onAccept(res: number, flags: number): void {
+    if ((flags & CqeFlags.MORE) === 0) this.#acceptArmed = false;
     if (res >= 0) {
-      this.accepted++;
-      if (this.freeTop === 0) {
+      this.#accepted++;
+      if (this.#freeTop === 0) {
         // Over maxConnections: refuse (the peer sees its connection closed at once).
-        this.closeConnection(res, 0, 0);
-        this.closes[CloseReason.refused]!++;
+        this.#closeConnection(res, 0, 0);
+        this.#closes[CloseReason.refused]!++;
         return;
       }
-      const conn = this.freeSlots[--this.freeTop]!;
-      if (conn >= this.highWater) this.highWater = conn + 1;
-      this.fd[conn] = res;
-      this.st[conn] = ST_OPEN;
-      this.held[conn] = 0;
-      this.errno[conn] = 0;
-      this.lastActive[conn] = this.tickNo;
-      if (this.noDelay) {
-        const s = this.sqe();
-        prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.noDelayOpt);
-        sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS | this.fileFlag);
-        this.setUd(s, Kind.SOCKOPT, conn, this.gen[conn]!);
+      const conn = this.#freeSlots[--this.#freeTop]!;
+      if (conn >= this.#highWater) this.#highWater = conn + 1;
+      this.#fd[conn] = res;
+      this.#st[conn] = ST_OPEN;
+      this.#held[conn] = 0;
+      this.#errno[conn] = 0;
+      this.#lastActive[conn] = this.#tickNo;
+      if (this.#noDelay) {
+        const s = this.#sqe();
+        prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.#noDelayOpt);
+        sqeSetFlags(s, SqeFlags.CQE_SKIP_SUCCESS | this.#fileFlag);
+        this.#setUd(s, Kind.SOCKOPT, conn, this.#gen[conn]!);
       }
-      this.armRecv(conn);
-      this.handler.onOpen?.(conn);
+      this.#armRecv(conn);
+      this.#handler.onOpen?.(conn);
       return;
     }
     // EMFILE/ENFILE (fd limit or direct table full): the tick re-arms, since an
     // immediate retry would spin while nothing is free. Other errors re-arm after the batch.
-    if (res === -Errno.EMFILE || res === -Errno.ENFILE) this.acceptBackoff = true;
+    if (res === -Errno.EMFILE || res === -Errno.ENFILE) this.#acceptBackoff = true;
   }
 
-  private onRecv(conn: number, gen: number, res: number, flags: number): void {
-    if (flags & CqeFlags.BUFFER) this.buffersOut++;
-    if (gen !== this.gen[conn]) {
+  #onRecv(conn: number, gen: number, res: number, flags: number): void {
+    if (flags & CqeFlags.BUFFER) this.#buffersOut++;
+    if (gen !== this.#gen[conn]) {
       // A straggler for a slot that has been closed: only its buffer matters.
-      if (flags & CqeFlags.BUFFER) this.giveBack(flags >>> 16);
+      if (flags & CqeFlags.BUFFER) this.#giveBack(flags >>> 16);
       return;
     }
     const more = (flags & CqeFlags.MORE) !== 0;
     if (res > 0) {
       const bid = flags >>> 16;
-      this.held[conn]!++;
-      this.lastActive[conn] = this.tickNo;
-      if ((this.st[conn]! & ST_CLOSING) !== 0 || !this.handler.onData(conn, bid, res)) {
-        this.held[conn]!--;
-        this.giveBack(bid);
+      this.#held[conn]!++;
+      this.#lastActive[conn] = this.#tickNo;
+      if ((this.#st[conn]! & ST_CLOSING) !== 0 || !this.#handler.onData(conn, bid, res)) {
+        this.#held[conn]!--;
+        this.#giveBack(bid);
       }
-      const st = this.st[conn]!;
-      if ((st & (ST_CLOSING | ST_PAUSED)) === 0 && this.overLimit(conn, st)) {
-        this.st[conn] = st | ST_PAUSED;
-        this.pauses++;
-        if (more) this.cancelRecv(conn);
+      const st = this.#st[conn]!;
+      if ((st & (ST_CLOSING | ST_PAUSED)) === 0 && this.#overLimit(conn, st)) {
+        this.#st[conn] = st | ST_PAUSED;
+        this.#pauses++;
+        if (more) this.#cancelRecv(conn);
       }
-      if (!more) this.recvEnded(conn, 1);
+      if (!more) this.#recvEnded(conn, 1);
       return;
     }
-    if (flags & CqeFlags.BUFFER) this.giveBack(flags >>> 16);
+    if (flags & CqeFlags.BUFFER) this.#giveBack(flags >>> 16);
     // res <= 0 always ends a multishot recv.
-    this.recvEnded(conn, res);
+    this.#recvEnded(conn, res);
   }
 
   /**
@@ -575,141 +575,141 @@ export class TcpServer {
    * after data. What follows is decided by the state bits first, the errno
    * second (see the table in the module comment).
    */
-  private recvEnded(conn: number, res: number): void {
-    const st = this.st[conn]! & ~(ST_ARMED | ST_CANCELING);
-    this.st[conn] = st;
-    if (res === -Errno.ENOBUFS) this.noBuffers++;
+  #recvEnded(conn: number, res: number): void {
+    const st = this.#st[conn]! & ~(ST_ARMED | ST_CANCELING);
+    this.#st[conn] = st;
+    if (res === -Errno.ENOBUFS) this.#noBuffers++;
     if (st & ST_CLOSING) {
-      this.maybeClose(conn);
+      this.#maybeClose(conn);
     } else if (res === 0) {
       // EOF: the peer closed its sending side. It may still read: finish sending.
-      if (this.handler.onEnd) this.handler.onEnd(conn);
+      if (this.#handler.onEnd) this.#handler.onEnd(conn);
       else this.end(conn);
     } else if (res < 0 && res !== -Errno.ENOBUFS && res !== -Errno.ECANCELED) {
-      this.abort(conn, -res, CloseReason.error);
+      this.#abort(conn, -res, CloseReason.error);
     } else if (st & ST_PAUSED) {
-      this.resumeIfDrained(conn);
+      this.#resumeIfDrained(conn);
     } else if (res === -Errno.ENOBUFS) {
-      this.st[conn] = st | ST_STARVED;
-      this.rearm[this.rearmCount++] = conn;
+      this.#st[conn] = st | ST_STARVED;
+      this.#rearm[this.#rearmCount++] = conn;
     } else {
-      this.armRecv(conn);
+      this.#armRecv(conn);
     }
   }
 
-  private onSend(conn: number, gen: number, res: number): void {
-    if (gen !== this.gen[conn]) return;
+  #onSend(conn: number, gen: number, res: number): void {
+    if (gen !== this.#gen[conn]) return;
     if (res < 0) {
-      this.st[conn]! &= ~ST_SENDING;
-      while (this.q.head[conn]! >= 0) this.popSend(conn);
-      this.abort(conn, -res, CloseReason.error);
+      this.#st[conn]! &= ~ST_SENDING;
+      while (this.#q.head[conn]! >= 0) this.#popSend(conn);
+      this.#abort(conn, -res, CloseReason.error);
       return;
     }
-    this.lastActive[conn] = this.tickNo;
-    if (!this.q.advance(conn, res)) {
+    this.#lastActive[conn] = this.#tickNo;
+    if (!this.#q.advance(conn, res)) {
       if (res > 0) {
-        this.partialSends++;
-        this.submitSend(conn);
+        this.#partialSends++;
+        this.#submitSend(conn);
         return;
       }
     }
-    this.popSend(conn);
-    const st = this.st[conn]!;
+    this.#popSend(conn);
+    const st = this.#st[conn]!;
     // Closing after an error: drop the rest. Orderly (EOF, end()): keep sending.
-    if (this.q.head[conn]! >= 0 && (st & ST_OPEN) !== 0) {
-      this.submitSend(conn);
+    if (this.#q.head[conn]! >= 0 && (st & ST_OPEN) !== 0) {
+      this.#submitSend(conn);
       return;
     }
-    this.st[conn] = st & ~ST_SENDING;
-    if (st & ST_CLOSING) this.maybeClose(conn);
-    else if ((st & (ST_PAUSED | ST_ARMED)) === ST_PAUSED) this.resumeIfDrained(conn);
+    this.#st[conn] = st & ~ST_SENDING;
+    if (st & ST_CLOSING) this.#maybeClose(conn);
+    else if ((st & (ST_PAUSED | ST_ARMED)) === ST_PAUSED) this.#resumeIfDrained(conn);
   }
 
   /** True when `conn` must stop being read: over its buffer share or send bytes, or holding while the pool runs low. */
-  private overLimit(conn: number, st: number): boolean {
-    const held = this.held[conn]!;
-    if (held >= this.share || this.q.bytes[conn]! >= this.maxSendBytes) return true;
-    return held >= 2 && (st & ST_SENDING) !== 0 && this.buffers.count - this.buffersOut < this.reserve;
+  #overLimit(conn: number, st: number): boolean {
+    const held = this.#held[conn]!;
+    if (held >= this.#share || this.#q.bytes[conn]! >= this.#maxSendBytes) return true;
+    return held >= 2 && (st & ST_SENDING) !== 0 && this.buffers.count - this.#buffersOut < this.#reserve;
   }
 
   /** Re-arms a PAUSED connection's recv (none in flight) once its queue has drained to half its limits. */
-  private resumeIfDrained(conn: number): void {
-    const held = this.held[conn]!;
-    if (held * 2 > this.share || this.q.bytes[conn]! * 2 > this.maxSendBytes) return;
+  #resumeIfDrained(conn: number): void {
+    const held = this.#held[conn]!;
+    if (held * 2 > this.#share || this.#q.bytes[conn]! * 2 > this.#maxSendBytes) return;
     // Paused because the pool ran low: wait for an empty queue unless the pool has recovered.
-    if (held > 0 && this.buffers.count - this.buffersOut < this.reserve) return;
-    this.armRecv(conn);
+    if (held > 0 && this.buffers.count - this.#buffersOut < this.#reserve) return;
+    this.#armRecv(conn);
   }
 
   /** Stops `conn` for good: no more receiving, unsent data dropped, the send in flight cancelled; closes once nothing is in flight. */
-  private abort(conn: number, errno: number, reason: number): void {
-    const st = this.st[conn]!;
-    if (this.fd[conn]! < 0) return;
+  #abort(conn: number, errno: number, reason: number): void {
+    const st = this.#st[conn]!;
+    if (this.#fd[conn]! < 0) return;
     // The first failure names the close; an orderly close that then fails is an error.
     if ((st & ST_OPEN) !== 0) {
-      this.reason[conn] = reason;
-      this.errno[conn] = errno;
+      this.#reason[conn] = reason;
+      this.#errno[conn] = errno;
     }
-    this.st[conn] = (st | ST_CLOSING) & ~ST_OPEN;
-    if (st & ST_ARMED) this.cancelRecv(conn);
-    if ((st & ST_SENDING) !== 0 && (st & ST_OPEN) !== 0) this.cancelSend(conn);
-    this.maybeClose(conn);
+    this.#st[conn] = (st | ST_CLOSING) & ~ST_OPEN;
+    if (st & ST_ARMED) this.#cancelRecv(conn);
+    if ((st & ST_SENDING) !== 0 && (st & ST_OPEN) !== 0) this.#cancelSend(conn);
+    this.#maybeClose(conn);
   }
 
   /** Closes `conn` once it is closing and neither its recv nor a send is in flight. */
-  private maybeClose(conn: number): void {
-    const st = this.st[conn]!;
+  #maybeClose(conn: number): void {
+    const st = this.#st[conn]!;
     if ((st & ST_CLOSING) === 0 || (st & (ST_ARMED | ST_SENDING)) !== 0) return;
-    if (this.fd[conn]! < 0) return;
-    while (this.q.head[conn]! >= 0) this.popSend(conn);
-    this.closeConnection(this.fd[conn]!, conn, this.gen[conn]!);
-    this.fd[conn] = -1;
-    this.st[conn] = 0;
-    this.gen[conn] = (this.gen[conn]! + 1) >>> 0;
-    this.freeSlots[this.freeTop++] = conn;
-    this.closes[this.reason[conn]!]!++;
-    this.handler.onClose?.(conn, this.errno[conn]!);
+    if (this.#fd[conn]! < 0) return;
+    while (this.#q.head[conn]! >= 0) this.#popSend(conn);
+    this.#closeConnection(this.#fd[conn]!, conn, this.#gen[conn]!);
+    this.#fd[conn] = -1;
+    this.#st[conn] = 0;
+    this.#gen[conn] = (this.#gen[conn]! + 1) >>> 0;
+    this.#freeSlots[this.#freeTop++] = conn;
+    this.#closes[this.#reason[conn]!]!++;
+    this.#handler.onClose?.(conn, this.#errno[conn]!);
   }
 
   /** Re-arms STARVED recvs, no more of them than there are free buffers (none free: no re-arm, so no spin). */
-  private rearmStarved(): void {
-    const n = this.rearmCount;
-    let free = this.buffers.count - this.buffersOut;
-    this.rearmCount = 0;
+  #rearmStarved(): void {
+    const n = this.#rearmCount;
+    let free = this.buffers.count - this.#buffersOut;
+    this.#rearmCount = 0;
     for (let i = 0; i < n; i++) {
-      const conn = this.rearm[i]!;
-      const st = this.st[conn]!;
+      const conn = this.#rearm[i]!;
+      const st = this.#st[conn]!;
       if ((st & ST_STARVED) === 0 || (st & ST_CLOSING) !== 0) continue;
       if (free <= 0) {
-        this.rearm[this.rearmCount++] = conn;
+        this.#rearm[this.#rearmCount++] = conn;
         continue;
       }
       free--;
-      this.armRecv(conn);
+      this.#armRecv(conn);
     }
   }
 
   /** Returns buffer `bid` to the ring (published once per loop turn). */
-  private giveBack(bid: number): void {
+  #giveBack(bid: number): void {
     this.buffers.add(bid);
-    this.buffersOut--;
-    this.recycled++;
+    this.#buffersOut--;
+    this.#recycled++;
   }
 
-  private onTick(): void {
-    this.tickNo = (this.tickNo + 1) >>> 0;
+  #onTick(): void {
+    this.#tickNo = (this.#tickNo + 1) >>> 0;
     // After fd exhaustion stopped accept (see onAccept), the loop re-arms it now.
-    this.acceptBackoff = false;
-    if (this.idleTicks > 0) this.sweepIdle();
-    this.handler.onTick?.();
+    this.#acceptBackoff = false;
+    if (this.#idleTicks > 0) this.#sweepIdle();
+    this.#handler.onTick?.();
   }
 
   /** Closes connections with no byte in or out for the idle timeout (reason `idle`). */
-  private sweepIdle(): void {
-    const now = this.tickNo;
-    for (let c = 0; c < this.highWater; c++) {
-      if (this.fd[c]! < 0 || ((now - this.lastActive[c]!) >>> 0) < this.idleTicks) continue;
-      this.abort(c, Errno.ETIMEDOUT, CloseReason.idle);
+  #sweepIdle(): void {
+    const now = this.#tickNo;
+    for (let c = 0; c < this.#highWater; c++) {
+      if (this.#fd[c]! < 0 || ((now - this.#lastActive[c]!) >>> 0) < this.#idleTicks) continue;
+      this.#abort(c, Errno.ETIMEDOUT, CloseReason.idle);
     }
   }
 }

@@ -44,7 +44,7 @@ export const TARGETS: readonly Target[] = ["ring", "uring", "server", "aligned",
 const SKIP: Record<Target, readonly string[]> = {
   ring: ["waitCqe", "waitCqeNr", "submitAndWait", "register", "enter", "submitAndWaitTimeout", "submitAndWaitMinTimeout", "waitCqeTimeout"],
   uring: ["submit", "chain"],
-  // run() serves until stop(). (Members beyond PUBLIC_SERVER are TypeScript-private helpers.)
+  // run() serves until stop().
   server: ["run"],
   aligned: [],
   fixed: [],
@@ -60,17 +60,9 @@ const CLASSES: Record<Target, { prototype: object }> = {
   bufring: BufferRing,
 };
 
-/**
- * TcpServer's public surface. Its TypeScript-`private` helpers sit on the
- * prototype too (src/net/server.ts is the issue-14 work; they should become
- * `#private`), so for it reflection is narrowed to what its type declares.
- */
-const PUBLIC_SERVER = ["connections", "stats", "fdOf", "queuedBytes", "sendBuffer", "send", "end", "stop", "isClosed"];
-
 /** Method and getter names of a class, its prototype chain included. */
 export function membersOf(target: Target): string[] {
   const out: string[] = [];
-  if (target === "server") return PUBLIC_SERVER.filter((k) => k in TcpServer.prototype && !SKIP.server.includes(k));
   for (let p = CLASSES[target].prototype; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
     for (const key of Object.getOwnPropertyNames(p)) {
       if (key === "constructor" || SKIP[target].includes(key) || out.includes(key)) continue;
