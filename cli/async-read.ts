@@ -24,7 +24,12 @@ const MAX_QD = 16384;
 export function asyncReadCommand(): Command {
   const cmd = addCommonOptions(new Command("async-read"), { durationMs: 1500, warmupMs: 200, repeat: 3 })
     .description("promise reads: Uring.read (event-loop, run, SQPOLL drivers) vs node:fs/promises and Bun.file in Bun, pread, liburing C and node")
-    .option("--qd <n>", "reads in flight (promise loops) in the first cell", sizeFlag("--qd", { min: 1, max: MAX_QD, what: `a queue depth from 1 to ${MAX_QD}` }), 32)
+    .option(
+      "--qd <n>",
+      "reads in flight (promise loops) in the first cell",
+      sizeFlag("--qd", { min: 1, max: MAX_QD, what: `a queue depth from 1 to ${MAX_QD}` }),
+      32,
+    )
     .addOption(
       new Option("--size <size>", "size of the generated file (random bytes, page-cache-warm, removed afterwards)")
         .argParser(sizeFlag("--size", { min: BS, what: "a size like 64m" }))
@@ -41,7 +46,16 @@ export function asyncReadCommand(): Command {
     const common = commonSettings(raw);
     const node = findNodeBinary()?.bin ?? null;
     const cLoop = existsSync(C_READ_PATH);
-    const names = ["uring", "uring-run", ...(raw.sqpoll ? ["uring-sqpoll"] : []), "bun-filehandle", "bun-file", "pread", ...(cLoop ? ["c-liburing"] : []), ...(node ? ["node-filehandle"] : [])];
+    const names = [
+      "uring",
+      "uring-run",
+      ...(raw.sqpoll ? ["uring-sqpoll"] : []),
+      "bun-filehandle",
+      "bun-file",
+      "pread",
+      ...(cLoop ? ["c-liburing"] : []),
+      ...(node ? ["node-filehandle"] : []),
+    ];
     checkBaseline(common.baseline, names);
     checkOutputPaths(common);
     const size = raw.size - (raw.size % BS);

@@ -17,10 +17,27 @@ import { getrlimit, shimBuild, shimPath } from "../src/sys/ffi.ts";
 
 /** Kernel version that added each IORING_SETUP_* flag (shown beside the probe result). */
 export const SETUP_FLAG_SINCE: Readonly<Record<keyof typeof SetupFlags, string>> = {
-  IOPOLL: "5.1", SQPOLL: "5.1", SQ_AFF: "5.1", CQSIZE: "5.5", CLAMP: "5.6", ATTACH_WQ: "5.6",
-  R_DISABLED: "5.10", SUBMIT_ALL: "5.18", COOP_TASKRUN: "5.19", TASKRUN_FLAG: "5.19", SQE128: "5.19",
-  CQE32: "5.19", SINGLE_ISSUER: "6.0", DEFER_TASKRUN: "6.1", NO_MMAP: "6.5", REGISTERED_FD_ONLY: "6.5",
-  NO_SQARRAY: "6.6", HYBRID_IOPOLL: "6.13", CQE_MIXED: "6.18", SQE_MIXED: "6.19", SQ_REWIND: "7.0",
+  IOPOLL: "5.1",
+  SQPOLL: "5.1",
+  SQ_AFF: "5.1",
+  CQSIZE: "5.5",
+  CLAMP: "5.6",
+  ATTACH_WQ: "5.6",
+  R_DISABLED: "5.10",
+  SUBMIT_ALL: "5.18",
+  COOP_TASKRUN: "5.19",
+  TASKRUN_FLAG: "5.19",
+  SQE128: "5.19",
+  CQE32: "5.19",
+  SINGLE_ISSUER: "6.0",
+  DEFER_TASKRUN: "6.1",
+  NO_MMAP: "6.5",
+  REGISTERED_FD_ONLY: "6.5",
+  NO_SQARRAY: "6.6",
+  HYBRID_IOPOLL: "6.13",
+  CQE_MIXED: "6.18",
+  SQE_MIXED: "6.19",
+  SQ_REWIND: "7.0",
 };
 
 /**
@@ -258,7 +275,7 @@ export function renderDoctor(r: DoctorReport): string {
     { kernel: r.kernel },
     { "kernel.io_uring_disabled": `${r.ioUringDisabled ?? "n/a"} (${r.ioUringDisabledMeaning})` },
     { io_uring_setup: setupText },
-    { seccomp: r.seccomp === null ? "unknown" : ["off", "strict", "filter"][r.seccomp] ?? String(r.seccomp) },
+    { seccomp: r.seccomp === null ? "unknown" : (["off", "strict", "filter"][r.seccomp] ?? String(r.seccomp)) },
     { container: r.container ?? "none detected" },
     { CPUs: `${r.cpus} (${r.cpuModel}); this process may use ${r.allowedCpus.join(",")}` },
     { RLIMIT_NOFILE: fmtLimit(r.rlimitNofile) },
@@ -269,14 +286,30 @@ export function renderDoctor(r: DoctorReport): string {
   const out = [summary.toString()];
   if (!r.setup.ok) return out.join("\n");
   out.push("\nFeatures (IORING_FEAT_*)");
-  out.push(columns(["feature", "present"], r.features.map((f) => [f.name, yes(f.present)]), 3).toString());
+  out.push(
+    columns(
+      ["feature", "present"],
+      r.features.map((f) => [f.name, yes(f.present)]),
+      3,
+    ).toString(),
+  );
   out.push("\nSetup flags (IORING_SETUP_*), each tried on a 2-entry ring");
   out.push(
-    columns(["flag", "since", "accepted"], r.setupFlags.map((f) => [f.name, f.since, f.supported === false && f.error ? `no (${f.error})` : yes(f.supported)]), 2).toString(),
+    columns(
+      ["flag", "since", "accepted"],
+      r.setupFlags.map((f) => [f.name, f.since, f.supported === false && f.error ? `no (${f.error})` : yes(f.supported)]),
+      2,
+    ).toString(),
   );
   const nSupported = r.ops.filter((o) => o.supported).length;
   out.push(`\nOpcodes (IORING_OP_*): ${nSupported}/${r.ops.length} supported`);
-  out.push(columns(["op", "since", "ok"], r.ops.map((o) => [`${o.op} ${o.name}`, o.since, yes(o.supported)]), 3).toString());
+  out.push(
+    columns(
+      ["op", "since", "ok"],
+      r.ops.map((o) => [`${o.op} ${o.name}`, o.since, yes(o.supported)]),
+      3,
+    ).toString(),
+  );
   return out.join("\n");
 }
 

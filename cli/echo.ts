@@ -30,19 +30,36 @@ export function echoCommand(): Command {
     .description("TCP echo round trips on loopback: io_uring servers vs Bun.listen, node:net and C epoll")
     .option("-c, --connections <n>", "connections, each with one message in flight", connectionsFlag, 1000)
     .option("-b, --bytes <n>", "message size in bytes (at most 1 MiB)", bytesFlag, 512)
-    .option("--servers <list>", `servers to compare, comma-separated (${SERVER_NAMES.join(", ")})`, choiceList("--servers", SERVER_NAMES) as (v: string) => ServerName[])
+    .option(
+      "--servers <list>",
+      `servers to compare, comma-separated (${SERVER_NAMES.join(", ")})`,
+      choiceList("--servers", SERVER_NAMES) as (v: string) => ServerName[],
+    )
     .option("--matrix", "the seed grid: c 300/500/1000/2000 × bytes 128/512/1000 (overrides -c and -b)")
     .option("--server-cpu <cpus>", "CPUs for each server process (default 0)", cpuList("--server-cpu", ncpu))
     .option("--client-cpu <cpus>", "CPUs for the load generator (default 1)", cpuList("--client-cpu", ncpu))
-    .option("--threads <n>", `server threads, each with its own loop and SO_REUSEPORT listener (${threadedServers().join(", ")}; see cli/echo/threads.ts)`, threadsFlag("--threads"), 1)
-    .option("--client-threads <n>", "load generator processes, splitting the connections (generator i on the i-th --client-cpu)", threadsFlag("--client-threads"), 1)
+    .option(
+      "--threads <n>",
+      `server threads, each with its own loop and SO_REUSEPORT listener (${threadedServers().join(", ")}; see cli/echo/threads.ts)`,
+      threadsFlag("--threads"),
+      1,
+    )
+    .option(
+      "--client-threads <n>",
+      "load generator processes, splitting the connections (generator i on the i-th --client-cpu)",
+      threadsFlag("--client-threads"),
+      1,
+    )
     .addOption(
       new Option("--uring-setup <name>", "ring setup of the uring server: defer (DEFER_TASKRUN+SINGLE_ISSUER), coop (COOP_TASKRUN), none")
         .choices(Object.keys(URING_SETUPS).filter((k) => k !== "sqpoll"))
         .default(DEFAULT_URING_SETUP),
     )
     .addOption(
-      new Option("--client <name>", "load generator: uring (ours, on io_uring) or c-epoll (the C reference, to check ours is not the limit; used when io_uring is off)")
+      new Option(
+        "--client <name>",
+        "load generator: uring (ours, on io_uring) or c-epoll (the C reference, to check ours is not the limit; used when io_uring is off)",
+      )
         .choices([...CLIENT_NAMES])
         .default("uring"),
     )
@@ -51,7 +68,10 @@ export function echoCommand(): Command {
     .option("--port <port>", "port for --serve", portFlag)
     .option("--host <ip>", "loopback address to use", loopbackHost, "127.0.0.1")
     .option("--connect <host:port>", "run the load generator only, against any echo server", connectTarget)
-    .option("--faults [kinds]", `run the load alone and beside a fault mix, interleaved; kinds: ${FAULT_MIX_KINDS.join(",")} (default all; see cli/echo/faults.ts)`)
+    .option(
+      "--faults [kinds]",
+      `run the load alone and beside a fault mix, interleaved; kinds: ${FAULT_MIX_KINDS.join(",")} (default all; see cli/echo/faults.ts)`,
+    )
     .option("--fault-stalled <n>", "--faults: peers that never read, attached for the whole run", (v: string) => Number(v), 50)
     .option("--fault-trickle <n>", "--faults: slowloris peers trickling a byte every 50 ms", (v: string) => Number(v), 20)
     .option("--fault-rate <n>", "--faults: fault batches per second (20 resets, 10 half closes or 50 connect/close each)", (v: string) => Number(v), 50);

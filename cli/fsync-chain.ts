@@ -43,9 +43,17 @@ export function fsyncChainCommand(): Command {
     .option("--keep", "keep the data files")
     .option("--no-defer-taskrun", "ring without SINGLE_ISSUER|DEFER_TASKRUN")
     .option("--split", "io_uring: wake for every CQE to time the write/sync split (one more wake-up per commit)")
-    .option("--rings <n>", "uring and loop run N ways at once (a Bun Worker, a ring or syscall loop and a file each: N independent logs); fio runs numjobs=N", "1")
+    .option(
+      "--rings <n>",
+      "uring and loop run N ways at once (a Bun Worker, a ring or syscall loop and a file each: N independent logs); fio runs numjobs=N",
+      "1",
+    )
     .option("--cpu <n>", "pin the committing thread of every variant (and the ring's io-wq workers, fio's job) to this CPU")
-    .option("--rate <commits>", "open loop: commits per second (a list makes one row each; io_uring write→fdatasync, ≤ --inflight in flight), latency from the intended time", parseRateList("--rate"))
+    .option(
+      "--rate <commits>",
+      "open loop: commits per second (a list makes one row each; io_uring write→fdatasync, ≤ --inflight in flight), latency from the intended time",
+      parseRateList("--rate"),
+    )
     .option("--arrival <kind>", "with --rate: uniform or poisson arrivals", "uniform");
   cmd.addHelpText(
     "after",
@@ -56,7 +64,18 @@ export function fsyncChainCommand(): Command {
     checkDataDir(cfg.dir);
     if (Array.isArray(raw.rate)) {
       const arrival = raw.arrival === "poisson" ? "poisson" : "uniform";
-      return runFsyncRate({ dir: cfg.dir, recordBytes: cfg.recordBytes, inflight: Math.max(...cfg.inflight), rates: raw.rate as number[], arrival, durationMs: commonSettings(raw).durationMs, keep: cfg.keep }, commonSettings(raw));
+      return runFsyncRate(
+        {
+          dir: cfg.dir,
+          recordBytes: cfg.recordBytes,
+          inflight: Math.max(...cfg.inflight),
+          rates: raw.rate as number[],
+          arrival,
+          durationMs: commonSettings(raw).durationMs,
+          keep: cfg.keep,
+        },
+        commonSettings(raw),
+      );
     }
     if (cfg.variants.includes("c-liburing")) requireCFsync();
     const common = commonSettings(raw);

@@ -79,9 +79,23 @@ export function lookupCommand(): Command {
     .description("Uring inside a Bun.serve app: K random 4 KiB page reads per HTTP request vs fs/promises, Bun.file and readSync")
     .option("-k, --keys <list>", `pages per request, comma-separated (1..${MAX_KEYS})`, intList("--keys"), [1, 8])
     .option("-c, --connections <list>", "keep-alive connections, each with one request in flight, comma-separated", intList("-c/--connections"), [64])
-    .option("--cache <list>", "warm (buffered, file read beforehand) and/or direct (O_DIRECT: every read from the device)", choiceList("--cache", ["warm", "direct"]), ["warm"])
-    .option("--variants <list>", `servers to compare: ${VARIANT_NAMES.join(",")} (default: all of them); profile: ${PROFILE_NAMES.join(",")}`, choiceList("--variants", ALL_VARIANT_NAMES))
-    .option("--client <list>", "load generators: ours (checks every checksum) and/or wrk (the independent second client)", choiceList("--client", ["ours", "wrk"]), ["ours"])
+    .option(
+      "--cache <list>",
+      "warm (buffered, file read beforehand) and/or direct (O_DIRECT: every read from the device)",
+      choiceList("--cache", ["warm", "direct"]),
+      ["warm"],
+    )
+    .option(
+      "--variants <list>",
+      `servers to compare: ${VARIANT_NAMES.join(",")} (default: all of them); profile: ${PROFILE_NAMES.join(",")}`,
+      choiceList("--variants", ALL_VARIANT_NAMES),
+    )
+    .option(
+      "--client <list>",
+      "load generators: ours (checks every checksum) and/or wrk (the independent second client)",
+      choiceList("--client", ["ours", "wrk"]),
+      ["ours"],
+    )
     .option("--rate <list>", "open loop: requests/s over all connections, comma-separated (e.g. 1000,2k); latency from the intended send time", rateList)
     .addOption(new Option("--arrival <kind>", "open-loop spacing").choices([...ARRIVAL_KINDS]).default("uniform"))
     .option("--size <size>", "size of the generated file (make it larger than memory for a cold cache without --cache direct)", "512m")
@@ -100,7 +114,8 @@ export function lookupCommand(): Command {
     for (const k of raw.keys) if (k < 1 || k > MAX_KEYS) throw new OptionError(`--keys ${k}: a request reads 1 to ${MAX_KEYS} pages.`);
     const size = parseSize("--size", raw.size, { min: PAGE * 1024 });
     const clients = raw.client as ClientKind[];
-    if (raw.rate !== undefined && clients.includes("wrk")) throw new OptionError("--rate runs with our client only: wrk has no fixed-rate mode (that is wrk2).");
+    if (raw.rate !== undefined && clients.includes("wrk"))
+      throw new OptionError("--rate runs with our client only: wrk has no fixed-rate mode (that is wrk2).");
     if (clients.includes("wrk") && wrkPath() === null) throw new OptionError("--client wrk: wrk is not installed (apt-get install -y wrk).");
     const direct = raw.cache.includes("direct");
     const servers = (raw.variants ?? [...VARIANT_NAMES]) as VariantName[];
@@ -117,7 +132,8 @@ export function lookupCommand(): Command {
       const ctx = { path: target.path, pageCount, host: "127.0.0.1", serverCpus, clientCpus, arrival: raw.arrival };
       const cells: LookupCell[] = [];
       const rates: Array<number | undefined> = raw.rate ?? [undefined];
-      for (const cache of raw.cache) for (const keys of raw.keys) for (const connections of raw.connections) for (const rate of rates) cells.push({ keys, connections, cache, rate });
+      for (const cache of raw.cache)
+        for (const keys of raw.keys) for (const connections of raw.connections) for (const rate of rates) cells.push({ keys, connections, cache, rate });
       const variants = cells.flatMap((cell) =>
         servers
           // Bun.file has no O_DIRECT: the direct cells run without it.
@@ -136,7 +152,22 @@ export function lookupCommand(): Command {
       const baseline = settings.baseline ?? "sync-pread";
       const run = buildRun(
         "lookup",
-        { keys: raw.keys, connections: raw.connections, cache: raw.cache, rate: raw.rate, arrival: raw.rate ? raw.arrival : undefined, variants: servers, client: clients, fileSize: target.size, serverCpus, clientCpus, baseline, driver: "event-loop", durationMs: settings.durationMs, repeat: settings.repeat },
+        {
+          keys: raw.keys,
+          connections: raw.connections,
+          cache: raw.cache,
+          rate: raw.rate,
+          arrival: raw.rate ? raw.arrival : undefined,
+          variants: servers,
+          client: clients,
+          fileSize: target.size,
+          serverCpus,
+          clientCpus,
+          baseline,
+          driver: "event-loop",
+          durationMs: settings.durationMs,
+          repeat: settings.repeat,
+        },
         results,
         undefined,
         signal.aborted,

@@ -39,7 +39,13 @@ export function nopCommand(): Command {
     const signal = interruptSignal();
     const results = await runCommandVariants(variants, common, signal);
     const baseline = common.baseline ?? (withC ? "c-liburing" : undefined);
-    const run = buildRun("nop", { batches: raw.batches, durationMs: common.durationMs, repeat: common.repeat, cpu, baseline }, results, ["NO_SQARRAY", "registered ring fd"], signal.aborted);
+    const run = buildRun(
+      "nop",
+      { batches: raw.batches, durationMs: common.durationMs, repeat: common.repeat, cpu, baseline },
+      results,
+      ["NO_SQARRAY", "registered ring fd"],
+      signal.aborted,
+    );
     finishRun(run, { ...common, baseline });
     process.exitCode = exitCodeFor(run);
   });

@@ -32,17 +32,29 @@ export function readCommand(): Command {
     .option("--qd <n>", "queue depth: reads in flight (also the concurrency of the promise baselines)", "32")
     .option("--entries <n>", "io_uring SQ entries (default: --qd)")
     .option("--batch <n>", "completions waited for per submit (default: qd buffered, qd/8 with --direct)")
-    .option("--submit <n>", "reads prepared per submission while refilling: 1 sends each read alone, as fio does (default: 1 for random --direct reads, else qd)")
+    .option(
+      "--submit <n>",
+      "reads prepared per submission while refilling: 1 sends each read alone, as fio does (default: 1 for random --direct reads, else qd)",
+    )
     .option("--no-huge-pages", "read buffers in 4 KiB pages instead of transparent huge pages (a large O_DIRECT read then spans one device segment per page)")
     .addOption(new Option("--pattern <p>", "rand or seq").choices(["rand", "seq"]).default("rand"))
     .option("--direct", "O_DIRECT: bypass the page cache (needs --bs a multiple of the logical block size)")
     .option("--bytes <size>", "read this many bytes per run instead of reading for --duration")
-    .addOption(new Option("--verify <mode>", "check every read (all, full) or a sample (sample); length: only lengths").choices([...VERIFY_MODES]).default("all"))
+    .addOption(
+      new Option("--verify <mode>", "check every read (all, full) or a sample (sample); length: only lengths").choices([...VERIFY_MODES]).default("all"),
+    )
     .option("--variants <list>", `variants to run, comma-separated: ${READ_VARIANTS.join(",")}`)
-    .option("--rings <n>", "io_uring variants: N rings at once, one per Bun Worker (to use more than one core); pread runs as N threads and fio as numjobs=N, to compare")
+    .option(
+      "--rings <n>",
+      "io_uring variants: N rings at once, one per Bun Worker (to use more than one core); pread runs as N threads and fio as numjobs=N, to compare",
+    )
     .option("--fio", "also run fio's io_uring and psync engines (apt-get install fio)")
     .option("--seed <n>", "seed of the random offsets")
-    .option("--rate <iops>", "open loop: reads per second (a list makes one row each), latency from the intended time, fio's slat/clat split", parseRateList("--rate"))
+    .option(
+      "--rate <iops>",
+      "open loop: reads per second (a list makes one row each), latency from the intended time, fio's slat/clat split",
+      parseRateList("--rate"),
+    )
     .option("--arrival <kind>", "with --rate: uniform or poisson arrivals", "uniform");
   cmd.addHelpText("after", `\n${EXIT_CODES_HELP}`);
   return cmd.action(async (raw: RawReadOptions & Record<string, unknown>) => {

@@ -27,7 +27,10 @@ interface ReportOptions {
 export function expandFiles(args: string[]): string[] {
   return args.flatMap((a) => {
     if (!existsSync(a) || !statSync(a).isDirectory()) return [a];
-    const found = readdirSync(a).filter((f) => f.endsWith(".json")).sort().map((f) => join(a, f));
+    const found = readdirSync(a)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => join(a, f));
     if (found.length === 0) throw new Error(`${a}: a directory with no .json result files in it.`);
     return found;
   });
@@ -43,7 +46,10 @@ export function reportCommand(): Command {
     .option("--title <text>", "page title")
     .option("--baseline <variant>", "variant the ratio column compares against")
     .option("--svg <file>", "also write the chart as a standalone SVG (one file per run: name-1.svg, name-2.svg when several)")
-    .addHelpText("after", "\nExamples:\n  uring-bench report results/*.json -o report.html\n  uring-bench report --compare results/before.json results/after.json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  uring-bench report results/*.json -o report.html\n  uring-bench report --compare results/before.json results/after.json",
+    )
     .action((files: string[], opts: ReportOptions) => {
       const runs = expandFiles(files).map((f) => ({ run: loadRun(f), source: f }));
       // An unknown --baseline would divide by the cell's first variant under the asked-for name.

@@ -48,7 +48,11 @@ describe.skipIf(!probeDirect())("O_DIRECT through Uring", () => {
         out.fill(0x5a);
         expect(await uring.write(dfd, out, 12288)).toBe(4096);
         await uring.closeFd(dfd);
-        expect(readFileSync(path).subarray(12288, 16384).every((b) => b === 0x5a)).toBe(true);
+        expect(
+          readFileSync(path)
+            .subarray(12288, 16384)
+            .every((b) => b === 0x5a),
+        ).toBe(true);
         const restore = openSync(path, "r+");
         writeSync(restore, pattern, 12288, 4096, 12288);
         closeSync(restore);

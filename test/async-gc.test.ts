@@ -57,12 +57,16 @@ describe("forced GC with requests in flight", () => {
         bufs.push(buf);
         offsets.push(off);
         ps.push(
-          uring.submit(Op.READ, (sqe) => {
-            prepRead(sqe, fd, buf, buf.byteLength, off);
-            // Punt to the kernel's worker threads: they copy into our buffers
-            // concurrently with the collections below.
-            sqe.u8[1] = sqe.u8[1]! | SqeFlags.ASYNC;
-          }, buf),
+          uring.submit(
+            Op.READ,
+            (sqe) => {
+              prepRead(sqe, fd, buf, buf.byteLength, off);
+              // Punt to the kernel's worker threads: they copy into our buffers
+              // concurrently with the collections below.
+              sqe.u8[1] = sqe.u8[1]! | SqeFlags.ASYNC;
+            },
+            buf,
+          ),
         );
         if (i % 512 === 511) Bun.gc(true);
       }

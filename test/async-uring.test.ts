@@ -130,9 +130,13 @@ describe("bad arguments", () => {
       const chainErr = await uring
         .chain()
         .nop()
-        .step(Op.NOP, () => {
-          throw new TypeError("step 2 is broken");
-        }, null)
+        .step(
+          Op.NOP,
+          () => {
+            throw new TypeError("step 2 is broken");
+          },
+          null,
+        )
         .run()
         .catch((e: unknown) => e);
       expect((chainErr as Error).message).toContain("step 2 is broken");

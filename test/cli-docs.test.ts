@@ -39,7 +39,16 @@ test.each([
 });
 
 test("the shared options have their table", () => {
-  for (const flag of ["-d, --duration <time>", "-w, --warmup <time>", "-r, --repeat <n>", "--json [path]", "--markdown [path]", "--save", "--baseline <variant>", "-q, --quiet"]) {
+  for (const flag of [
+    "-d, --duration <time>",
+    "-w, --warmup <time>",
+    "-r, --repeat <n>",
+    "--json [path]",
+    "--markdown [path]",
+    "--save",
+    "--baseline <variant>",
+    "-q, --quiet",
+  ]) {
     expect(DOC).toContain(`| \`${flag}\` |`);
   }
 });

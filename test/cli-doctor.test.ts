@@ -75,11 +75,23 @@ describe("doctor rendering when io_uring is unusable", () => {
   test("the reason is shown and the tables are skipped", async () => {
     const { renderDoctor } = await import("../cli/doctor.ts");
     const text = renderDoctor({
-      kernel: "6.1.0", ioUringDisabled: 2, ioUringDisabledMeaning: "io_uring disabled for everyone",
+      kernel: "6.1.0",
+      ioUringDisabled: 2,
+      ioUringDisabledMeaning: "io_uring disabled for everyone",
       setup: { ok: false, errno: "EPERM", message: "io_uring_setup(2, no flags) failed: EPERM. io_uring is disabled by sysctl kernel.io_uring_disabled=2." },
-      seccomp: 2, container: "docker", features: [], ops: [], setupFlags: [],
-      rlimitNofile: { soft: 1024, hard: 4096 }, rlimitMemlock: { soft: "unlimited", hard: "unlimited" },
-      cpus: 2, allowedCpus: [0, 1], cpuModel: "x", shimBuild: "tcc", shimPath: "c/uring_shim.c", bunVersion: "1.4.5",
+      seccomp: 2,
+      container: "docker",
+      features: [],
+      ops: [],
+      setupFlags: [],
+      rlimitNofile: { soft: 1024, hard: 4096 },
+      rlimitMemlock: { soft: "unlimited", hard: "unlimited" },
+      cpus: 2,
+      allowedCpus: [0, 1],
+      cpuModel: "x",
+      shimBuild: "tcc",
+      shimPath: "c/uring_shim.c",
+      bunVersion: "1.4.5",
     });
     expect(text).toContain("FAILED (EPERM)");
     expect(text).toContain("kernel.io_uring_disabled=2");

@@ -74,35 +74,51 @@ describe("one Ctrl-C: partial results, exit 130", () => {
 });
 
 describe("two Ctrl-C: no process and no file left", () => {
-  test.skipIf(!HAVE_C_FSYNC)("fsync-chain with the C liburing child", async () => {
-    const { p, err } = start(["fsync-chain", "--dir", tmp.dir, "--variants", "c-liburing,loop", "-d", "20s", "-w", "0", "-r", "2"]);
-    try {
-      const kids = await waitFor("the C child", () => {
-        const k = childrenOf(p.pid);
-        return k.some((c) => cmdline(c).includes("fsync_liburing")) ? k : undefined;
-      }, { timeoutMs: WAIT_MS });
-      await doubleInterrupt(p, err);
-      expect(await p.exited).toBe(130);
-      await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
-      await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
-    } finally {
-      p.kill("SIGKILL");
-    }
-  }, 60_000);
+  test.skipIf(!HAVE_C_FSYNC)(
+    "fsync-chain with the C liburing child",
+    async () => {
+      const { p, err } = start(["fsync-chain", "--dir", tmp.dir, "--variants", "c-liburing,loop", "-d", "20s", "-w", "0", "-r", "2"]);
+      try {
+        const kids = await waitFor(
+          "the C child",
+          () => {
+            const k = childrenOf(p.pid);
+            return k.some((c) => cmdline(c).includes("fsync_liburing")) ? k : undefined;
+          },
+          { timeoutMs: WAIT_MS },
+        );
+        await doubleInterrupt(p, err);
+        expect(await p.exited).toBe(130);
+        await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
+        await waitFor("the data files to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
+      } finally {
+        p.kill("SIGKILL");
+      }
+    },
+    60_000,
+  );
 
-  test.skipIf(!HAVE_C_READ)("read with the C liburing child", async () => {
-    const { p, err } = start(["read", "--dir", tmp.dir, "--size", "16m", "--variants", "c-liburing,pread", "-d", "20s", "-w", "0", "-r", "2"]);
-    try {
-      const kids = await waitFor("the C child", () => {
-        const k = childrenOf(p.pid);
-        return k.some((c) => cmdline(c).includes("read_liburing")) ? k : undefined;
-      }, { timeoutMs: WAIT_MS });
-      await doubleInterrupt(p, err);
-      expect(await p.exited).toBe(130);
-      await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
-      await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
-    } finally {
-      p.kill("SIGKILL");
-    }
-  }, 60_000);
+  test.skipIf(!HAVE_C_READ)(
+    "read with the C liburing child",
+    async () => {
+      const { p, err } = start(["read", "--dir", tmp.dir, "--size", "16m", "--variants", "c-liburing,pread", "-d", "20s", "-w", "0", "-r", "2"]);
+      try {
+        const kids = await waitFor(
+          "the C child",
+          () => {
+            const k = childrenOf(p.pid);
+            return k.some((c) => cmdline(c).includes("read_liburing")) ? k : undefined;
+          },
+          { timeoutMs: WAIT_MS },
+        );
+        await doubleInterrupt(p, err);
+        expect(await p.exited).toBe(130);
+        await waitFor("children to exit", () => kids.every((k) => !alive(k)), { timeoutMs: WAIT_MS });
+        await waitFor("the data file to go", () => readdirSync(tmp.dir).length === 0, { timeoutMs: WAIT_MS });
+      } finally {
+        p.kill("SIGKILL");
+      }
+    },
+    60_000,
+  );
 });

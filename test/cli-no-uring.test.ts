@@ -24,23 +24,48 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-test.skipIf(!existsSync(C_CLIENT_PATH))("echo with io_uring refused: bun and c-epoll run, uring carries the reason, exit 1", () => {
-  if (gate === null) return; // no C compiler here
-  const r = spawnSync(gate, [process.execPath, join(ROOT, "cli", "main.ts"), "echo", "-c", "20", "-b", "64", "-d", "300ms", "-w", "0", "-r", "1", "--servers", "uring,bun,c-epoll", "--json"], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  expect(r.stderr).toContain("the load generator is the C epoll client");
-  expect(r.status).toBe(1);
-  const run = JSON.parse(r.stdout) as RunResult;
-  const by = new Map(run.results.map((x) => [x.variant, x]));
-  for (const v of ["bun", "c-epoll"]) {
-    expect(by.get(v)!.errors).toBe(0);
-    expect(by.get(v)!.opsPerSec).toBeGreaterThan(0);
-  }
-  const uring = by.get("uring")!;
-  expect(uring.errors).toBeGreaterThan(0);
-  expect((uring.notes ?? []).join(" ")).toMatch(/io_uring is unavailable: io_uring_setup\(.*\) failed: EPERM\..*seccomp/);
-  expect(run.options.client).toBe("c-epoll");
-}, 120_000);
+test.skipIf(!existsSync(C_CLIENT_PATH))(
+  "echo with io_uring refused: bun and c-epoll run, uring carries the reason, exit 1",
+  () => {
+    if (gate === null) return; // no C compiler here
+    const r = spawnSync(
+      gate,
+      [
+        process.execPath,
+        join(ROOT, "cli", "main.ts"),
+        "echo",
+        "-c",
+        "20",
+        "-b",
+        "64",
+        "-d",
+        "300ms",
+        "-w",
+        "0",
+        "-r",
+        "1",
+        "--servers",
+        "uring,bun,c-epoll",
+        "--json",
+      ],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
+    expect(r.stderr).toContain("the load generator is the C epoll client");
+    expect(r.status).toBe(1);
+    const run = JSON.parse(r.stdout) as RunResult;
+    const by = new Map(run.results.map((x) => [x.variant, x]));
+    for (const v of ["bun", "c-epoll"]) {
+      expect(by.get(v)!.errors).toBe(0);
+      expect(by.get(v)!.opsPerSec).toBeGreaterThan(0);
+    }
+    const uring = by.get("uring")!;
+    expect(uring.errors).toBeGreaterThan(0);
+    expect((uring.notes ?? []).join(" ")).toMatch(/io_uring is unavailable: io_uring_setup\(.*\) failed: EPERM\..*seccomp/);
+    expect(run.options.client).toBe("c-epoll");
+  },
+  120_000,
+);

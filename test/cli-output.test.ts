@@ -27,7 +27,17 @@ function run(over: Partial<RunResult> = {}): RunResult {
   return {
     schema: 1,
     command: "echo",
-    context: { date: "2026-12-01T00:00:00.000Z", host: "h", kernel: "6.18", cpuModel: "cpu", cpus: 2, memGiB: 1, bunVersion: "1", shimBuild: "cc", argv: ["bun", "cli/main.ts", "echo"] },
+    context: {
+      date: "2026-12-01T00:00:00.000Z",
+      host: "h",
+      kernel: "6.18",
+      cpuModel: "cpu",
+      cpus: 2,
+      memGiB: 1,
+      bunVersion: "1",
+      shimBuild: "cc",
+      argv: ["bun", "cli/main.ts", "echo"],
+    },
     options: {},
     results: [
       { variant: "uring", cell: "c:1000 bytes:512", opsPerSec: 100, repetitions: [100], errors: 0 },
@@ -75,30 +85,38 @@ describe("checks before the run", () => {
     }
   });
 
-  test.skipIf(!canMountTmpfs)("output paths on a read-only filesystem fail before anything runs", () => {
-    const mnt = mountTmpfs("ro,size=1m");
-    try {
-      const r = cli("echo", "--servers", "bun", "-d", "100ms", "-r", "1", "-w", "0", "--json", join(mnt.dir, "r.json"));
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/--json .*r\.json: cannot write .* \(EROFS\)/);
-      expect(r.stdout).toBe("");
-    } finally {
-      mnt.cleanup();
-    }
-  }, 60_000);
+  test.skipIf(!canMountTmpfs)(
+    "output paths on a read-only filesystem fail before anything runs",
+    () => {
+      const mnt = mountTmpfs("ro,size=1m");
+      try {
+        const r = cli("echo", "--servers", "bun", "-d", "100ms", "-r", "1", "-w", "0", "--json", join(mnt.dir, "r.json"));
+        expect(r.status).toBe(2);
+        expect(r.stderr).toMatch(/--json .*r\.json: cannot write .* \(EROFS\)/);
+        expect(r.stdout).toBe("");
+      } finally {
+        mnt.cleanup();
+      }
+    },
+    60_000,
+  );
 
-  test.skipIf(!canMountTmpfs)("read --dir on a read-only filesystem says read-only, not no space", () => {
-    const mnt = mountTmpfs("ro,size=1m");
-    try {
-      const r = cli("read", "--dir", mnt.dir, "--variants", "pread", "-d", "100ms", "-r", "1", "-w", "0");
-      // The message first: on a failure it shows what the command said.
-      expect(r.stderr).toContain("read-only filesystem (EROFS)");
-      expect(r.status).toBe(2);
-      expect(r.stderr).not.toContain("space");
-    } finally {
-      mnt.cleanup();
-    }
-  }, 60_000);
+  test.skipIf(!canMountTmpfs)(
+    "read --dir on a read-only filesystem says read-only, not no space",
+    () => {
+      const mnt = mountTmpfs("ro,size=1m");
+      try {
+        const r = cli("read", "--dir", mnt.dir, "--variants", "pread", "-d", "100ms", "-r", "1", "-w", "0");
+        // The message first: on a failure it shows what the command said.
+        expect(r.stderr).toContain("read-only filesystem (EROFS)");
+        expect(r.status).toBe(2);
+        expect(r.stderr).not.toContain("space");
+      } finally {
+        mnt.cleanup();
+      }
+    },
+    60_000,
+  );
 
   test.each([
     [["echo", "--baseline", "nosuch", "--servers", "bun"], /--baseline nosuch: no such variant/],
@@ -107,12 +125,16 @@ describe("checks before the run", () => {
     [["read", "-r", "1000000000"], new RegExp(`--repeat 1000000000 is too large: at most ${MAX_REPEAT}`)],
     [["nop", "--batches", "0"], /--batches takes a comma-separated list/],
     [["read", "--json", "/etc/hostname/r.json", "--variants", "pread"], /--json \/etc\/hostname\/r.json: \/etc\/hostname is not a directory/],
-  ])("%p: exit 2 before anything runs", (args, re) => {
-    const r = cli(...args);
-    expect(r.stderr).toMatch(re);
-    expect(r.status).toBe(2);
-    expect(r.stdout).toBe("");
-  }, 60_000);
+  ])(
+    "%p: exit 2 before anything runs",
+    (args, re) => {
+      const r = cli(...args);
+      expect(r.stderr).toMatch(re);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+    },
+    60_000,
+  );
 
   test("--help states the exit codes", () => {
     for (const c of ["read", "echo", "fsync-chain", "nop", "async-read"]) {
@@ -135,13 +157,17 @@ describe("numbers that would mislead", () => {
     expect(ctx.nodeVersion).toMatch(/^v\d+\./);
   });
 
-  test.skipIf(memoryFsName("/dev/shm") === null)("fsync-chain on tmpfs warns and claims no durability", () => {
-    const r = cli("fsync-chain", "--dir", "/dev/shm", "--variants", "loop", "-d", "100ms", "-w", "0", "-r", "1");
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain("fsync-chain: warning: --dir /dev/shm is on tmpfs");
-    expect(r.stdout).toContain("read back (tmpfs: not durable)");
-    expect(r.stdout).not.toContain("durable (verified)");
-  }, 60_000);
+  test.skipIf(memoryFsName("/dev/shm") === null)(
+    "fsync-chain on tmpfs warns and claims no durability",
+    () => {
+      const r = cli("fsync-chain", "--dir", "/dev/shm", "--variants", "loop", "-d", "100ms", "-w", "0", "-r", "1");
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain("fsync-chain: warning: --dir /dev/shm is on tmpfs");
+      expect(r.stdout).toContain("read back (tmpfs: not durable)");
+      expect(r.stdout).not.toContain("durable (verified)");
+    },
+    60_000,
+  );
 });
 
 describe("finishRun", () => {

@@ -69,9 +69,18 @@ describe("echo: modes", () => {
     const serve = Bun.spawn({ cmd: [...CLI, "--serve", "--server", "uring", "--port", String(port)], stdout: "pipe", stderr: "pipe", cwd: ROOT });
     const stderr = new Response(serve.stderr).text();
     try {
-      const server = await waitFor("the served uring server", () => childrenOf(serve.pid).find((c) => cmdline(c).includes("server-uring.ts")), { timeoutMs: WAIT_MS });
+      const server = await waitFor("the served uring server", () => childrenOf(serve.pid).find((c) => cmdline(c).includes("server-uring.ts")), {
+        timeoutMs: WAIT_MS,
+      });
       // Wait for the listener (the server prints READY before serve reports it).
-      await waitFor("the listener", () => cmdline(server) !== "" && existsSync(`/proc/${server}`) && readFileSync("/proc/net/tcp", "utf8").includes(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`), { timeoutMs: WAIT_MS });
+      await waitFor(
+        "the listener",
+        () =>
+          cmdline(server) !== "" &&
+          existsSync(`/proc/${server}`) &&
+          readFileSync("/proc/net/tcp", "utf8").includes(`:${port.toString(16).toUpperCase().padStart(4, "0")} 00000000:0000 0A`),
+        { timeoutMs: WAIT_MS },
+      );
       const r = await runCli(["--connect", `127.0.0.1:${port}`, "-c", "10", "-b", "100", "-d", "300ms", "-w", "0", "-r", "1", "--json"]);
       expect(r.code).toBe(0);
       const run = JSON.parse(r.stdout) as { results: Array<{ variant: string; opsPerSec: number; errors: number }> };
@@ -148,10 +157,14 @@ describe("echo: faults during a run", () => {
     });
     try {
       // Every server is up and the first load generator is running.
-      const kids = await waitFor("servers and load generator", () => {
-        const k = childrenOf(p.pid);
-        return k.length >= servers.length + 1 && k.some((c) => cmdline(c).includes("load-worker.ts")) ? k : undefined;
-      }, { timeoutMs: WAIT_MS });
+      const kids = await waitFor(
+        "servers and load generator",
+        () => {
+          const k = childrenOf(p.pid);
+          return k.length >= servers.length + 1 && k.some((c) => cmdline(c).includes("load-worker.ts")) ? k : undefined;
+        },
+        { timeoutMs: WAIT_MS },
+      );
       // Mid-run: the load generator's 50 connections are up.
       const loadPid = kids.find((c) => cmdline(c).includes("load-worker.ts"))!;
       const port = Number(/--port (\d+)/.exec(cmdline(loadPid))?.[1]);

@@ -30,8 +30,17 @@ async function startFixture(args: string[]): Promise<{ port: number; pid: number
 
 function run(port: number, pid: number, o: Partial<OpenLoopRun>): ReturnType<typeof runOpenLoopClient> {
   return runOpenLoopClient({
-    host: "127.0.0.1", port, connections: 4, bytes: 64, rate: 500, durationMs: 2000, warmupMs: 300,
-    arrival: "uniform", maxInflight: 0, serverPid: pid, ...o,
+    host: "127.0.0.1",
+    port,
+    connections: 4,
+    bytes: 64,
+    rate: 500,
+    durationMs: 2000,
+    warmupMs: 300,
+    arrival: "uniform",
+    maxInflight: 0,
+    serverPid: pid,
+    ...o,
   });
 }
 

@@ -48,8 +48,17 @@ describe("options", () => {
 
   test("merged load results: counts add, mean latency weighted, percentiles the largest (noted)", () => {
     const one = (roundTrips: number, mean: number, p99: number, serverCpu: number): LoadResult => ({
-      roundTrips, seconds: 1, bytes: roundTrips * 10, latencyUs: { p50: mean, p99, p999: p99, mean }, clientCpu: 0.5, serverCpu,
-      errors: 1, errorKinds: { length: 1, content: 0, reset: 0, eof: 0, send: 0 }, connectionsAlive: 5, entersPerRoundTrip: 0.5, notes: [],
+      roundTrips,
+      seconds: 1,
+      bytes: roundTrips * 10,
+      latencyUs: { p50: mean, p99, p999: p99, mean },
+      clientCpu: 0.5,
+      serverCpu,
+      errors: 1,
+      errorKinds: { length: 1, content: 0, reset: 0, eof: 0, send: 0 },
+      connectionsAlive: 5,
+      entersPerRoundTrip: 0.5,
+      notes: [],
     });
     const m = mergeLoadResults([one(100, 10, 50, 0.4), one(300, 20, 40, 0.6)]);
     expect(m.roundTrips).toBe(400);

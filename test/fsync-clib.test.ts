@@ -24,7 +24,9 @@ import { canMountTmpfs, mountTmpfs } from "./fsync-helpers.ts";
 const built = haveCFsync();
 
 test("a missing C committer: the error names npm run build:shim and liburing-dev", () => {
-  expect(() => requireCFsync("/nonexistent/fsync_liburing")).toThrow(/--variants c-liburing: \/nonexistent\/fsync_liburing is not built; install liburing-dev .* `npm run build:shim`/);
+  expect(() => requireCFsync("/nonexistent/fsync_liburing")).toThrow(
+    /--variants c-liburing: \/nonexistent\/fsync_liburing is not built; install liburing-dev .* `npm run build:shim`/,
+  );
   expect(() => resolveFsyncOptions({ variants: "uring,c-lib" })).toThrow(/choose one of .*c-liburing/);
 });
 
@@ -153,7 +155,11 @@ describe.skipIf(!built)("C committer errors", () => {
     ["no path", ["bytes=4096", "inflight=1", "ms=1"], /path=FILE missing/],
     ["not key=value", ["path=x", "4096"], /4096: expected key=value/],
     ["an unknown key", ["path=x", "bytes=4096", "inflight=1", "ms=1", "depth=3"], /depth: unknown argument/],
-    ["more in flight than the ring holds", ["path=x", "bytes=4096", "inflight=100", "ms=1", "entries=64"], /inflight=100: 100 commits × 2 SQEs exceed the ring/],
+    [
+      "more in flight than the ring holds",
+      ["path=x", "bytes=4096", "inflight=100", "ms=1", "entries=64"],
+      /inflight=100: 100 commits × 2 SQEs exceed the ring/,
+    ],
     ["a non-number", ["path=x", "bytes=4k", "inflight=1", "ms=1"], /bytes=4k: not a whole number/],
   ];
   test.each(cases)("%s: exit 2 with a message naming the argument", async (_name, args, message) => {

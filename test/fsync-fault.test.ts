@@ -16,7 +16,6 @@ import { canMountTmpfs, makeCommitter, mountTmpfs } from "./fsync-helpers.ts";
 const ROOT = join(import.meta.dir, "..");
 const BUN = process.execPath;
 
-
 test.skipIf(!canMountTmpfs)("ENOSPC on a 256 KiB tmpfs: the failed write's sync is cancelled, acknowledged commits are exactly the durable ones", () => {
   const mnt = mountTmpfs("size=256k");
   try {
@@ -54,24 +53,28 @@ test.skipIf(!canMountTmpfs)("ENOSPC on a 256 KiB tmpfs: the failed write's sync 
   }
 });
 
-test.skipIf(!canMountTmpfs)("the CLI on a full filesystem reports the durable commits and exits 1 (a variant failed), without crashing", () => {
-  const mnt = mountTmpfs("size=256k");
-  try {
-    const r = spawnSync(
-      BUN,
-      ["cli/main.ts", "fsync-chain", "--dir", mnt.dir, "-d", "2s", "-r", "1", "-w", "0", "--variants", "uring", "--inflight", "4"],
-      { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
-    );
-    const out = r.stdout + r.stderr;
-    expect(r.status).toBe(1);
-    expect(out).toMatch(/durable commits: 0-\d+/);
-    expect(out).toContain("write ENOSPC, sync ECANCELED");
-    expect(out).toContain("some commits failed; the durable commits are listed above");
-    expect(out).not.toContain("VERIFICATION FAILED");
-  } finally {
-    mnt.cleanup();
-  }
-}, 60_000);
+test.skipIf(!canMountTmpfs)(
+  "the CLI on a full filesystem reports the durable commits and exits 1 (a variant failed), without crashing",
+  () => {
+    const mnt = mountTmpfs("size=256k");
+    try {
+      const r = spawnSync(BUN, ["cli/main.ts", "fsync-chain", "--dir", mnt.dir, "-d", "2s", "-r", "1", "-w", "0", "--variants", "uring", "--inflight", "4"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      const out = r.stdout + r.stderr;
+      expect(r.status).toBe(1);
+      expect(out).toMatch(/durable commits: 0-\d+/);
+      expect(out).toContain("write ENOSPC, sync ECANCELED");
+      expect(out).toContain("some commits failed; the durable commits are listed above");
+      expect(out).not.toContain("VERIFICATION FAILED");
+    } finally {
+      mnt.cleanup();
+    }
+  },
+  60_000,
+);
 
 test("EFBIG under RLIMIT_FSIZE (in a child process, SIGXFSZ handled): writes past the limit fail, their syncs are cancelled", () => {
   const tmp = tempDir("uring-bench-fsync-efbig-");

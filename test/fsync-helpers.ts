@@ -13,7 +13,9 @@ export function makeCommitter(
   path: string,
   opts: { mode?: ChainMode; sync?: SyncKind; inflight?: number; writes?: number; bytes?: number; slots?: number; readOnly?: boolean; ring?: RingOptions },
 ): { ring: Ring; fd: number; ledger: Ledger; committer: UringCommitter; close: () => void } {
-  const flags = opts.readOnly ? constants.O_RDONLY | constants.O_CREAT : constants.O_RDWR | constants.O_CREAT | (opts.sync === "o-dsync" ? constants.O_DSYNC : 0);
+  const flags = opts.readOnly
+    ? constants.O_RDONLY | constants.O_CREAT
+    : constants.O_RDWR | constants.O_CREAT | (opts.sync === "o-dsync" ? constants.O_DSYNC : 0);
   const fd = openSync(path, flags, 0o600);
   const ring = new Ring(64, opts.ring ?? {});
   const ledger = new Ledger({ recordBytes: opts.bytes ?? 4096, writesPerCommit: opts.writes ?? 1, slots: opts.slots ?? 0 });

@@ -82,8 +82,7 @@ describe("data directory checks", () => {
 });
 
 describe("the CLI", () => {
-  const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ["cli/main.ts", "fsync-chain", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const cli = (...args: string[]) => spawnSync(process.execPath, ["cli/main.ts", "fsync-chain", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
 
   test.each([
     [["-b", "0"], "-b/--bytes 0: a commit must write something"],

@@ -27,10 +27,14 @@ afterAll(() => tmp.cleanup());
 test("--rings 2: uring and loop commit to 2 files each, every acknowledged commit verified, no file left", () => {
   const dir = "/var/tmp";
   const before = readdirSync(dir).filter((f) => f.startsWith("uring-bench-fsync-ring")).length;
-  const r = spawnSync(process.execPath, [join(ROOT, "cli/main.ts"), "fsync-chain", "--dir", dir, "--rings", "2", "--variants", "uring,loop", "-d", "300ms", "-w", "0", "-r", "1", "--json"], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "cli/main.ts"), "fsync-chain", "--dir", dir, "--rings", "2", "--variants", "uring,loop", "-d", "300ms", "-w", "0", "-r", "1", "--json"],
+    {
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   expect(r.status).toBe(0);
   const run = JSON.parse(r.stdout) as RunResult;
   expect(run.results.map((x) => x.variant).sort()).toEqual(["loop", "uring"]);
@@ -72,10 +76,14 @@ test("merged measurements: commits add, seconds the longest, percentiles the lar
 });
 
 test.skipIf(fioVersion() === null)("--rings 2 with fio: numjobs=2 noted, its files removed", () => {
-  const r = spawnSync(process.execPath, [join(ROOT, "cli/main.ts"), "fsync-chain", "--dir", tmp.dir, "--rings", "2", "--variants", "fio", "-d", "500ms", "-w", "0", "-r", "1", "--json"], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "cli/main.ts"), "fsync-chain", "--dir", tmp.dir, "--rings", "2", "--variants", "fio", "-d", "500ms", "-w", "0", "-r", "1", "--json"],
+    {
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   expect(r.status).toBe(0);
   const run = JSON.parse(r.stdout) as RunResult;
   for (const x of run.results) {

@@ -18,7 +18,16 @@ test("the generator is deterministic and reaches every target", () => {
 
 test("4 children × 400 random calls: no crash, no hang, no canary change", async () => {
   const ports = [await freePort("127.0.0.1"), await freePort("127.0.0.1")];
-  const r = await fuzz({ calls: 1600, perChild: 400, jobs: 2, seed: Date.now() % 1e9, deadlineMs: 60_000, ports, shrinkMs: 30_000, log: (l) => console.log(l) });
+  const r = await fuzz({
+    calls: 1600,
+    perChild: 400,
+    jobs: 2,
+    seed: Date.now() % 1e9,
+    deadlineMs: 60_000,
+    ports,
+    shrinkMs: 30_000,
+    log: (l) => console.log(l),
+  });
   expect(r.failures.map((f) => `seed ${f.seed}: ${f.outcome.kind} ${JSON.stringify(f.calls)}`)).toEqual([]);
   expect(r.calls).toBe(1600);
 }, 180_000);

@@ -95,7 +95,22 @@ describe("tables", () => {
   test("detail rows carry percentiles, CPU, errors and the ratio to the baseline", () => {
     const run = fixture();
     const d = detailRows(run);
-    expect(d.head).toEqual(["cell", "variant", "ops/s", "± spread", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "server CPU", "client CPU", "errors", "× bun", "paired", "notes"]);
+    expect(d.head).toEqual([
+      "cell",
+      "variant",
+      "ops/s",
+      "± spread",
+      "MB/s",
+      "p50 µs",
+      "p99 µs",
+      "p99.9 µs",
+      "server CPU",
+      "client CPU",
+      "errors",
+      "× bun",
+      "paired",
+      "notes",
+    ]);
     const ratioCol = d.head.indexOf("× bun");
     const pairedCol = d.head.indexOf("paired");
     for (const row of d.rows.filter((r) => r[1] === "bun")) {
@@ -135,7 +150,11 @@ describe("tables", () => {
 
   test("empty columns are dropped", () => {
     const run = fixture();
-    const slim: RunResult = { ...run, options: {}, results: run.results.map((r) => ({ variant: r.variant, cell: r.cell, opsPerSec: r.opsPerSec, repetitions: [r.opsPerSec], errors: 0 })) };
+    const slim: RunResult = {
+      ...run,
+      options: {},
+      results: run.results.map((r) => ({ variant: r.variant, cell: r.cell, opsPerSec: r.opsPerSec, repetitions: [r.opsPerSec], errors: 0 })),
+    };
     expect(detailRows(slim).head).toEqual(["cell", "variant", "ops/s", "errors", "× baseline"]);
   });
 
@@ -217,8 +236,7 @@ describe("HTML report", () => {
   test("bar heights follow ops/s", () => {
     const run = fixture();
     const svg = renderHtmlReport([{ run }]);
-    const height = (cell: string, variant: string) =>
-      Number(new RegExp(`data-cell="${cell}" data-variant="${variant}"[^>]*height="([\\d.]+)"`).exec(svg)?.[1]);
+    const height = (cell: string, variant: string) => Number(new RegExp(`data-cell="${cell}" data-variant="${variant}"[^>]*height="([\\d.]+)"`).exec(svg)?.[1]);
     const r = (v: string) => run.results.find((x) => x.cell === "c:300 bytes:128" && x.variant === v)!.opsPerSec;
     expect(height("c:300 bytes:128", "uring") / height("c:300 bytes:128", "bun")).toBeCloseTo(r("uring") / r("bun"), 1);
   });
@@ -250,7 +268,10 @@ describe("compare", () => {
     const a = fixture();
     const b: RunResult = {
       ...a,
-      results: [...a.results.slice(1).map((r) => ({ ...r, opsPerSec: r.opsPerSec * 2, latencyUs: r.latencyUs && { ...r.latencyUs, p99: r.latencyUs.p99 / 2 } })), { ...a.results[0]!, cell: "new" }],
+      results: [
+        ...a.results.slice(1).map((r) => ({ ...r, opsPerSec: r.opsPerSec * 2, latencyUs: r.latencyUs && { ...r.latencyUs, p99: r.latencyUs.p99 / 2 } })),
+        { ...a.results[0]!, cell: "new" },
+      ],
     };
     const pairs = compareRuns(a, b);
     expect(pairs.find((p) => p.cell === a.results[1]!.cell && p.variant === a.results[1]!.variant)?.opsRatio).toBeCloseTo(2);

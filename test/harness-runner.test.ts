@@ -31,11 +31,21 @@ describe("runInterleaved", () => {
     const variants = ["A", "B", "C"].map((n) => fake(n, "x", [10, 20, 30], log));
     await runInterleaved({ variants, repeat: 2, warmupMs: 5, durationMs: 5 });
     expect(log).toEqual([
-      "setup x/A", "setup x/B", "setup x/C",
-      "warm x/A", "warm x/B", "warm x/C",
-      "r1 x/A", "r1 x/B", "r1 x/C",
-      "r2 x/A", "r2 x/B", "r2 x/C",
-      "teardown x/A", "teardown x/B", "teardown x/C",
+      "setup x/A",
+      "setup x/B",
+      "setup x/C",
+      "warm x/A",
+      "warm x/B",
+      "warm x/C",
+      "r1 x/A",
+      "r1 x/B",
+      "r1 x/C",
+      "r2 x/A",
+      "r2 x/B",
+      "r2 x/C",
+      "teardown x/A",
+      "teardown x/B",
+      "teardown x/C",
     ]);
   });
 
@@ -63,7 +73,13 @@ describe("runInterleaved", () => {
 
   test("a failing variant is recorded with errors and notes, others go on", async () => {
     const log: string[] = [];
-    const bad: BenchVariant = { name: "bad", cell: "x", run: async () => { throw new Error("boom"); } };
+    const bad: BenchVariant = {
+      name: "bad",
+      cell: "x",
+      run: async () => {
+        throw new Error("boom");
+      },
+    };
     const res = await runInterleaved({ variants: [fake("A", "x", [5], log), bad], repeat: 2, warmupMs: 0, durationMs: 5 });
     expect(res[0]!.repetitions).toEqual([5, 5]);
     expect(res[1]!.errors).toBe(1);
@@ -74,7 +90,9 @@ describe("runInterleaved", () => {
   test("a variant whose setup fails is skipped and not torn down", async () => {
     const log: string[] = [];
     const v = fake("A", "x", [1], log);
-    v.setup = () => { throw new Error("no port"); };
+    v.setup = () => {
+      throw new Error("no port");
+    };
     const [r] = await runInterleaved({ variants: [v, fake("B", "x", [2], log)], repeat: 2, warmupMs: 0, durationMs: 5 });
     expect(r!.notes).toEqual(["setup failed: no port"]);
     expect(r!.errors).toBe(1);
@@ -86,7 +104,10 @@ describe("runInterleaved", () => {
     const ac = new AbortController();
     const v = fake("A", "x", [1], log);
     const orig = v.run;
-    v.run = async (ms, ctx) => { ac.abort(); return orig(ms, ctx); };
+    v.run = async (ms, ctx) => {
+      ac.abort();
+      return orig(ms, ctx);
+    };
     await expect(runInterleaved({ variants: [v], repeat: 3, warmupMs: 0, durationMs: 5, signal: ac.signal })).rejects.toThrow("interrupted");
     expect(log.at(-1)).toBe("teardown x/A");
   });
@@ -96,7 +117,11 @@ describe("runInterleaved", () => {
     const a = fake("A", "x", [7], []);
     const b = fake("B", "x", [9], []);
     const orig = b.run;
-    b.run = async (ms, ctx) => { const m = await orig(ms, ctx); if (ctx.repetition === 1) ac.abort(); return m; };
+    b.run = async (ms, ctx) => {
+      const m = await orig(ms, ctx);
+      if (ctx.repetition === 1) ac.abort();
+      return m;
+    };
     const res = await runInterleaved({ variants: [a, b], repeat: 3, warmupMs: 0, durationMs: 5, signal: ac.signal, onAbort: "partial" });
     expect(res.map((r) => r.repetitions)).toEqual([[7], [9]]);
     expect(res[0]!.notes).toEqual(["interrupted after 1 of 3 repetitions"]);
@@ -106,17 +131,28 @@ describe("runInterleaved", () => {
     const seen: string[] = [];
     await runInterleaved({
       variants: [fake("A", "x", [1], []), fake("B", "x", [1], [])],
-      repeat: 1, warmupMs: 0, durationMs: 5,
+      repeat: 1,
+      warmupMs: 0,
+      durationMs: 5,
       onProgress: (ev) => seen.push(`${ev.runIndex}/${ev.runCount} ${ev.variant}`),
     });
     expect([...new Set(seen)]).toEqual(["0/2 A", "1/2 B"]);
-    await expect(runInterleaved({ variants: [fake("A", "x", [1], []), fake("A", "x", [1], [])], repeat: 1, warmupMs: 0, durationMs: 5 })).rejects.toThrow("twice");
+    await expect(runInterleaved({ variants: [fake("A", "x", [1], []), fake("A", "x", [1], [])], repeat: 1, warmupMs: 0, durationMs: 5 })).rejects.toThrow(
+      "twice",
+    );
   });
 
   test("cpus pins the process during the run and restores it", async () => {
     const before = getAffinity();
     let inside: number[] = [];
-    const v: BenchVariant = { name: "A", cell: "x", run: async () => { inside = getAffinity(); return { ops: 1, seconds: 1 }; } };
+    const v: BenchVariant = {
+      name: "A",
+      cell: "x",
+      run: async () => {
+        inside = getAffinity();
+        return { ops: 1, seconds: 1 };
+      },
+    };
     await runInterleaved({ variants: [v], repeat: 1, warmupMs: 0, durationMs: 5, cpus: [0] });
     expect(inside).toEqual([0]);
     expect(getAffinity()).toEqual(before);
@@ -124,12 +160,21 @@ describe("runInterleaved", () => {
 
   test("planRuns without warm-up", () => {
     const v = [fake("A", "x", [1], []), fake("B", "x", [1], [])];
-    const plan = planRuns(v, 2, 0).flat().map((p) => `${p.phase[0]}${p.repetition}${p.variant.name}`);
+    const plan = planRuns(v, 2, 0)
+      .flat()
+      .map((p) => `${p.phase[0]}${p.repetition}${p.variant.name}`);
     expect(plan).toEqual(["m1A", "m1B", "m2A", "m2B"]);
   });
 
   test("summarize with no measurements", () => {
-    expect(summarize("A", "x", [], ["setup failed: x"])).toEqual({ variant: "A", cell: "x", opsPerSec: 0, repetitions: [], errors: 1, notes: ["setup failed: x"] });
+    expect(summarize("A", "x", [], ["setup failed: x"])).toEqual({
+      variant: "A",
+      cell: "x",
+      opsPerSec: 0,
+      repetitions: [],
+      errors: 1,
+      notes: ["setup failed: x"],
+    });
   });
 
   test("timedLoopSync counts ops and stops", () => {
@@ -142,7 +187,18 @@ describe("runInterleaved", () => {
 });
 
 describe("progress", () => {
-  const ev = { phase: "measure" as const, variant: "uring", cell: "c:1", repetition: 2, repeat: 3, durationMs: 2000, elapsedMs: 1000, ops: 5000, runIndex: 4, runCount: 9 };
+  const ev = {
+    phase: "measure" as const,
+    variant: "uring",
+    cell: "c:1",
+    repetition: 2,
+    repeat: 3,
+    durationMs: 2000,
+    elapsedMs: 1000,
+    ops: 5000,
+    runIndex: 4,
+    runCount: 9,
+  };
   test("silent without a TTY, when quiet, or on short runs", () => {
     const out: string[] = [];
     const stream = { isTTY: false, write: (s: string) => out.push(s) };
@@ -169,9 +225,25 @@ describe("common options", () => {
     return commonSettings(cmd.opts());
   };
   test("defaults and values", () => {
-    expect(parse([])).toEqual({ durationMs: 2000, warmupMs: 500, repeat: 3, json: undefined, markdown: undefined, quiet: false, save: false, baseline: undefined });
+    expect(parse([])).toEqual({
+      durationMs: 2000,
+      warmupMs: 500,
+      repeat: 3,
+      json: undefined,
+      markdown: undefined,
+      quiet: false,
+      save: false,
+      baseline: undefined,
+    });
     expect(parse(["-d", "500ms", "--warmup", "0", "-r", "5", "--json", "--markdown", "o.md", "-q", "--save", "--baseline", "pread"])).toEqual({
-      durationMs: 500, warmupMs: 0, repeat: 5, json: true, markdown: "o.md", quiet: true, save: true, baseline: "pread",
+      durationMs: 500,
+      warmupMs: 0,
+      repeat: 5,
+      json: true,
+      markdown: "o.md",
+      quiet: true,
+      save: true,
+      baseline: "pread",
     });
     expect(parse(["--duration", "1m"]).durationMs).toBe(60000);
     expect(parse(["--duration", "1.5"]).durationMs).toBe(1500);

@@ -117,7 +117,6 @@ export function kernelHasOp(op: number): boolean {
   return probeRing.opSupported(op);
 }
 
-
 /**
  * Polls `fn` until it returns something other than undefined or false and
  * resolves to that; after `timeoutMs` throws "timed out … waiting for

@@ -40,7 +40,14 @@ describe("pages", () => {
 
   test("parsePages takes decimal lists and refuses everything else", () => {
     expect(parsePages("http://h/lookup?pages=1,2,30", 100, [])).toEqual([1, 2, 30]);
-    for (const bad of ["http://h/lookup", "http://h/lookup?pages=", "http://h/lookup?pages=1,,2", "http://h/lookup?pages=1,a", "http://h/lookup?pages=-1", "http://h/lookup?pages=100"]) {
+    for (const bad of [
+      "http://h/lookup",
+      "http://h/lookup?pages=",
+      "http://h/lookup?pages=1,,2",
+      "http://h/lookup?pages=1,a",
+      "http://h/lookup?pages=-1",
+      "http://h/lookup?pages=100",
+    ]) {
       expect(() => parsePages(bad, 100, [])).toThrow(BadQuery);
     }
     const many = Array.from({ length: MAX_KEYS + 1 }, (_, i) => i).join(",");

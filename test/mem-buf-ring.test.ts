@@ -7,14 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeSync } from "node:fs";
 import { BufferRing } from "../src/mem/buffer-ring.ts";
-import {
-  bufRingAdd,
-  bufRingAdvance,
-  bufRingCqAdvance,
-  bufRingMask,
-  freeBufRing,
-  setupBufRing,
-} from "../src/mem/buf-ring-memory.ts";
+import { bufRingAdd, bufRingAdvance, bufRingCqAdvance, bufRingMask, freeBufRing, setupBufRing } from "../src/mem/buf-ring-memory.ts";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
 import { bufRingHead } from "../src/ring/register.ts";
 import { Ring } from "../src/ring/ring.ts";
@@ -254,7 +247,7 @@ describe("liburing-level buffer ring functions", () => {
       ring.submitAndWait(1);
       const cqe = ring.peekCqe();
       expect(cqe?.res).toBe(6);
-      const bid = (cqe!.flags >>> CQE_BUFFER_SHIFT);
+      const bid = cqe!.flags >>> CQE_BUFFER_SHIFT;
       expect(bid).toBe(0);
       expect(Buffer.from(mem.subarray(0, 6)).toString()).toBe("second");
       bufRingAdd(br, mem.address, 32, 0, mask, 0);
@@ -269,5 +262,4 @@ describe("liburing-level buffer ring functions", () => {
       ring.close();
     }
   });
-
 });

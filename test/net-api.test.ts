@@ -29,40 +29,42 @@ async function serveClient(server: TcpServer, client: string): Promise<string> {
   return out;
 }
 
-test.skipIf(!haveNetOps)("a handler that uppercases, with send(), onOpen/onClose, stop() and no fd leak", async () => {
-  const port = await freePort(HOST);
-  const fdsBefore = countFds();
-  const events: string[] = [];
-  const deadline = Date.now() + 20_000;
-  let server: TcpServer;
-  let closed = 0;
-  let finalStats: ReturnType<TcpServer["stats"]> | null = null;
-  server = new TcpServer({
-    host: HOST,
-    port,
-    tickMs: 50,
-    handler: {
-      onOpen(conn) {
-        events.push(`open ${conn}`);
+test.skipIf(!haveNetOps)(
+  "a handler that uppercases, with send(), onOpen/onClose, stop() and no fd leak",
+  async () => {
+    const port = await freePort(HOST);
+    const fdsBefore = countFds();
+    const events: string[] = [];
+    const deadline = Date.now() + 20_000;
+    let server: TcpServer;
+    let closed = 0;
+    let finalStats: ReturnType<TcpServer["stats"]> | null = null;
+    server = new TcpServer({
+      host: HOST,
+      port,
+      tickMs: 50,
+      handler: {
+        onOpen(conn) {
+          events.push(`open ${conn}`);
+        },
+        onData(conn, bid, len) {
+          const text = new TextDecoder().decode(server.buffers.view(bid, len));
+          server.send(conn, new TextEncoder().encode(text.toUpperCase()));
+          return false; // the ring buffer goes back at once: send() holds its own bytes
+        },
+        onClose(conn, errno) {
+          events.push(`close ${conn} ${errno}`);
+          if (++closed === 3) {
+            finalStats = server.stats(); // before close(): a closed server's methods throw
+            server.stop();
+          }
+        },
+        onTick() {
+          if (Date.now() > deadline) server.stop();
+        },
       },
-      onData(conn, bid, len) {
-        const text = new TextDecoder().decode(server.buffers.view(bid, len));
-        server.send(conn, new TextEncoder().encode(text.toUpperCase()));
-        return false; // the ring buffer goes back at once: send() holds its own bytes
-      },
-      onClose(conn, errno) {
-        events.push(`close ${conn} ${errno}`);
-        if (++closed === 3) {
-          finalStats = server.stats(); // before close(): a closed server's methods throw
-          server.stop();
-        }
-      },
-      onTick() {
-        if (Date.now() > deadline) server.stop();
-      },
-    },
-  });
-  const client = `
+    });
+    const client = `
     const net = require("node:net");
     let done = 0;
     for (let i = 0; i < 3; i++) {
@@ -71,42 +73,46 @@ test.skipIf(!haveNetOps)("a handler that uppercases, with send(), onOpen/onClose
       s.on("data", (d) => (got += d));
       s.on("end", () => { console.log(got); if (++done === 3) process.exit(0); });
     }`;
-  const out = await serveClient(server, client);
-  expect(out.trim().split("\n").sort()).toEqual(["HELLO 0", "HELLO 1", "HELLO 2"]);
-  expect(events.filter((e) => e.startsWith("open")).length).toBe(3);
-  expect(events.filter((e) => e.startsWith("close") && e.endsWith(" 0")).length).toBe(3);
-  expect(finalStats!.accepted).toBe(3);
-  expect(finalStats!.closes.orderly).toBe(3);
-  expect(finalStats!.open).toBe(0);
-  // Bun closes a finished child's pipe fds on its own schedule: give it a moment.
-  for (let i = 0; i < 50 && countFds() !== fdsBefore; i++) await Bun.sleep(20);
-  expect(countFds()).toBe(fdsBefore);
-}, 30_000);
+    const out = await serveClient(server, client);
+    expect(out.trim().split("\n").sort()).toEqual(["HELLO 0", "HELLO 1", "HELLO 2"]);
+    expect(events.filter((e) => e.startsWith("open")).length).toBe(3);
+    expect(events.filter((e) => e.startsWith("close") && e.endsWith(" 0")).length).toBe(3);
+    expect(finalStats!.accepted).toBe(3);
+    expect(finalStats!.closes.orderly).toBe(3);
+    expect(finalStats!.open).toBe(0);
+    // Bun closes a finished child's pipe fds on its own schedule: give it a moment.
+    for (let i = 0; i < 50 && countFds() !== fdsBefore; i++) await Bun.sleep(20);
+    expect(countFds()).toBe(fdsBefore);
+  },
+  30_000,
+);
 
-test.skipIf(!haveNetOps)("20000 queued send()s on one connection: the queue grows, bytes arrive in order", async () => {
-  const port = await freePort(HOST);
-  const deadline = Date.now() + 20_000;
-  const N = 20_000;
-  let server: TcpServer;
-  server = new TcpServer({
-    host: HOST,
-    port,
-    tickMs: 50,
-    bufferCount: 1024, // a small pool (2048 send entries) so it has to grow
-    handler: {
-      onData(conn) {
-        for (let i = 0; i < N; i++) server.send(conn, new Uint8Array([i & 0xff]));
-        return false;
+test.skipIf(!haveNetOps)(
+  "20000 queued send()s on one connection: the queue grows, bytes arrive in order",
+  async () => {
+    const port = await freePort(HOST);
+    const deadline = Date.now() + 20_000;
+    const N = 20_000;
+    let server: TcpServer;
+    server = new TcpServer({
+      host: HOST,
+      port,
+      tickMs: 50,
+      bufferCount: 1024, // a small pool (2048 send entries) so it has to grow
+      handler: {
+        onData(conn) {
+          for (let i = 0; i < N; i++) server.send(conn, new Uint8Array([i & 0xff]));
+          return false;
+        },
+        onClose() {
+          server.stop();
+        },
+        onTick() {
+          if (Date.now() > deadline) server.stop();
+        },
       },
-      onClose() {
-        server.stop();
-      },
-      onTick() {
-        if (Date.now() > deadline) server.stop();
-      },
-    },
-  });
-  const client = `
+    });
+    const client = `
     const net = require("node:net");
     const s = net.connect({ host: "${HOST}", port: ${port}, allowHalfOpen: true }, () => s.end("go"));
     const chunks = [];
@@ -118,6 +124,8 @@ test.skipIf(!haveNetOps)("20000 queued send()s on one connection: the queue grow
       console.log(all.length, ok);
       process.exit(0);
     });`;
-  const out = await serveClient(server, client);
-  expect(out.trim()).toBe(`${N} true`);
-}, 30_000);
+    const out = await serveClient(server, client);
+    expect(out.trim()).toBe(`${N} true`);
+  },
+  30_000,
+);

@@ -58,8 +58,20 @@ export async function startFaultServer(name: FaultServerName, args: string[] = [
   const cmd =
     name === "c-uring"
       ? [C_URING_PATH, String(port), HOST]
-      : [process.execPath, SERVER_URING, "--host", HOST, "--port", String(port), "--tick-ms", "50", "--stats-file", statsFile,
-          ...(name === "uring-plain-fds" ? ["--plain-fds"] : []), ...args];
+      : [
+          process.execPath,
+          SERVER_URING,
+          "--host",
+          HOST,
+          "--port",
+          String(port),
+          "--tick-ms",
+          "50",
+          "--stats-file",
+          statsFile,
+          ...(name === "uring-plain-fds" ? ["--plain-fds"] : []),
+          ...args,
+        ];
   const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit" });
   const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
   let text = "";

@@ -11,8 +11,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp } from "./helpers.ts";
 import {
-  FaultClient, atBaseline, echoOnce, pattern, serverAvailable, startFaultServer, trickle, until,
-  type FaultServer, type FaultServerName, type ServerStats,
+  FaultClient,
+  atBaseline,
+  echoOnce,
+  pattern,
+  serverAvailable,
+  startFaultServer,
+  trickle,
+  until,
+  type FaultServer,
+  type FaultServerName,
+  type ServerStats,
 } from "./net-faults-helpers.ts";
 
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
@@ -32,9 +41,22 @@ describe.each(SERVERS)("%s under faults", (name) => {
 
   /** fds, counters and service as they were before the test's faults. */
   async function backToBaseline(): Promise<void> {
-    await until(`${name}: fds back to ${fdBase}`, () => srv.fds() === fdBase, () => srv.fds());
-    await until(`${name}: no connection left open`, () => srv.openSockets() === 0, () => srv.openSockets());
-    if (counted) await until(`${name}: counters at baseline`, () => atBaseline(srv.stats()), () => srv.stats());
+    await until(
+      `${name}: fds back to ${fdBase}`,
+      () => srv.fds() === fdBase,
+      () => srv.fds(),
+    );
+    await until(
+      `${name}: no connection left open`,
+      () => srv.openSockets() === 0,
+      () => srv.openSockets(),
+    );
+    if (counted)
+      await until(
+        `${name}: counters at baseline`,
+        () => atBaseline(srv.stats()),
+        () => srv.stats(),
+      );
     const data = pattern(3000, 11);
     expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
     expect(srv.alive()).toBe(true);
@@ -47,7 +69,12 @@ describe.each(SERVERS)("%s under faults", (name) => {
     client = new FaultClient();
     const data = pattern(100);
     expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
-    if (counted) await until("first counters", () => atBaseline(srv.stats()), () => srv.stats());
+    if (counted)
+      await until(
+        "first counters",
+        () => atBaseline(srv.stats()),
+        () => srv.stats(),
+      );
     fdBase = srv.fds();
   });
   afterAll(async () => {
@@ -56,84 +83,137 @@ describe.each(SERVERS)("%s under faults", (name) => {
     await srv.stop();
   });
 
-  test.skipIf(skip)("partial message then RST (SO_LINGER 0), 300 times: every connection closed", async () => {
-    const before = closesTotal(srv.stats());
-    const part = pattern(300, 3);
-    for (let round = 0; round < 3; round++) {
-      for (const fd of client.open(srv.port, 100)) {
-        expect(client.send(fd, part)).toBe(part.length);
-        client.reset(fd);
+  test.skipIf(skip)(
+    "partial message then RST (SO_LINGER 0), 300 times: every connection closed",
+    async () => {
+      const before = closesTotal(srv.stats());
+      const part = pattern(300, 3);
+      for (let round = 0; round < 3; round++) {
+        for (const fd of client.open(srv.port, 100)) {
+          expect(client.send(fd, part)).toBe(part.length);
+          client.reset(fd);
+        }
       }
-    }
-    if (counted) await until("300 closes", () => closesTotal(srv.stats()) - before >= 300, () => srv.stats());
-    await backToBaseline();
-  }, 60_000);
+      if (counted)
+        await until(
+          "300 closes",
+          () => closesTotal(srv.stats()) - before >= 300,
+          () => srv.stats(),
+        );
+      await backToBaseline();
+    },
+    60_000,
+  );
 
-  test.skipIf(skip)("RST while a send is in flight (peer filled the socket, never read)", async () => {
-    const fds = client.open(srv.port, 20);
-    for (const fd of fds) client.smallReceiveBuffer(fd);
-    for (const fd of fds) client.fill(fd, 8 << 20);
-    // The server's echo to a peer that does not read stalls: its send stays in flight.
-    if (counted) await until("sends in flight", () => (srv.stats()?.sendsInFlight ?? 0) >= 20, () => srv.stats());
-    for (const fd of fds) client.reset(fd);
-    await backToBaseline();
-    if (counted) expect(srv.stats()!.closes.error).toBeGreaterThan(0);
-  }, 60_000);
-
-  test.skipIf(skip)("half close: the echo completes first; and half-closed peers that then vanish", async () => {
-    const data = pattern(50_000, 9);
-    const echoes = await Promise.all(Array.from({ length: 20 }, () => echoOnce(srv.port, data)));
-    for (const got of echoes) expect(got.equals(Buffer.from(data))).toBe(true);
-    // Half close with the echo unread, then a plain close (unread data: the kernel resets).
-    const fds = client.open(srv.port, 30);
-    for (const fd of fds) {
-      client.send(fd, pattern(10_000, 4));
-      expect(client.halfClose(fd)).toBe(0);
-    }
-    for (const fd of fds) client.close(fd);
-    await backToBaseline();
-  }, 60_000);
-
-  test.skipIf(skip)("slowloris: 50 peers trickling a byte every 20 ms do not hold up a fresh client", async () => {
-    const stop = trickle(srv.port, 50, 20);
-    try {
-      if (counted) await until("50 tricklers connected", () => (srv.stats()?.open ?? 0) >= 50, () => srv.stats());
-      else await until("50 tricklers connected", () => srv.openSockets() >= 50, () => srv.openSockets());
-      const data = pattern(2000, 6);
-      expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
-    } finally {
-      stop();
-    }
-    await backToBaseline();
-  }, 60_000);
-
-  test.skipIf(skip)("peers that never read stall only themselves: a fresh client is served while 60 are stalled", async () => {
-    const fds = client.open(srv.port, 60);
-    try {
+  test.skipIf(skip)(
+    "RST while a send is in flight (peer filled the socket, never read)",
+    async () => {
+      const fds = client.open(srv.port, 20);
       for (const fd of fds) client.smallReceiveBuffer(fd);
       for (const fd of fds) client.fill(fd, 8 << 20);
-      if (counted) {
-        // Every stalled peer has a send the kernel cannot finish. Without the
-        // policy, 60 × 32 buffers would empty this 1024-buffer pool.
-        await until("every stalled peer's send waiting", () => (srv.stats()?.sendsInFlight ?? 0) >= 58, () => srv.stats());
-        expect(srv.stats()!.buffersFree).toBeGreaterThan(0);
-      }
-      for (let i = 0; i < 5; i++) {
-        const data = pattern(1000, i);
-        expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
-      }
-    } finally {
-      for (const fd of fds) client.close(fd);
-    }
-    await backToBaseline();
-  }, 60_000);
+      // The server's echo to a peer that does not read stalls: its send stays in flight.
+      if (counted)
+        await until(
+          "sends in flight",
+          () => (srv.stats()?.sendsInFlight ?? 0) >= 20,
+          () => srv.stats(),
+        );
+      for (const fd of fds) client.reset(fd);
+      await backToBaseline();
+      if (counted) expect(srv.stats()!.closes.error).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 
-  test.skipIf(skip)("10^4 connect/close churn", async () => {
-    const before = closesTotal(srv.stats());
-    for (let round = 0; round < 20; round++) for (const fd of client.open(srv.port, 500)) client.close(fd);
-    if (counted) await until("10^4 closes", () => closesTotal(srv.stats()) - before >= 10_000, () => srv.stats());
-    await backToBaseline();
-  }, 60_000);
+  test.skipIf(skip)(
+    "half close: the echo completes first; and half-closed peers that then vanish",
+    async () => {
+      const data = pattern(50_000, 9);
+      const echoes = await Promise.all(Array.from({ length: 20 }, () => echoOnce(srv.port, data)));
+      for (const got of echoes) expect(got.equals(Buffer.from(data))).toBe(true);
+      // Half close with the echo unread, then a plain close (unread data: the kernel resets).
+      const fds = client.open(srv.port, 30);
+      for (const fd of fds) {
+        client.send(fd, pattern(10_000, 4));
+        expect(client.halfClose(fd)).toBe(0);
+      }
+      for (const fd of fds) client.close(fd);
+      await backToBaseline();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "slowloris: 50 peers trickling a byte every 20 ms do not hold up a fresh client",
+    async () => {
+      const stop = trickle(srv.port, 50, 20);
+      try {
+        if (counted)
+          await until(
+            "50 tricklers connected",
+            () => (srv.stats()?.open ?? 0) >= 50,
+            () => srv.stats(),
+          );
+        else
+          await until(
+            "50 tricklers connected",
+            () => srv.openSockets() >= 50,
+            () => srv.openSockets(),
+          );
+        const data = pattern(2000, 6);
+        expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
+      } finally {
+        stop();
+      }
+      await backToBaseline();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "peers that never read stall only themselves: a fresh client is served while 60 are stalled",
+    async () => {
+      const fds = client.open(srv.port, 60);
+      try {
+        for (const fd of fds) client.smallReceiveBuffer(fd);
+        for (const fd of fds) client.fill(fd, 8 << 20);
+        if (counted) {
+          // Every stalled peer has a send the kernel cannot finish. Without the
+          // policy, 60 × 32 buffers would empty this 1024-buffer pool.
+          await until(
+            "every stalled peer's send waiting",
+            () => (srv.stats()?.sendsInFlight ?? 0) >= 58,
+            () => srv.stats(),
+          );
+          expect(srv.stats()!.buffersFree).toBeGreaterThan(0);
+        }
+        for (let i = 0; i < 5; i++) {
+          const data = pattern(1000, i);
+          expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
+        }
+      } finally {
+        for (const fd of fds) client.close(fd);
+      }
+      await backToBaseline();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "10^4 connect/close churn",
+    async () => {
+      const before = closesTotal(srv.stats());
+      for (let round = 0; round < 20; round++) for (const fd of client.open(srv.port, 500)) client.close(fd);
+      if (counted)
+        await until(
+          "10^4 closes",
+          () => closesTotal(srv.stats()) - before >= 10_000,
+          () => srv.stats(),
+        );
+      await backToBaseline();
+    },
+    60_000,
+  );
 });
 
 describe.skipIf(!haveNetOps)("uring resource policy at its limits", () => {
@@ -143,12 +223,29 @@ describe.skipIf(!haveNetOps)("uring resource policy at its limits", () => {
     try {
       const fdBase = srv.fds();
       const fds = client.open(srv.port, 30);
-      await until("20 open, 10 refused", () => srv.stats()?.open === 20 && srv.stats()?.closes.refused === 10, () => srv.stats());
+      await until(
+        "20 open, 10 refused",
+        () => srv.stats()?.open === 20 && srv.stats()?.closes.refused === 10,
+        () => srv.stats(),
+      );
       // A client over the limit is closed without an echo (a FIN, or a reset when its bytes arrived first).
-      expect(await echoOnce(srv.port, pattern(100)).then((b) => b.length, () => 0)).toBe(0);
+      expect(
+        await echoOnce(srv.port, pattern(100)).then(
+          (b) => b.length,
+          () => 0,
+        ),
+      ).toBe(0);
       for (const fd of fds) client.close(fd);
-      await until("fds back", () => srv.fds() === fdBase, () => srv.fds());
-      await until("counters at baseline", () => atBaseline(srv.stats()), () => srv.stats());
+      await until(
+        "fds back",
+        () => srv.fds() === fdBase,
+        () => srv.fds(),
+      );
+      await until(
+        "counters at baseline",
+        () => atBaseline(srv.stats()),
+        () => srv.stats(),
+      );
       const data = pattern(1000, 2);
       expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
     } finally {
@@ -166,9 +263,21 @@ describe.skipIf(!haveNetOps)("uring resource policy at its limits", () => {
       const stalled = client.open(srv.port, 5);
       for (const fd of stalled) client.smallReceiveBuffer(fd);
       for (const fd of stalled) client.fill(fd, 8 << 20);
-      await until("10 idle closes", () => srv.stats()?.closes.idle === 10, () => srv.stats());
-      await until("fds back", () => srv.fds() === fdBase, () => srv.fds());
-      await until("counters at baseline", () => atBaseline(srv.stats()), () => srv.stats());
+      await until(
+        "10 idle closes",
+        () => srv.stats()?.closes.idle === 10,
+        () => srv.stats(),
+      );
+      await until(
+        "fds back",
+        () => srv.fds() === fdBase,
+        () => srv.fds(),
+      );
+      await until(
+        "counters at baseline",
+        () => atBaseline(srv.stats()),
+        () => srv.stats(),
+      );
       for (const fd of [...silent, ...stalled]) client.close(fd);
       const data = pattern(1000, 2);
       expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));

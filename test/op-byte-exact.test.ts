@@ -75,17 +75,29 @@ function splitmix64(seed: bigint): () => bigint {
 function randomOf(kind: Kind, next: () => bigint): bigint {
   const r = next();
   switch (kind) {
-    case "i32": return BigInt.asIntN(32, r);
-    case "u32": return BigInt.asUintN(32, r);
-    case "u16": return BigInt.asUintN(16, r);
-    case "u8": return BigInt.asUintN(8, r);
-    case "fidx": { const v = BigInt.asUintN(32, r); return v === 0xffffffffn ? 0n : v; }
-    case "u64": return r;
-    case "i64": return BigInt.asIntN(64, r);
-    case "size": return BigInt.asUintN(53, r);
+    case "i32":
+      return BigInt.asIntN(32, r);
+    case "u32":
+      return BigInt.asUintN(32, r);
+    case "u16":
+      return BigInt.asUintN(16, r);
+    case "u8":
+      return BigInt.asUintN(8, r);
+    case "fidx": {
+      const v = BigInt.asUintN(32, r);
+      return v === 0xffffffffn ? 0n : v;
+    }
+    case "u64":
+      return r;
+    case "i64":
+      return BigInt.asIntN(64, r);
+    case "size":
+      return BigInt.asUintN(53, r);
     // Mostly user-space-looking 48-bit addresses, sometimes full 64-bit ones.
-    case "ptr": return (r & 3n) === 0n ? r : BigInt.asUintN(47, r);
-    case "ptrnum": return BigInt.asUintN(47, r);
+    case "ptr":
+      return (r & 3n) === 0n ? r : BigInt.asUintN(47, r);
+    case "ptrnum":
+      return BigInt.asUintN(47, r);
   }
 }
 
@@ -264,7 +276,11 @@ function argSets(row: Row, seed: number): bigint[][] {
 // test/op-fields-post-liburing23.test.ts checks them field by field everywhere.
 
 TABLE.push(
-  { name: "msg_ring_cqe_flags", kinds: ["i32", "u32", "u64", "u32", "u32"], call: (s, a) => ops.prepMsgRingCqeFlags(s, n(a[0]), n(a[1]), big(a[2]), n(a[3]), n(a[4])) },
+  {
+    name: "msg_ring_cqe_flags",
+    kinds: ["i32", "u32", "u64", "u32", "u32"],
+    call: (s, a) => ops.prepMsgRingCqeFlags(s, n(a[0]), n(a[1]), big(a[2]), n(a[3]), n(a[4])),
+  },
   { name: "msg_ring_fd", kinds: ["i32", "i32", "fidx", "u64", "u32"], call: (s, a) => ops.prepMsgRingFd(s, n(a[0]), n(a[1]), n(a[2]), big(a[3]), n(a[4])) },
   { name: "msg_ring_fd_alloc", kinds: ["i32", "i32", "u64", "u32"], call: (s, a) => ops.prepMsgRingFdAlloc(s, n(a[0]), n(a[1]), big(a[2]), n(a[3])) },
   {
@@ -390,8 +406,20 @@ if (available) runHarness();
 /** The field an SQE byte offset belongs to, for failure messages. */
 function fieldAt(off: number): string {
   const f: Array<[number, string]> = [
-    [0, "opcode"], [1, "flags"], [2, "ioprio"], [4, "fd"], [8, "off"], [16, "addr"], [24, "len"], [28, "op_flags"],
-    [32, "user_data"], [40, "buf_index"], [42, "personality"], [44, "file_index"], [48, "addr3"], [56, "pad2"],
+    [0, "opcode"],
+    [1, "flags"],
+    [2, "ioprio"],
+    [4, "fd"],
+    [8, "off"],
+    [16, "addr"],
+    [24, "len"],
+    [28, "op_flags"],
+    [32, "user_data"],
+    [40, "buf_index"],
+    [42, "personality"],
+    [44, "file_index"],
+    [48, "addr3"],
+    [56, "pad2"],
   ];
   let name = "?";
   for (const [o, nm] of f) if (off >= o) name = nm;
@@ -402,7 +430,11 @@ describe.skipIf(!available)(`preparers match liburing (${liburingVersion || "una
   test("the C harness built and answered every row", () => {
     expect(setupError).toBe("");
     // Every helper of liburing 2.3 must be answered; newer ones only when the library has them.
-    expect(TABLE.slice(0, BASE_ROWS).filter((r) => unknown.has(r.name)).map((r) => r.name)).toEqual([]);
+    expect(
+      TABLE.slice(0, BASE_ROWS)
+        .filter((r) => unknown.has(r.name))
+        .map((r) => r.name),
+    ).toEqual([]);
   });
 
   test("every io_uring_prep_* of the system liburing.h is in the table", () => {

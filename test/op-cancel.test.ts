@@ -206,7 +206,10 @@ describe.each(CONFIGS)("async cancel on $name ring", ({ options }) => {
       });
       const { cancel, others } = split(reap(ring, 3), 100);
       expect(cancel[0]!.res).toBe(2);
-      expect(others.map((c) => [c.userData, c.res]).sort()).toEqual([[2, NEG.ECANCELED], [3, NEG.ECANCELED]]);
+      expect(others.map((c) => [c.userData, c.res]).sort()).toEqual([
+        [2, NEG.ECANCELED],
+        [3, NEG.ECANCELED],
+      ]);
       // the read survived: cancel it by opcode too
       prep(ring, 101, (s) => {
         prepCancel64(s, 0, CancelFlags.OP);

@@ -62,7 +62,6 @@ const hasPythonEpoll =
 const more = (c: CqeRecord) => (c.flags & CqeFlags.MORE) !== 0;
 const notif = (c: CqeRecord) => (c.flags & CqeFlags.NOTIF) !== 0;
 
-
 /** A temp file holding `data`, opened read-write through the ring (OPENAT), and its cleanup. */
 function tempFile(ring: Ring, data: Uint8Array): { fd: number; close: () => void } {
   const tmp = tempDir("uring-op-rest-");
@@ -174,42 +173,39 @@ describe.each(CONFIGS)("remaining ops on $name ring", ({ options }) => {
     });
   });
 
-  test.skipIf(!kernelHasOp(Op.READV_FIXED) || !kernelHasOp(Op.WRITEV_FIXED))(
-    "WRITEV_FIXED then READV_FIXED move two iovecs inside a registered buffer",
-    () => {
-      withRing(8, options, (ring) => {
-        const f = tempFile(ring, new Uint8Array(0));
-        const mem = new AlignedBuffer(8192);
-        try {
-          expect(registerBuffers(ring, [{ address: mem.address, length: 8192 }])).toBe(0);
-          const a = mem.bytes.subarray(100, 1100);
-          const b = mem.bytes.subarray(5000, 5500);
-          a.set(pattern(1000, 1));
-          b.set(pattern(500, 2));
-          const wiov = makeIovecs([a, b]);
-          expect(run1(ring, (s) => prepWritevFixed(s, f.fd, wiov, 2, 16, 0, 0))).toBe(1500);
-          const joined = new Uint8Array([...pattern(1000, 1), ...pattern(500, 2)]);
-          expect(new Uint8Array(readFileSync(`/proc/self/fd/${f.fd}`).subarray(16))).toEqual(joined);
+  test.skipIf(!kernelHasOp(Op.READV_FIXED) || !kernelHasOp(Op.WRITEV_FIXED))("WRITEV_FIXED then READV_FIXED move two iovecs inside a registered buffer", () => {
+    withRing(8, options, (ring) => {
+      const f = tempFile(ring, new Uint8Array(0));
+      const mem = new AlignedBuffer(8192);
+      try {
+        expect(registerBuffers(ring, [{ address: mem.address, length: 8192 }])).toBe(0);
+        const a = mem.bytes.subarray(100, 1100);
+        const b = mem.bytes.subarray(5000, 5500);
+        a.set(pattern(1000, 1));
+        b.set(pattern(500, 2));
+        const wiov = makeIovecs([a, b]);
+        expect(run1(ring, (s) => prepWritevFixed(s, f.fd, wiov, 2, 16, 0, 0))).toBe(1500);
+        const joined = new Uint8Array([...pattern(1000, 1), ...pattern(500, 2)]);
+        expect(new Uint8Array(readFileSync(`/proc/self/fd/${f.fd}`).subarray(16))).toEqual(joined);
 
-          // read back split differently, into other parts of the same buffer
-          const c = mem.bytes.subarray(2000, 2700);
-          const d = mem.bytes.subarray(6000, 6800);
-          const riov = makeIovecs([c, d]);
-          expect(run1(ring, (s) => prepReadvFixed(s, f.fd, riov, 2, 16, 0, 0))).toBe(1500);
-          expect(new Uint8Array([...c, ...d])).toEqual(joined);
+        // read back split differently, into other parts of the same buffer
+        const c = mem.bytes.subarray(2000, 2700);
+        const d = mem.bytes.subarray(6000, 6800);
+        const riov = makeIovecs([c, d]);
+        expect(run1(ring, (s) => prepReadvFixed(s, f.fd, riov, 2, 16, 0, 0))).toBe(1500);
+        expect(new Uint8Array([...c, ...d])).toEqual(joined);
 
-          // an iovec outside the registered buffer is refused
-          const outside = new Uint8Array(64);
-          const bad = makeIovecs([outside]);
-          expect(run1(ring, (s) => prepReadvFixed(s, f.fd, bad, 1, 0, 0, 0))).toBe(-14 /* EFAULT */);
-        } finally {
-          f.close();
-          ring.close(); // unregisters the buffer before its memory goes (withRing's own close is then a no-op)
-          mem.free();
-        }
-      });
-    },
-  );
+        // an iovec outside the registered buffer is refused
+        const outside = new Uint8Array(64);
+        const bad = makeIovecs([outside]);
+        expect(run1(ring, (s) => prepReadvFixed(s, f.fd, bad, 1, 0, 0, 0))).toBe(-14 /* EFAULT */);
+      } finally {
+        f.close();
+        ring.close(); // unregisters the buffer before its memory goes (withRing's own close is then a no-op)
+        mem.free();
+      }
+    });
+  });
 
   test.skipIf(!hasNet || !kernelHasOp(Op.SENDMSG_ZC))("SENDMSG_ZC posts its result with F_MORE, then a NOTIF CQE", () => {
     withRing(16, options, (ring) => {

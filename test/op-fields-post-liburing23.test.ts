@@ -46,8 +46,20 @@ interface Fields {
 }
 
 const ZERO: Fields = {
-  opcode: 0, flags: 0, ioprio: 0, fd: 0, off: 0n, addr: 0n, len: 0, opFlags: 0,
-  userData: 0n, bufIndex: 0, personality: 0, fileIndex: 0, addr3: 0n, pad2: 0n,
+  opcode: 0,
+  flags: 0,
+  ioprio: 0,
+  fd: 0,
+  off: 0n,
+  addr: 0n,
+  len: 0,
+  opFlags: 0,
+  userData: 0n,
+  bufIndex: 0,
+  personality: 0,
+  fileIndex: 0,
+  addr3: 0n,
+  pad2: 0n,
 };
 
 function decode(sqe: Sqe): Fields {
@@ -272,7 +284,8 @@ const ROWS: Row[] = [
     want: { opcode: Op.URING_CMD128, fd: 5, off: 7n },
   },
   {
-    mirrors: "io_uring_prep_cmd_sock(sqe, SOCKET_URING_OP_SETSOCKOPT, 6, SOL_SOCKET=1, SO_REUSEADDR=2, optval, 4): level/optname in addr, optlen in file_index, optval in addr3",
+    mirrors:
+      "io_uring_prep_cmd_sock(sqe, SOCKET_URING_OP_SETSOCKOPT, 6, SOL_SOCKET=1, SO_REUSEADDR=2, optval, 4): level/optname in addr, optlen in file_index, optval in addr3",
     prep: (s) => ops.prepCmdSock(s, SocketUringOp.SETSOCKOPT, 6, 1, 2, 0xc000, 4),
     want: { opcode: Op.URING_CMD, fd: 6, off: BigInt(SocketUringOp.SETSOCKOPT), addr: (2n << 32n) | 1n, fileIndex: 4, addr3: 0xc000n },
   },
@@ -424,7 +437,12 @@ describe("struct builders", () => {
     const evv = new DataView(ev.buffer);
     expect(evv.getUint32(0, true)).toBe(1);
     expect(evv.getBigUint64(ops.EPOLL_EVENT_SIZE === 12 ? 4 : 8, true)).toBe(0x1122334455667788n);
-    const wv = new DataView(ops.makeFutexWaitv([{ val: 5, uaddr: 0x1000, flags: 0x82 }, { val: -1n, uaddr: 0x2000n, flags: 2 }]).buffer);
+    const wv = new DataView(
+      ops.makeFutexWaitv([
+        { val: 5, uaddr: 0x1000, flags: 0x82 },
+        { val: -1n, uaddr: 0x2000n, flags: 2 },
+      ]).buffer,
+    );
     expect([wv.getBigUint64(0, true), wv.getBigUint64(8, true), wv.getUint32(16, true)]).toEqual([5n, 0x1000n, 0x82]);
     expect([wv.getBigUint64(24, true), wv.getBigUint64(32, true), wv.getUint32(40, true)]).toEqual([U64_MAX, 0x2000n, 2]);
   });

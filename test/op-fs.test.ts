@@ -6,19 +6,7 @@
  * every byte read or written is verified.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   cstr,
@@ -106,7 +94,6 @@ const xattrUsable = ((): boolean => {
     t.cleanup();
   }
 })();
-
 
 describe.each(CONFIGS)("file-system ops on $name ring", ({ options }) => {
   test.skipIf(!kernelHasOp(Op.STATX))("statx by path and by fd (AT_EMPTY_PATH) matches fstat", () => {
@@ -424,7 +411,12 @@ describe.each(CONFIGS)("file-system ops on $name ring", ({ options }) => {
         prep(ring, 2, (s) => prepFsync(s, fd, 0), SqeFlags.IO_LINK);
         prep(ring, 3, (s) => prepFsync(s, fd, FsyncFlags.DATASYNC), SqeFlags.IO_LINK);
         prep(ring, 4, (s) => prepRead(s, fd, back, back.length, 0));
-        expect(reap(ring, 4).map((c) => [c.userData, c.res])).toEqual([[1, 512], [2, 0], [3, 0], [4, 512]]);
+        expect(reap(ring, 4).map((c) => [c.userData, c.res])).toEqual([
+          [1, 512],
+          [2, 0],
+          [3, 0],
+          [4, 512],
+        ]);
         expect(back).toEqual(data);
       });
     } finally {

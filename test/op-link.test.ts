@@ -44,21 +44,35 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
   test("a successful chain completes in submission order", () => {
     withRing(8, options, (ring) => {
       prepChain(ring, [0, 0, 0, 0], IO_LINK);
-      expect(pairs(reap(ring, 4))).toEqual([[1, 0], [2, 0], [3, 0], [4, 0]]);
+      expect(pairs(reap(ring, 4))).toEqual([
+        [1, 0],
+        [2, 0],
+        [3, 0],
+        [4, 0],
+      ]);
     });
   });
 
   test("a failing head cancels the rest of the chain with -ECANCELED", () => {
     withRing(8, options, (ring) => {
       prepChain(ring, [NEG.EINVAL, 0, 0], IO_LINK);
-      expect(pairs(reap(ring, 3))).toEqual([[1, NEG.EINVAL], [2, NEG.ECANCELED], [3, NEG.ECANCELED]]);
+      expect(pairs(reap(ring, 3))).toEqual([
+        [1, NEG.EINVAL],
+        [2, NEG.ECANCELED],
+        [3, NEG.ECANCELED],
+      ]);
     });
   });
 
   test("a failure in the middle cancels only what follows it", () => {
     withRing(8, options, (ring) => {
       prepChain(ring, [0, NEG.EBADF, 0, 0], IO_LINK);
-      expect(pairs(reap(ring, 4))).toEqual([[1, 0], [2, NEG.EBADF], [3, NEG.ECANCELED], [4, NEG.ECANCELED]]);
+      expect(pairs(reap(ring, 4))).toEqual([
+        [1, 0],
+        [2, NEG.EBADF],
+        [3, NEG.ECANCELED],
+        [4, NEG.ECANCELED],
+      ]);
     });
   });
 
@@ -70,14 +84,24 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
       prep(ring, 3, (s) => prepNopResult(s, 0), IO_LINK);
       prep(ring, 4, (s) => prepNopResult(s, 0));
       const got = new Map(reap(ring, 4).map((c) => [c.userData, c.res]));
-      expect([...got.entries()].sort((a, b) => a[0] - b[0])).toEqual([[1, NEG.EINVAL], [2, NEG.ECANCELED], [3, 0], [4, 0]]);
+      expect([...got.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+        [1, NEG.EINVAL],
+        [2, NEG.ECANCELED],
+        [3, 0],
+        [4, 0],
+      ]);
     });
   });
 
   test("IO_HARDLINK keeps the chain going past failures", () => {
     withRing(8, options, (ring) => {
       prepChain(ring, [NEG.EINVAL, 0, NEG.ENOENT, 0], IO_HARDLINK);
-      expect(pairs(reap(ring, 4))).toEqual([[1, NEG.EINVAL], [2, 0], [3, NEG.ENOENT], [4, 0]]);
+      expect(pairs(reap(ring, 4))).toEqual([
+        [1, NEG.EINVAL],
+        [2, 0],
+        [3, NEG.ENOENT],
+        [4, 0],
+      ]);
     });
   });
 
@@ -85,9 +109,16 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
     withRing(8, options, (ring) => {
       const ASYNC = SqeFlags.ASYNC;
       prepChain(ring, [0, NEG.EINVAL, 0], IO_LINK, [ASYNC, ASYNC, ASYNC]);
-      expect(pairs(reap(ring, 3))).toEqual([[1, 0], [2, NEG.EINVAL], [3, NEG.ECANCELED]]);
+      expect(pairs(reap(ring, 3))).toEqual([
+        [1, 0],
+        [2, NEG.EINVAL],
+        [3, NEG.ECANCELED],
+      ]);
       prepChain(ring, [NEG.EINVAL, 0], IO_HARDLINK, [ASYNC, ASYNC]);
-      expect(pairs(reap(ring, 2))).toEqual([[1, NEG.EINVAL], [2, 0]]);
+      expect(pairs(reap(ring, 2))).toEqual([
+        [1, NEG.EINVAL],
+        [2, 0],
+      ]);
     });
   });
 
@@ -100,7 +131,10 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
         const buf = new Uint8Array(100);
         prep(ring, 1, (s) => prepRead(s, fd, buf, buf.length, 0), IO_LINK);
         prep(ring, 2, (s) => prepNop(s));
-        expect(pairs(reap(ring, 2))).toEqual([[1, 10], [2, NEG.ECANCELED]]);
+        expect(pairs(reap(ring, 2))).toEqual([
+          [1, 10],
+          [2, NEG.ECANCELED],
+        ]);
         expect(new TextDecoder().decode(buf.subarray(0, 10))).toBe("0123456789");
       });
     } finally {
@@ -112,7 +146,15 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
     withRing(8, options, (ring) => {
       prep(ring, 1, (s) => prepNop(s), IO_LINK);
       // opcode 255 does not exist: the kernel fails this SQE at submission
-      prep(ring, 2, (s) => { prepNop(s); s.u8[0] = 255; }, IO_LINK);
+      prep(
+        ring,
+        2,
+        (s) => {
+          prepNop(s);
+          s.u8[0] = 255;
+        },
+        IO_LINK,
+      );
       prep(ring, 3, (s) => prepNop(s));
       const submitted = ring.submit();
       // Since 5.13 the whole batch is consumed and the failure reported in CQEs;
@@ -138,7 +180,11 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
         // Nothing may complete before the read: unblock it, then check the order.
         expect(writeSync(pipe.writeFd, "abcd")).toBe(4);
         const cqes = reap(ring, 3);
-        expect(pairs(cqes)).toEqual([[1, 4], [2, 0], [3, 0]]);
+        expect(pairs(cqes)).toEqual([
+          [1, 4],
+          [2, 0],
+          [3, 0],
+        ]);
         expect(new TextDecoder().decode(buf)).toBe("abcd");
       });
     } finally {
@@ -156,7 +202,11 @@ describe.each(CONFIGS)("links on $name ring", ({ options }) => {
         prep(ring, 3, (s) => prepNop(s));
         expect(ring.submit()).toBe(3);
         writeSync(pipe.writeFd, "x");
-        expect(pairs(reap(ring, 3))).toEqual([[1, 1], [2, 0], [3, 0]]);
+        expect(pairs(reap(ring, 3))).toEqual([
+          [1, 1],
+          [2, 0],
+          [3, 0],
+        ]);
       });
     } finally {
       pipe.close();
@@ -206,7 +256,11 @@ describe.each(CONFIGS)("CQE_SKIP_SUCCESS on $name ring", ({ options }) => {
       prep(ring, 1, (s) => prepNopResult(s, NEG.ENOENT), IO_LINK);
       prep(ring, 2, (s) => prepNop(s), IO_LINK | CQE_SKIP_SUCCESS);
       prep(ring, 3, (s) => prepNop(s), CQE_SKIP_SUCCESS);
-      expect(pairs(reap(ring, 3))).toEqual([[1, NEG.ENOENT], [2, NEG.ECANCELED], [3, NEG.ECANCELED]]);
+      expect(pairs(reap(ring, 3))).toEqual([
+        [1, NEG.ENOENT],
+        [2, NEG.ECANCELED],
+        [3, NEG.ECANCELED],
+      ]);
     });
   });
 
@@ -229,7 +283,10 @@ test("link tests leak no fds", () => {
     prep(ring, 2, (s) => prepNop(s));
     ring.submit();
     writeSync(pipe.writeFd, "z");
-    expect(pairs(reap(ring, 2))).toEqual([[1, 1], [2, 0]]);
+    expect(pairs(reap(ring, 2))).toEqual([
+      [1, 1],
+      [2, 0],
+    ]);
   });
   pipe.close();
   expect(countFds()).toBe(before);

@@ -94,8 +94,13 @@ describe.each(CONFIGS)("MSG_RING on $name rings", ({ options }) => {
   test.skipIf(!hasMsgRing)("a message to the ring itself posts both CQEs there", () => {
     withRing(8, options, (ring) => {
       prep(ring, 1, (s) => prepMsgRing(s, ring.fd, 3, 0x99, 0));
-      const got = reap(ring, 2).map((c) => [c.userData, c.res]).sort((a, b) => a[0]! - b[0]!);
-      expect(got).toEqual([[1, 0], [0x99, 3]]);
+      const got = reap(ring, 2)
+        .map((c) => [c.userData, c.res])
+        .sort((a, b) => a[0]! - b[0]!);
+      expect(got).toEqual([
+        [1, 0],
+        [0x99, 3],
+      ]);
     });
   });
 

@@ -4,7 +4,18 @@
  */
 import { expect } from "bun:test";
 import { fstatSync, readFileSync } from "node:fs";
-import { AddressFamily, SOCKADDR_IN_SIZE, parseSockaddr, prepAccept, prepBind, prepConnect, prepListen, prepRecv, prepSocket, sockaddrIn } from "../src/ops/index.ts";
+import {
+  AddressFamily,
+  SOCKADDR_IN_SIZE,
+  parseSockaddr,
+  prepAccept,
+  prepBind,
+  prepConnect,
+  prepListen,
+  prepRecv,
+  prepSocket,
+  sockaddrIn,
+} from "../src/ops/index.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { byUd, closeAll, prep, reap, run1 } from "./op-helpers.ts";
 

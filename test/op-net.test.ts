@@ -188,10 +188,15 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
       const c = connectPair(ring);
       const br = new BufferRing(ring, { bgid: 7, count: 8, bufferSize: 256 });
       try {
-        prep(ring, 70, (s) => {
-          prepRecvMultishot(s, c.server, null, 0, 0);
-          sqeSetBufGroup(s, 7);
-        }, SqeFlags.BUFFER_SELECT);
+        prep(
+          ring,
+          70,
+          (s) => {
+            prepRecvMultishot(s, c.server, null, 0, 0);
+            sqeSetBufGroup(s, 7);
+          },
+          SqeFlags.BUFFER_SELECT,
+        );
         expect(ring.submit()).toBe(1);
         const bids = new Set<number>();
         for (let i = 0; i < 3; i++) {
@@ -227,10 +232,15 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
       const c = connectPair(ring);
       const br = new BufferRing(ring, { bgid: 8, count: 1, bufferSize: 64 });
       try {
-        prep(ring, 70, (s) => {
-          prepRecvMultishot(s, c.server, null, 0, 0);
-          sqeSetBufGroup(s, 8);
-        }, SqeFlags.BUFFER_SELECT);
+        prep(
+          ring,
+          70,
+          (s) => {
+            prepRecvMultishot(s, c.server, null, 0, 0);
+            sqeSetBufGroup(s, 8);
+          },
+          SqeFlags.BUFFER_SELECT,
+        );
         ring.submit();
         const msg = pattern(10);
         prep(ring, 71, (s) => prepSend(s, c.client, msg, msg.length, 0));

@@ -110,7 +110,10 @@ describe.each(CONFIGS)("pipes on $name ring", ({ options }) => {
           // 12000 bytes from offset 1000 of src into the pipe, then into dst at offset 50
           prep(ring, 1, (s) => prepSplice(s, src.fd, 1000, w, -1, 12_000, 0), SqeFlags.IO_LINK);
           prep(ring, 2, (s) => prepSplice(s, r, -1, dst.fd, 50, 12_000, 0));
-          expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([[1, 12_000], [2, 12_000]]);
+          expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([
+            [1, 12_000],
+            [2, 12_000],
+          ]);
           const out = readFileSync(dst.path);
           expect(out.length).toBe(12_050);
           expect(new Uint8Array(out.subarray(50))).toEqual(data.subarray(1000, 13_000));

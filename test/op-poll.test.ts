@@ -144,9 +144,7 @@ describe.each(CONFIGS)("poll on $name ring", ({ options }) => {
       prep(ring, 1, (s) => prepPollMultishot(s, f.readFd, POLLIN));
       ring.submit();
       // update to the same events and a new user_data, keeping it multishot
-      prep(ring, 2, (s) =>
-        prepPollUpdate(s, 1, 7, POLLIN, PollFlags.UPDATE_EVENTS | PollFlags.UPDATE_USER_DATA | PollFlags.ADD_MULTI),
-      );
+      prep(ring, 2, (s) => prepPollUpdate(s, 1, 7, POLLIN, PollFlags.UPDATE_EVENTS | PollFlags.UPDATE_USER_DATA | PollFlags.ADD_MULTI));
       expect(reapOne(ring)).toMatchObject({ userData: 2, res: 0 });
       for (let i = 0; i < 2; i++) {
         writeSync(f.writeFd, "m");
@@ -156,7 +154,11 @@ describe.each(CONFIGS)("poll on $name ring", ({ options }) => {
         drain(f, 1);
       }
       prep(ring, 3, (s) => prepPollRemove(s, 7));
-      expect(reap(ring, 2).map((c) => c.userData).sort()).toEqual([3, 7]);
+      expect(
+        reap(ring, 2)
+          .map((c) => c.userData)
+          .sort(),
+      ).toEqual([3, 7]);
     });
   });
 

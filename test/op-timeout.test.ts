@@ -55,10 +55,12 @@ const hasTimeout = kernelHasOp(Op.TIMEOUT);
 const hasRemove = kernelHasOp(Op.TIMEOUT_REMOVE);
 const hasLinkTimeout = kernelHasOp(Op.LINK_TIMEOUT);
 // MULTISHOT timeouts came in 6.4; there is no probe bit, so a first CQE of -EINVAL means "absent".
-const hasMultishot = hasTimeout && withRing(4, {}, (ring) => {
-  prep(ring, 1, (s) => prepTimeout(s, ms(1), 1, TimeoutFlags.MULTISHOT));
-  return reapOne(ring).res !== NEG.EINVAL;
-});
+const hasMultishot =
+  hasTimeout &&
+  withRing(4, {}, (ring) => {
+    prep(ring, 1, (s) => prepTimeout(s, ms(1), 1, TimeoutFlags.MULTISHOT));
+    return reapOne(ring).res !== NEG.EINVAL;
+  });
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => {
@@ -120,7 +122,11 @@ describe.each(CONFIGS)("timeouts on $name ring", ({ options }) => {
     withRing(8, options, (ring) => {
       prep(ring, 7, (s) => prepTimeout(s, ms(2), 3, TimeoutFlags.MULTISHOT));
       const cqes = reap(ring, 3);
-      expect(cqes.map((c) => [c.userData, c.res])).toEqual([[7, NEG.ETIME], [7, NEG.ETIME], [7, NEG.ETIME]]);
+      expect(cqes.map((c) => [c.userData, c.res])).toEqual([
+        [7, NEG.ETIME],
+        [7, NEG.ETIME],
+        [7, NEG.ETIME],
+      ]);
       expect(cqes.map(more)).toEqual([true, true, false]);
     });
   });
@@ -209,11 +215,17 @@ describe.each(CONFIGS)("timeouts on $name ring", ({ options }) => {
     withRing(8, options, (ring) => {
       prep(ring, 1, (s) => prepTimeout(s, ms(1), 0, 0), SqeFlags.IO_LINK);
       prep(ring, 2, (s) => prepNop(s));
-      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([[1, NEG.ETIME], [2, NEG.ECANCELED]]);
+      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([
+        [1, NEG.ETIME],
+        [2, NEG.ECANCELED],
+      ]);
 
       prep(ring, 3, (s) => prepTimeout(s, ms(1), 0, TimeoutFlags.ETIME_SUCCESS), SqeFlags.IO_LINK);
       prep(ring, 4, (s) => prepNop(s));
-      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([[3, NEG.ETIME], [4, 0]]);
+      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([
+        [3, NEG.ETIME],
+        [4, 0],
+      ]);
     });
   });
 });
@@ -240,7 +252,10 @@ describe.each(CONFIGS)("link timeouts on $name ring", ({ options }) => {
     withRing(8, options, (ring) => {
       prep(ring, 1, (s) => prepNop(s), SqeFlags.IO_LINK);
       prep(ring, 2, (s) => prepLinkTimeout(s, LONG, 0));
-      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([[1, 0], [2, NEG.ECANCELED]]);
+      expect(reap(ring, 2).map((c) => [c.userData, c.res])).toEqual([
+        [1, 0],
+        [2, NEG.ECANCELED],
+      ]);
     });
   });
 

@@ -37,81 +37,143 @@ function runCli(args: string[]): { status: number | null; run: RunResult | null;
   return { status: r.status, run, stderr: r.stderr };
 }
 
-test("a short buffered run: every variant measured and checked, file removed", () => {
-  const { status, run, stderr } = runCli([
-    "--dir", tmp.dir, "--size", "8m", "-d", "150ms", "-w", "50ms", "-r", "1", "--qd", "8",
-    "--variants", "uring,uring-fixed,uring-sqpoll,uring-iopoll,pread,bun-file,node-fsp",
-  ]);
-  const sqpollOk = kernelHasSetupFlag(SetupFlags.SQPOLL);
-  expect(stderr).not.toMatch(/FAILED|wrong bytes/);
-  expect(status).toBe(0);
-  expect(run).not.toBeNull();
-  expect(run!.command).toBe("read");
-  expect(run!.options.verified).toBe("all");
-  const by = new Map(run!.results.map((r) => [r.variant, r]));
-  for (const v of ["uring", "uring-fixed", ...(sqpollOk ? ["uring-sqpoll"] : []), "pread", "bun-file", "node-fsp"]) {
-    const r = by.get(v)!;
-    expect(r.errors).toBe(0);
-    expect(r.opsPerSec).toBeGreaterThan(0);
-    expect(r.bytesPerSec).toBeCloseTo(r.opsPerSec * 4096, -3);
-    expect(r.latencyUs!.p50).toBeGreaterThan(0);
-    expect(r.cpu!.self).toBeGreaterThan(0);
-    expect(r.extra!.vsPread).toBeGreaterThan(0);
-  }
-  // IOPOLL without O_DIRECT: reported, not an error.
-  expect(by.get("uring-iopoll")!.errors).toBe(0);
-  expect(by.get("uring-iopoll")!.notes!.join()).toMatch(/unsupported: IOPOLL needs O_DIRECT/);
-  expect(readdirSync(tmp.dir).filter((f) => f.startsWith("uring-bench-read-"))).toEqual([]);
-}, SPAWN_TIMEOUT_MS);
+test(
+  "a short buffered run: every variant measured and checked, file removed",
+  () => {
+    const { status, run, stderr } = runCli([
+      "--dir",
+      tmp.dir,
+      "--size",
+      "8m",
+      "-d",
+      "150ms",
+      "-w",
+      "50ms",
+      "-r",
+      "1",
+      "--qd",
+      "8",
+      "--variants",
+      "uring,uring-fixed,uring-sqpoll,uring-iopoll,pread,bun-file,node-fsp",
+    ]);
+    const sqpollOk = kernelHasSetupFlag(SetupFlags.SQPOLL);
+    expect(stderr).not.toMatch(/FAILED|wrong bytes/);
+    expect(status).toBe(0);
+    expect(run).not.toBeNull();
+    expect(run!.command).toBe("read");
+    expect(run!.options.verified).toBe("all");
+    const by = new Map(run!.results.map((r) => [r.variant, r]));
+    for (const v of ["uring", "uring-fixed", ...(sqpollOk ? ["uring-sqpoll"] : []), "pread", "bun-file", "node-fsp"]) {
+      const r = by.get(v)!;
+      expect(r.errors).toBe(0);
+      expect(r.opsPerSec).toBeGreaterThan(0);
+      expect(r.bytesPerSec).toBeCloseTo(r.opsPerSec * 4096, -3);
+      expect(r.latencyUs!.p50).toBeGreaterThan(0);
+      expect(r.cpu!.self).toBeGreaterThan(0);
+      expect(r.extra!.vsPread).toBeGreaterThan(0);
+    }
+    // IOPOLL without O_DIRECT: reported, not an error.
+    expect(by.get("uring-iopoll")!.errors).toBe(0);
+    expect(by.get("uring-iopoll")!.notes!.join()).toMatch(/unsupported: IOPOLL needs O_DIRECT/);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith("uring-bench-read-"))).toEqual([]);
+  },
+  SPAWN_TIMEOUT_MS,
+);
 
-test.skipIf(directDir === null)("O_DIRECT run with IOPOLL: EOPNOTSUPP (or a number) never fails the run", () => {
-  const { status, run } = runCli([
-    "--dir", tmp.dir, "--size", "8m", "--direct", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8",
-    "--variants", "uring,uring-iopoll,pread",
-  ]);
-  expect(status).toBe(0);
-  const iopoll = run!.results.find((r) => r.variant === "uring-iopoll")!;
-  expect(iopoll.errors).toBe(0);
-  if (iopoll.opsPerSec === 0) expect(iopoll.notes!.join()).toMatch(/EOPNOTSUPP/);
-  expect(run!.results.find((r) => r.variant === "uring")!.opsPerSec).toBeGreaterThan(0);
-}, SPAWN_TIMEOUT_MS);
+test.skipIf(directDir === null)(
+  "O_DIRECT run with IOPOLL: EOPNOTSUPP (or a number) never fails the run",
+  () => {
+    const { status, run } = runCli([
+      "--dir",
+      tmp.dir,
+      "--size",
+      "8m",
+      "--direct",
+      "-d",
+      "150ms",
+      "-w",
+      "0",
+      "-r",
+      "1",
+      "--qd",
+      "8",
+      "--variants",
+      "uring,uring-iopoll,pread",
+    ]);
+    expect(status).toBe(0);
+    const iopoll = run!.results.find((r) => r.variant === "uring-iopoll")!;
+    expect(iopoll.errors).toBe(0);
+    if (iopoll.opsPerSec === 0) expect(iopoll.notes!.join()).toMatch(/EOPNOTSUPP/);
+    expect(run!.results.find((r) => r.variant === "uring")!.opsPerSec).toBeGreaterThan(0);
+  },
+  SPAWN_TIMEOUT_MS,
+);
 
-test("--rings 2: two rings in two Workers, results add up and are checked", () => {
-  const { status, run } = runCli(["--dir", tmp.dir, "--size", "8m", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8", "--rings", "2", "--variants", "uring,uring-fixed,pread"]);
-  expect(status).toBe(0);
-  for (const r of run!.results) {
-    expect(r.cell).toMatch(/×2 rings/);
-    expect(r.errors).toBe(0);
-    expect(r.opsPerSec).toBeGreaterThan(0);
-  }
-  expect(run!.results[0]!.extra!.rings).toBe(2);
-  expect(run!.results[0]!.latencyUs!.p50).toBeGreaterThan(0);
-}, SPAWN_TIMEOUT_MS);
+test(
+  "--rings 2: two rings in two Workers, results add up and are checked",
+  () => {
+    const { status, run } = runCli([
+      "--dir",
+      tmp.dir,
+      "--size",
+      "8m",
+      "-d",
+      "150ms",
+      "-w",
+      "0",
+      "-r",
+      "1",
+      "--qd",
+      "8",
+      "--rings",
+      "2",
+      "--variants",
+      "uring,uring-fixed,pread",
+    ]);
+    expect(status).toBe(0);
+    for (const r of run!.results) {
+      expect(r.cell).toMatch(/×2 rings/);
+      expect(r.errors).toBe(0);
+      expect(r.opsPerSec).toBeGreaterThan(0);
+    }
+    expect(run!.results[0]!.extra!.rings).toBe(2);
+    expect(run!.results[0]!.latencyUs!.p50).toBeGreaterThan(0);
+  },
+  SPAWN_TIMEOUT_MS,
+);
 
-test("--file with --keep'd pattern file, --bytes budget, seq pattern", () => {
-  const p = patternFile(tmp.dir, "kept.dat", 1 << 20);
-  const { status, run } = runCli(["--file", p, "--bytes", "512k", "--pattern", "seq", "-w", "0", "-r", "1", "--variants", "uring,pread"]);
-  expect(status).toBe(0);
-  for (const r of run!.results) {
-    expect(r.errors).toBe(0);
-    expect(r.opsPerSec).toBeGreaterThan(0);
-  }
-  expect(run!.options.verified).toBe("all");
-}, SPAWN_TIMEOUT_MS);
+test(
+  "--file with --keep'd pattern file, --bytes budget, seq pattern",
+  () => {
+    const p = patternFile(tmp.dir, "kept.dat", 1 << 20);
+    const { status, run } = runCli(["--file", p, "--bytes", "512k", "--pattern", "seq", "-w", "0", "-r", "1", "--variants", "uring,pread"]);
+    expect(status).toBe(0);
+    for (const r of run!.results) {
+      expect(r.errors).toBe(0);
+      expect(r.opsPerSec).toBeGreaterThan(0);
+    }
+    expect(run!.options.verified).toBe("all");
+  },
+  SPAWN_TIMEOUT_MS,
+);
 
-test("a file without the pattern: lengths are checked, and the table says so", () => {
-  const p = join(tmp.dir, "plain.dat");
-  writeFileSync(p, new Uint8Array(1 << 20).fill(7));
-  const variants = ["uring", "pread", "bun-file", "node-fsp", ...(findNode() ? ["node"] : []), ...(haveCLoop() ? ["c-liburing"] : [])];
-  const { status, run } = runCli(["--file", p, "-d", "100ms", "-w", "0", "-r", "1", "--variants", variants.join(",")]);
-  expect(status).toBe(0);
-  expect(run!.options.verified).toBe("length");
-  for (const r of run!.results) {
-    expect(r.errors).toBe(0);
-    expect(r.opsPerSec).toBeGreaterThan(0);
-    expect(r.notes!.join()).toMatch(/lacks the pattern/);
-  }
-}, SPAWN_TIMEOUT_MS);
+test(
+  "a file without the pattern: lengths are checked, and the table says so",
+  () => {
+    const p = join(tmp.dir, "plain.dat");
+    writeFileSync(p, new Uint8Array(1 << 20).fill(7));
+    const variants = ["uring", "pread", "bun-file", "node-fsp", ...(findNode() ? ["node"] : []), ...(haveCLoop() ? ["c-liburing"] : [])];
+    const { status, run } = runCli(["--file", p, "-d", "100ms", "-w", "0", "-r", "1", "--variants", variants.join(",")]);
+    expect(status).toBe(0);
+    expect(run!.options.verified).toBe("length");
+    for (const r of run!.results) {
+      expect(r.errors).toBe(0);
+      expect(r.opsPerSec).toBeGreaterThan(0);
+      expect(r.notes!.join()).toMatch(/lacks the pattern/);
+    }
+  },
+  SPAWN_TIMEOUT_MS,
+);
 
 describe("fio", () => {
   const FIXTURE = `note: both iodepth >= 1 and synchronous I/O engine are selected, queue depth will be capped at 1
@@ -148,12 +210,16 @@ describe("fio", () => {
     expect(args).toContain("--output-format=json");
   });
 
-  test.skipIf(fioVersion() === null)("runs fio io_uring and psync on a pattern file", async () => {
-    const p = patternFile(tmp.dir, "fio.dat", 4 << 20);
-    for (const engine of ["io_uring", "psync"] as const) {
-      const r = await runFio(workload(p, 4 << 20, { qd: 8 }), engine, 200, 0);
-      expect(r.ios).toBeGreaterThan(0);
-      expect(r.latencyUs.p50).toBeGreaterThan(0);
-    }
-  }, SPAWN_TIMEOUT_MS);
+  test.skipIf(fioVersion() === null)(
+    "runs fio io_uring and psync on a pattern file",
+    async () => {
+      const p = patternFile(tmp.dir, "fio.dat", 4 << 20);
+      for (const engine of ["io_uring", "psync"] as const) {
+        const r = await runFio(workload(p, 4 << 20, { qd: 8 }), engine, 200, 0);
+        expect(r.ios).toBeGreaterThan(0);
+        expect(r.latencyUs.p50).toBeGreaterThan(0);
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });

@@ -49,7 +49,19 @@ export function patternFile(dir: string, name: string, size: number): string {
 /** A workload over `path` with small defaults. */
 export function workload(path: string, size: number, over: Partial<ReadWorkload> = {}): ReadWorkload {
   return {
-    path, size, bs: 4096, qd: 8, entries: 8, batch: 8, submit: 8, hugePages: true, pattern: "rand", direct: false, verify: "full", seed: 12345, maxOps: 0,
+    path,
+    size,
+    bs: 4096,
+    qd: 8,
+    entries: 8,
+    batch: 8,
+    submit: 8,
+    hugePages: true,
+    pattern: "rand",
+    direct: false,
+    verify: "full",
+    seed: 12345,
+    maxOps: 0,
     ...over,
   };
 }

@@ -183,8 +183,7 @@ describe("options", () => {
 });
 
 describe("the CLI says why and exits 2 (usage)", () => {
-  const cli = (...args: string[]) =>
-    spawnSync(BUN, [join(ROOT, "cli/main.ts"), "read", ...args], { encoding: "utf8", timeout: 60_000 });
+  const cli = (...args: string[]) => spawnSync(BUN, [join(ROOT, "cli/main.ts"), "read", ...args], { encoding: "utf8", timeout: 60_000 });
 
   test("missing file", () => {
     const r = cli("--file", join(tmp.dir, "missing.dat"), "-d", "100ms");

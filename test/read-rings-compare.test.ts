@@ -31,7 +31,24 @@ function runRead(args: string[]): { status: number | null; run: RunResult | null
 }
 
 test("--rings 2: pread runs as 2 threads beside 2 rings, every read checked", () => {
-  const { status, run, stderr } = runRead(["--dir", tmp.dir, "--size", "8m", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8", "--rings", "2", "--variants", "uring,pread"]);
+  const { status, run, stderr } = runRead([
+    "--dir",
+    tmp.dir,
+    "--size",
+    "8m",
+    "-d",
+    "150ms",
+    "-w",
+    "0",
+    "-r",
+    "1",
+    "--qd",
+    "8",
+    "--rings",
+    "2",
+    "--variants",
+    "uring,pread",
+  ]);
   expect(stderr).not.toMatch(/error/i);
   expect(status).toBe(0);
   const byName = new Map(run!.results.map((r) => [r.variant, r]));

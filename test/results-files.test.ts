@@ -26,7 +26,12 @@ test("every results/*.json is a RunResult (bundles and other data go to results/
 });
 
 test("every results/ file the README and docs quote exists", () => {
-  const docs = [join(ROOT, "README.md"), ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(ROOT, "docs", f))];
+  const docs = [
+    join(ROOT, "README.md"),
+    ...readdirSync(join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => join(ROOT, "docs", f)),
+  ];
   const missing: string[] = [];
   for (const doc of docs) {
     // Concrete file names only (not patterns like results/<date>-... or results/*.json).

@@ -1,6 +1,26 @@
 /** The ABI declared in src/sys/abi.ts matches the C compiler's view of <linux/io_uring.h>. */
 import { describe, expect, test } from "bun:test";
-import { CQE, CQRING_OFFSETS, PARAMS, SQE, SQRING_OFFSETS, PROBE, RSRC_REGISTER, RSRC_UPDATE2, RESTRICTION, BUF, BUF_REG, GETEVENTS_ARG, SYNC_CANCEL_REG, FILE_INDEX_RANGE, RECVMSG_OUT, BUF_STATUS, CLONE_BUFFERS, CLOCK_REGISTER, NAPI } from "../src/sys/abi.ts";
+import {
+  CQE,
+  CQRING_OFFSETS,
+  PARAMS,
+  SQE,
+  SQRING_OFFSETS,
+  PROBE,
+  RSRC_REGISTER,
+  RSRC_UPDATE2,
+  RESTRICTION,
+  BUF,
+  BUF_REG,
+  GETEVENTS_ARG,
+  SYNC_CANCEL_REG,
+  FILE_INDEX_RANGE,
+  RECVMSG_OUT,
+  BUF_STATUS,
+  CLONE_BUFFERS,
+  CLOCK_REGISTER,
+  NAPI,
+} from "../src/sys/abi.ts";
 import { shimAbi, shimBuild } from "../src/sys/ffi.ts";
 
 const abi = shimAbi();

@@ -7,7 +7,9 @@ import { ClosedError } from "../src/sys/closed.ts";
 import { countFds } from "./helpers.ts";
 
 function countMappings(): number {
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("io_uring") || l.includes("anon_inode:[io_uring]")).length;
+  return readFileSync("/proc/self/maps", "utf8")
+    .split("\n")
+    .filter((l) => l.includes("io_uring") || l.includes("anon_inode:[io_uring]")).length;
 }
 
 test("100 rings opened and closed leak no fd and no mapping", () => {

@@ -2,7 +2,16 @@
 import { afterEach, expect, test } from "bun:test";
 import { prepNop } from "../src/ops/rw.ts";
 import { Ring } from "../src/ring/ring.ts";
-import { registerEventfd, registerFiles, registerFilesSparse, registerFilesUpdate, unregisterEventfd, unregisterFiles, registerBuffers, unregisterBuffers } from "../src/ring/register.ts";
+import {
+  registerEventfd,
+  registerFiles,
+  registerFilesSparse,
+  registerFilesUpdate,
+  unregisterEventfd,
+  unregisterFiles,
+  registerBuffers,
+  unregisterBuffers,
+} from "../src/ring/register.ts";
 import { Op } from "../src/sys/constants.ts";
 import { closeFd, eventfd } from "../src/sys/ffi.ts";
 import { readSync, openSync, closeSync } from "node:fs";

@@ -48,7 +48,7 @@ describe("Uring: lengths are checked against the buffer", () => {
       // A view into the middle of a larger buffer: the limit counts from its byteOffset.
       const big = new Uint8Array(64);
       const tail = big.subarray(56);
-      expect(((await uring.read(fd, tail, 0, { length: 9 }).catch((e: unknown) => e)) as Error)).toBeInstanceOf(RangeError);
+      expect((await uring.read(fd, tail, 0, { length: 9 }).catch((e: unknown) => e)) as Error).toBeInstanceOf(RangeError);
       expect(await uring.read(fd, tail, 0, { length: 8 })).toBe(8);
       expect(big.subarray(0, 56).every((b) => b === 0)).toBe(true);
       expect(before.intact() && after.intact()).toBe(true);

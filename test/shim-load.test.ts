@@ -75,7 +75,9 @@ describe("the libc syscall(2) path (aarch64 under TinyCC), tried on this machine
 
   test.skipIf(!haveCc)("system compiler, -Wall -Werror", () => {
     const out = join(tmp.dir, "libc-syscall.so");
-    const cc = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-DUS_LIBC_SYSCALL", "-o", out, SOURCE, "-ldl"], { encoding: "utf8" });
+    const cc = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-DUS_LIBC_SYSCALL", "-o", out, SOURCE, "-ldl"], {
+      encoding: "utf8",
+    });
     expect(cc.stderr).toBe("");
     expect(cc.status).toBe(0);
     expectWorking(loadInChild({ URING_BENCH_SHIM_PATH: out }), "cc", out);

@@ -54,7 +54,13 @@ class Offsets {
 }
 
 /** `qd` promise loops of `op` until `durationMs` passes or the run is interrupted; latency of each op. */
-async function inFlight(durationMs: number, ctx: RunControl, qd: number, lat: LatencyRecorder, op: (buf: Uint8Array) => Promise<unknown>): Promise<Measurement> {
+async function inFlight(
+  durationMs: number,
+  ctx: RunControl,
+  qd: number,
+  lat: LatencyRecorder,
+  op: (buf: Uint8Array) => Promise<unknown>,
+): Promise<Measurement> {
   let ops = 0;
   let stop = false;
   const t0 = performance.now();
@@ -87,7 +93,7 @@ function measured(ops: number, t0: number, c0: NodeJS.CpuUsage, lat: LatencyReco
     const [p50, p99, p999] = lat.percentiles([50, 99, 99.9]) as [number, number, number];
     m.latencyUs = { p50, p99, p999, mean: lat.mean };
   }
-  if (ops > 0) m.extra = { cpuUsPerOp: ((c.user + c.system) / ops) };
+  if (ops > 0) m.extra = { cpuUsPerOp: (c.user + c.system) / ops };
   return m;
 }
 
@@ -282,7 +288,12 @@ export function asyncReadVariants(s: AsyncReadSetup): BenchVariant[] {
   if (s.cLoop) {
     // PATH SIZE BS QD BATCH MS WARMUP_MS DIRECT RAND FIXED SEED MAXOPS VERIFY: buffered random reads,
     // one completion waited for per round, no byte budget, lengths checked only (random bytes).
-    out.push(childVariant("c-liburing", cells.inFlight, (ms) => [C_READ_PATH, [s.path, String(s.size), String(BS), String(s.qd), "1", String(ms), "0", "0", "1", "0", "12345", "0", "length"]]));
+    out.push(
+      childVariant("c-liburing", cells.inFlight, (ms) => [
+        C_READ_PATH,
+        [s.path, String(s.size), String(BS), String(s.qd), "1", String(ms), "0", "0", "1", "0", "12345", "0", "length"],
+      ]),
+    );
   }
   if (s.node !== null) {
     const node = s.node;

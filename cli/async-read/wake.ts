@@ -225,11 +225,19 @@ for (let r = 0; r < ROUNDS; r++) {
 const rows = names.map((name) => {
   const xs = samples.get(name)!.sort((a, b) => a - b);
   const cpu = idle.get(name);
-  return { mechanism: name, "p50 µs": +pct(xs, 50).toFixed(1), "p90 µs": +pct(xs, 90).toFixed(1), "p99 µs": +pct(xs, 99).toFixed(1), "idle CPU %": cpu === undefined ? "-" : +(cpu * 100).toFixed(2) };
+  return {
+    mechanism: name,
+    "p50 µs": +pct(xs, 50).toFixed(1),
+    "p90 µs": +pct(xs, 90).toFixed(1),
+    "p99 µs": +pct(xs, 99).toFixed(1),
+    "idle CPU %": cpu === undefined ? "-" : +(cpu * 100).toFixed(2),
+  };
 });
 if (args.includes("--json")) console.log(JSON.stringify({ samples: SAMPLES, rounds: ROUNDS, idleMs: IDLE_MS, rows }, null, 2));
 else {
-  console.log(`idle → resolved, ${ROUNDS} rounds × ${SAMPLES} samples per mechanism, one process per mechanism per round, interleaved; idle CPU over ${IDLE_WINDOW_MS} ms armed, minus unarmed`);
+  console.log(
+    `idle → resolved, ${ROUNDS} rounds × ${SAMPLES} samples per mechanism, one process per mechanism per round, interleaved; idle CPU over ${IDLE_WINDOW_MS} ms armed, minus unarmed`,
+  );
   console.table(rows);
 }
 process.exit(0);

@@ -38,7 +38,10 @@ function pickClient(raw: EchoOpts, uringOff: string | null, explicitClient: bool
   if (raw.client !== "uring" || uringOff === null) return raw.client;
   if (explicitClient) throw new OptionError(`--client uring needs io_uring, which is unavailable here: ${uringOff}`, "no-uring");
   if (!existsSync(C_CLIENT_PATH)) {
-    throw new OptionError(`io_uring is unavailable (${uringOff}) and the C epoll load generator ${C_CLIENT_PATH} is not built: run "npm run build:shim".`, "no-uring");
+    throw new OptionError(
+      `io_uring is unavailable (${uringOff}) and the C epoll load generator ${C_CLIENT_PATH} is not built: run "npm run build:shim".`,
+      "no-uring",
+    );
   }
   if (!quiet) process.stderr.write(`echo: io_uring is unavailable, so the load generator is the C epoll client (--client c-epoll): ${uringOff}\n`);
   return "c-epoll";
@@ -65,7 +68,15 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
   }
   const variants = raw.connect
     ? connectVariants(cells, raw.connect.host, raw.connect.port, layout.clientCpus, client, clientThreads)
-    : serverVariants(cells, usable, { host: raw.host, serverCpus: layout.serverCpus, clientCpus: layout.clientCpus, uringSetup: raw.uringSetup, client, threads, clientThreads });
+    : serverVariants(cells, usable, {
+        host: raw.host,
+        serverCpus: layout.serverCpus,
+        clientCpus: layout.clientCpus,
+        uringSetup: raw.uringSetup,
+        client,
+        threads,
+        clientThreads,
+      });
   if (uringOff !== null) for (const v of variants) if ((URING_SERVERS as readonly string[]).includes(v.name)) failSetup(v, uringOff);
   const perRun = settings.durationMs + CLIENT_RAMP_MS + 500;
   const totalMs = variants.length * (settings.repeat * perRun + (settings.warmupMs > 0 ? settings.warmupMs + CLIENT_RAMP_MS + 500 : 0));
@@ -73,7 +84,8 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
     process.stderr.write(
       `echo: ${cells.map(cellLabel).join(" | ")}; ${names.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms each, interleaved; ` +
         `server CPU ${raw.connect ? "-" : layout.serverCpus.join(",")}, client CPU ${layout.clientCpus.join(",")}` +
-        (layout.note ? ` (${layout.note})` : "") + ` (~${Math.ceil(totalMs / 1000)} s)\n`,
+        (layout.note ? ` (${layout.note})` : "") +
+        ` (~${Math.ceil(totalMs / 1000)} s)\n`,
     );
   }
   const signal = interruptSignal();

@@ -37,7 +37,13 @@ export function parseFaultsLine(line: string): FaultCounts | null {
 
 /** Runs the mix against host:port for durationMs. */
 export async function runFaultMix(
-  host: string, port: number, durationMs: number, stalledPeers: number, tricklePeers: number, kinds: readonly FaultKind[] = FAULT_KINDS, batchesPerSecond = 50,
+  host: string,
+  port: number,
+  durationMs: number,
+  stalledPeers: number,
+  tricklePeers: number,
+  kinds: readonly FaultKind[] = FAULT_KINDS,
+  batchesPerSecond = 50,
   onAttached: () => void = () => {},
   stopped: () => boolean = () => false,
 ): Promise<FaultCounts> {
@@ -115,8 +121,14 @@ if (import.meta.main) {
   });
   try {
     const counts = await runFaultMix(
-      arg("--host", "127.0.0.1"), Number(arg("--port", "0")), Number(arg("--duration", "5000")), Number(arg("--stalled", "50")), Number(arg("--trickle", "20")),
-      arg("--kinds", FAULT_KINDS.join(",")).split(",").filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k)),
+      arg("--host", "127.0.0.1"),
+      Number(arg("--port", "0")),
+      Number(arg("--duration", "5000")),
+      Number(arg("--stalled", "50")),
+      Number(arg("--trickle", "20")),
+      arg("--kinds", FAULT_KINDS.join(","))
+        .split(",")
+        .filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k)),
       Number(arg("--rate", "50")),
       () => process.stdout.write("ATTACHED\n"),
       () => stop,

@@ -157,10 +157,22 @@ async function readRest(stream: ReadableStream<Uint8Array>): Promise<string> {
 function startFaultWorker(host: string, port: number, durationMs: number, flags: FaultFlags, cpus: readonly number[], kinds: string[]): FaultWorker {
   const cycling = kinds.filter((k): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k));
   const cmd = [
-    bunPath(), join(import.meta.dir, "fault-worker.ts"), "--host", host, "--port", String(port), "--duration", String(durationMs),
-    "--stalled", String(kinds.includes("stalled") ? flags.faultStalled : 0),
-    "--trickle", String(kinds.includes("trickle") ? flags.faultTrickle : 0),
-    "--kinds", cycling.join(","), "--rate", String(flags.faultRate),
+    bunPath(),
+    join(import.meta.dir, "fault-worker.ts"),
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--duration",
+    String(durationMs),
+    "--stalled",
+    String(kinds.includes("stalled") ? flags.faultStalled : 0),
+    "--trickle",
+    String(kinds.includes("trickle") ? flags.faultTrickle : 0),
+    "--kinds",
+    cycling.join(","),
+    "--rate",
+    String(flags.faultRate),
   ];
   const child = spawnChild(cmd, { cpus, stdout: "pipe", stderr: "pipe" });
   const attached = readLineMatching(child, /^ATTACHED$/, ATTACH_MS, true);
@@ -262,7 +274,14 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
   const fdsBefore = new Map<ServerName, number>();
   const reps: FaultRep[] = [];
   const kinds: string[] = raw.faults === true ? [...FAULT_MIX_KINDS] : raw.faults.split(",");
-  const load = { host: raw.host, connections: raw.connections, bytes: raw.bytes, durationMs: settings.durationMs, warmupMs: settings.warmupMs, cpus: clientCpus };
+  const load = {
+    host: raw.host,
+    connections: raw.connections,
+    bytes: raw.bytes,
+    durationMs: settings.durationMs,
+    warmupMs: settings.warmupMs,
+    cpus: clientCpus,
+  };
   try {
     for (const name of names) {
       const s = await startServer(name, raw.host, 0, serverCpus, name === "uring" ? raw.uringSetup : undefined);
@@ -283,7 +302,9 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
         const faults = await worker.done;
         reps.push({ server: s.name, rep, clean, faulty, faults });
         if (!settings.quiet) {
-          process.stderr.write(`${s.name} rep ${rep + 1}: ${Math.round(clean.roundTrips / clean.seconds)} rt/s alone, ${Math.round(faulty.roundTrips / faulty.seconds)} with ${faults.total} faulty connections\n`);
+          process.stderr.write(
+            `${s.name} rep ${rep + 1}: ${Math.round(clean.roundTrips / clean.seconds)} rt/s alone, ${Math.round(faulty.roundTrips / faulty.seconds)} with ${faults.total} faulty connections\n`,
+          );
         }
       }
     }
@@ -295,7 +316,8 @@ export async function runFaults(raw: EchoOpts & FaultFlags, settings: CommonSett
       leaks.push({ server: s.name, openSockets, fdsBefore: fdsBefore.get(s.name) ?? -1, fdsAfter, faultyConnections, stalledCpu: cpu });
     }
     print(reps, leaks, raw, settings);
-    if (typeof settings.json === "string") writeFileSync(settings.json, JSON.stringify({ command: process.argv.slice(2), connections: raw.connections, bytes: raw.bytes, reps, leaks }, null, 2));
+    if (typeof settings.json === "string")
+      writeFileSync(settings.json, JSON.stringify({ command: process.argv.slice(2), connections: raw.connections, bytes: raw.bytes, reps, leaks }, null, 2));
   } finally {
     for (const s of servers) await stopServer(s);
   }
@@ -305,18 +327,47 @@ function print(reps: FaultRep[], leaks: FaultLeak[], raw: EchoOpts, settings: Co
   const lines = [
     `echo --faults: -c ${raw.connections} -b ${raw.bytes}, ${settings.durationMs} ms per run, ${settings.repeat} interleaved repetition(s)`,
     "",
-    row(["server", "rep", "alone rt/s", "alone p99 µs", "with faults rt/s", "with faults p99 µs", "rate ratio", "server CPU alone", "server CPU with faults", "faulty conns"]),
+    row([
+      "server",
+      "rep",
+      "alone rt/s",
+      "alone p99 µs",
+      "with faults rt/s",
+      "with faults p99 µs",
+      "rate ratio",
+      "server CPU alone",
+      "server CPU with faults",
+      "faulty conns",
+    ]),
     row(Array(10).fill("---")),
   ];
   for (const r of reps) {
     const a = r.clean.roundTrips / r.clean.seconds;
     const f = r.faulty.roundTrips / r.faulty.seconds;
-    lines.push(row([r.server, r.rep + 1, Math.round(a), Math.round(r.clean.latencyUs.p99), Math.round(f), Math.round(r.faulty.latencyUs.p99), (f / a).toFixed(3),
-      `${(r.clean.serverCpu * 100).toFixed(1)}%`, `${(r.faulty.serverCpu * 100).toFixed(1)}%`, r.faults.total]));
+    lines.push(
+      row([
+        r.server,
+        r.rep + 1,
+        Math.round(a),
+        Math.round(r.clean.latencyUs.p99),
+        Math.round(f),
+        Math.round(r.faulty.latencyUs.p99),
+        (f / a).toFixed(3),
+        `${(r.clean.serverCpu * 100).toFixed(1)}%`,
+        `${(r.faulty.serverCpu * 100).toFixed(1)}%`,
+        r.faults.total,
+      ]),
+    );
   }
-  lines.push("", row(["server", "faulty connections", "connections left open", "descriptors before (fds + direct)", "descriptors after", "server CPU, every peer stalled"]), row(Array(6).fill("---")));
+  lines.push(
+    "",
+    row(["server", "faulty connections", "connections left open", "descriptors before (fds + direct)", "descriptors after", "server CPU, every peer stalled"]),
+    row(Array(6).fill("---")),
+  );
   for (const l of leaks) {
-    lines.push(row([l.server, l.faultyConnections, l.openSockets, l.fdsBefore, l.fdsAfter, Number.isNaN(l.stalledCpu) ? "-" : `${(l.stalledCpu * 100).toFixed(2)}%`]));
+    lines.push(
+      row([l.server, l.faultyConnections, l.openSockets, l.fdsBefore, l.fdsAfter, Number.isNaN(l.stalledCpu) ? "-" : `${(l.stalledCpu * 100).toFixed(2)}%`]),
+    );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }

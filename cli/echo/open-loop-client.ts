@@ -99,8 +99,18 @@ export async function runOpenLoopClient(run: OpenLoopRun): Promise<OpenLoopResul
   const why = openLoopClientUnavailable();
   if (why) throw new Error(why);
   const cmd = [
-    C_OPENLOOP_PATH, run.host, String(run.port), String(run.connections), String(run.bytes), String(run.rate),
-    String(run.durationMs), String(run.warmupMs), String(run.serverPid ?? 0), run.arrival, String(run.maxInflight), String(run.seed ?? 1),
+    C_OPENLOOP_PATH,
+    run.host,
+    String(run.port),
+    String(run.connections),
+    String(run.bytes),
+    String(run.rate),
+    String(run.durationMs),
+    String(run.warmupMs),
+    String(run.serverPid ?? 0),
+    run.arrival,
+    String(run.maxInflight),
+    String(run.seed ?? 1),
   ];
   const child = spawnChild(cmd, { cpus: run.cpus, stdout: "pipe", stderr: "pipe" });
   const stdout = new Response(child.stdout as ReadableStream).text();

@@ -16,7 +16,17 @@ import { exitCodeFor } from "../harness/exit-codes.ts";
 import { runCommandVariants } from "../harness/runner.ts";
 import { parseSlo, type Slo } from "../harness/slo-search.ts";
 import { openLoopClientUnavailable } from "./open-loop-client.ts";
-import { OPEN_LOOP_RAMP_MS, SERVER_WARMUP_MS, openLoopLines, openLoopRows, openLoopVariants, sloResults, sloRows, sloSearchPerServer, type OpenLoopShape } from "./open-loop.ts";
+import {
+  OPEN_LOOP_RAMP_MS,
+  SERVER_WARMUP_MS,
+  openLoopLines,
+  openLoopRows,
+  openLoopVariants,
+  sloResults,
+  sloRows,
+  sloSearchPerServer,
+  type OpenLoopShape,
+} from "./open-loop.ts";
 import type { ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { cellLabel, type EchoCell, type EchoPlacement } from "./variants.ts";
@@ -73,15 +83,28 @@ export interface OpenLoopEchoRun {
 export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
   const why = openLoopClientUnavailable();
   if (why) throw new OptionError(`--rate: ${why}`);
-  if (o.where.client && o.where.client !== "uring" && o.where.client !== "c-epoll") throw new OptionError("--rate uses the C open-loop client; --client does not apply");
+  if (o.where.client && o.where.client !== "uring" && o.where.client !== "c-epoll")
+    throw new OptionError("--rate uses the C open-loop client; --client does not apply");
   const { settings } = o;
   const log = (s: string) => {
     if (!settings.quiet && settings.json !== true) process.stderr.write(`${s}\n`);
   };
   const options = {
-    cells: o.cells.map(cellLabel), servers: o.servers, rates: o.rate, slo: o.slo?.text, arrival: o.shape.arrival, maxInflight: o.shape.maxInflight,
-    syscalls: o.shape.syscalls, durationMs: settings.durationMs, warmupMs: OPEN_LOOP_RAMP_MS, repeat: settings.repeat,
-    serverCpus: o.where.serverCpus, clientCpus: o.where.clientCpus, uringSetup: o.where.uringSetup, client: "c-openloop", regime: "open-loop",
+    cells: o.cells.map(cellLabel),
+    servers: o.servers,
+    rates: o.rate,
+    slo: o.slo?.text,
+    arrival: o.shape.arrival,
+    maxInflight: o.shape.maxInflight,
+    syscalls: o.shape.syscalls,
+    durationMs: settings.durationMs,
+    warmupMs: OPEN_LOOP_RAMP_MS,
+    repeat: settings.repeat,
+    serverCpus: o.where.serverCpus,
+    clientCpus: o.where.clientCpus,
+    uringSetup: o.where.uringSetup,
+    client: "c-openloop",
+    regime: "open-loop",
   };
   if (o.rate === "auto") {
     if (!o.slo) throw new OptionError("--rate auto needs --slo, e.g. --slo p99=1ms");
@@ -89,8 +112,17 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
     const cell = o.cells[0]!;
     log(`echo: SLO search ${o.slo.text}, ${cellLabel(cell)}, ${o.servers.join(", ")}; ${settings.durationMs} ms per probe, up to ${SLO_MAX_RATE}/s`);
     const outcomes = await sloSearchPerServer({
-      cell, servers: o.servers, where: o.where, shape: o.shape, slo: o.slo, durationMs: settings.durationMs,
-      startRate: SLO_START_RATE, maxRate: SLO_MAX_RATE, bisectSteps: SLO_BISECT_STEPS, signal: interruptSignal(), log,
+      cell,
+      servers: o.servers,
+      where: o.where,
+      shape: o.shape,
+      slo: o.slo,
+      durationMs: settings.durationMs,
+      startRate: SLO_START_RATE,
+      maxRate: SLO_MAX_RATE,
+      bisectSteps: SLO_BISECT_STEPS,
+      signal: interruptSignal(),
+      log,
     });
     const results = sloResults(outcomes, cell, o.slo);
     const run = buildRun("echo", options, results, o.ringFlags, interruptSignal().aborted);
@@ -102,7 +134,9 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
   const variants = openLoopVariants(o.cells, o.rate, o.servers, o.where, o.shape);
   const perRun = settings.durationMs + OPEN_LOOP_RAMP_MS + 1000;
   const totalMs = variants.length * (settings.repeat * perRun + SERVER_WARMUP_MS + 3500);
-  log(`echo open loop: ${o.cells.map(cellLabel).join(" | ")} at ${o.rate.join(", ")}/s (${o.shape.arrival}); ${o.servers.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms (~${Math.ceil(totalMs / 1000)} s)`);
+  log(
+    `echo open loop: ${o.cells.map(cellLabel).join(" | ")} at ${o.rate.join(", ")}/s (${o.shape.arrival}); ${o.servers.join(", ")}; ${settings.repeat}× ${settings.durationMs} ms (~${Math.ceil(totalMs / 1000)} s)`,
+  );
   const signal = interruptSignal();
   // The client warms up inside every run (OPEN_LOOP_RAMP_MS); a separate warm-up run adds nothing.
   const timing = { ...settings, warmupMs: 0, quiet: settings.quiet || settings.json === true };

@@ -64,7 +64,10 @@ export function toOpenLoopMeasurement(r: OpenLoopResult): Measurement {
     count === null || count === undefined || !seconds || r.achievedRate <= 0 ? NaN : count / (r.achievedRate * seconds);
   const sustained = sustainedBy(r);
   const notes: string[] = [];
-  if (sustained === "client") notes.push(`client-limited at ${r.requestedRate}/s (fire lag p99 ${fmtNum(r.fireLagUs.p99)} µs, client CPU ${Math.round(r.clientCpu * 100)}%): says nothing about the server`);
+  if (sustained === "client")
+    notes.push(
+      `client-limited at ${r.requestedRate}/s (fire lag p99 ${fmtNum(r.fireLagUs.p99)} µs, client CPU ${Math.round(r.clientCpu * 100)}%): says nothing about the server`,
+    );
   if (sustained === "server") notes.push(`saturated at ${r.requestedRate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unanswered} unanswered`);
   return {
     ops: r.repliesInWindow,
@@ -107,29 +110,48 @@ export function openLoopVariants(cells: EchoCell[], rates: number[], servers: Se
   for (const cell of cells) {
     for (const rate of rates) {
       for (const name of servers) {
-        out.push(serverVariant(
-          name,
-          rateCellLabel(cell, rate),
-          () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup),
-          async (s, durationMs) => {
-            const r = await checkedRun(s, name, () =>
-              runOpenLoopClient({
-                host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs,
-                warmupMs: OPEN_LOOP_RAMP_MS, arrival: shape.arrival, maxInflight: shape.maxInflight, serverPid: s.child.pid,
-                cpus: where.clientCpus, countSyscalls: shape.syscalls,
-              }),
-            );
-            return toOpenLoopMeasurement(r);
-          },
-          async (s) => {
-            await checkedRun(s, name, () =>
-              runOpenLoopClient({
-                host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes, rate, durationMs: SERVER_WARMUP_MS,
-                warmupMs: 0, arrival: shape.arrival, maxInflight: shape.maxInflight, cpus: where.clientCpus,
-              }),
-            );
-          },
-        ));
+        out.push(
+          serverVariant(
+            name,
+            rateCellLabel(cell, rate),
+            () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup),
+            async (s, durationMs) => {
+              const r = await checkedRun(s, name, () =>
+                runOpenLoopClient({
+                  host: s.host,
+                  port: s.port,
+                  connections: cell.connections,
+                  bytes: cell.bytes,
+                  rate,
+                  durationMs,
+                  warmupMs: OPEN_LOOP_RAMP_MS,
+                  arrival: shape.arrival,
+                  maxInflight: shape.maxInflight,
+                  serverPid: s.child.pid,
+                  cpus: where.clientCpus,
+                  countSyscalls: shape.syscalls,
+                }),
+              );
+              return toOpenLoopMeasurement(r);
+            },
+            async (s) => {
+              await checkedRun(s, name, () =>
+                runOpenLoopClient({
+                  host: s.host,
+                  port: s.port,
+                  connections: cell.connections,
+                  bytes: cell.bytes,
+                  rate,
+                  durationMs: SERVER_WARMUP_MS,
+                  warmupMs: 0,
+                  arrival: shape.arrival,
+                  maxInflight: shape.maxInflight,
+                  cpus: where.clientCpus,
+                }),
+              );
+            },
+          ),
+        );
       }
     }
   }
@@ -169,8 +191,21 @@ export function openLoopRows(run: RunResult): Rows {
   });
   return {
     head: [
-      "cell", "server", "achieved/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "uncorrected p50/p99/p99.9 µs",
-      "server CPU", "server CPU µs/rt", "client CPU", "syscalls/rt", "io_uring_enter/rt", "status",
+      "cell",
+      "server",
+      "achieved/s",
+      "p50 µs",
+      "p90 µs",
+      "p99 µs",
+      "p99.9 µs",
+      "max µs",
+      "uncorrected p50/p99/p99.9 µs",
+      "server CPU",
+      "server CPU µs/rt",
+      "client CPU",
+      "syscalls/rt",
+      "io_uring_enter/rt",
+      "status",
     ],
     rows,
   };
@@ -229,8 +264,16 @@ export async function sloSearchPerServer(run: SloRun): Promise<SloOutcome[]> {
     const server = await startServer(name, run.where.host, 0, run.where.serverCpus, run.where.uringSetup);
     try {
       await runOpenLoopClient({
-        host: server.host, port: server.port, connections: run.cell.connections, bytes: run.cell.bytes, rate: run.startRate,
-        durationMs: SERVER_WARMUP_MS, warmupMs: 0, arrival: run.shape.arrival, maxInflight: run.shape.maxInflight, cpus: run.where.clientCpus,
+        host: server.host,
+        port: server.port,
+        connections: run.cell.connections,
+        bytes: run.cell.bytes,
+        rate: run.startRate,
+        durationMs: SERVER_WARMUP_MS,
+        warmupMs: 0,
+        arrival: run.shape.arrival,
+        maxInflight: run.shape.maxInflight,
+        cpus: run.where.clientCpus,
       });
       const sloProbe = (rate: number) => sloProbeFor(server, name, rate);
       const search = await searchMaxRate({
@@ -252,18 +295,29 @@ export async function sloSearchPerServer(run: SloRun): Promise<SloOutcome[]> {
   return out;
 
   async function sloProbeFor(server: ServerProcess, name: ServerName, rate: number): Promise<OpenLoopResult & { ok: boolean; clientLimited: boolean }> {
-          const r = await checkedRun(server, name, () =>
-            runOpenLoopClient({
-              host: server.host, port: server.port, connections: run.cell.connections, bytes: run.cell.bytes, rate,
-              durationMs: run.durationMs, warmupMs: OPEN_LOOP_RAMP_MS, arrival: run.shape.arrival, maxInflight: run.shape.maxInflight,
-              serverPid: server.child.pid, cpus: run.where.clientCpus, countSyscalls: run.shape.syscalls,
-            }),
-          );
-          const who = sustainedBy(r);
-          const value = correctedPercentile(r, run.slo.p);
-          const ok = who === "ok" && r.errors === 0 && value <= run.slo.boundUs;
-          run.log?.(`  ${name} @ ${rate}/s: p${run.slo.p} ${fmtNum(value)} µs, achieved ${Math.round(r.achievedRate)}/s${who === "ok" ? "" : ` (${who === "client" ? "client-limited" : "saturated"})`} → ${ok ? "meets" : "misses"} ${run.slo.text}`);
-          return Object.assign(r, { ok, clientLimited: who === "client" });
+    const r = await checkedRun(server, name, () =>
+      runOpenLoopClient({
+        host: server.host,
+        port: server.port,
+        connections: run.cell.connections,
+        bytes: run.cell.bytes,
+        rate,
+        durationMs: run.durationMs,
+        warmupMs: OPEN_LOOP_RAMP_MS,
+        arrival: run.shape.arrival,
+        maxInflight: run.shape.maxInflight,
+        serverPid: server.child.pid,
+        cpus: run.where.clientCpus,
+        countSyscalls: run.shape.syscalls,
+      }),
+    );
+    const who = sustainedBy(r);
+    const value = correctedPercentile(r, run.slo.p);
+    const ok = who === "ok" && r.errors === 0 && value <= run.slo.boundUs;
+    run.log?.(
+      `  ${name} @ ${rate}/s: p${run.slo.p} ${fmtNum(value)} µs, achieved ${Math.round(r.achievedRate)}/s${who === "ok" ? "" : ` (${who === "client" ? "client-limited" : "saturated"})`} → ${ok ? "meets" : "misses"} ${run.slo.text}`,
+    );
+    return Object.assign(r, { ok, clientLimited: who === "client" });
   }
 }
 
@@ -272,7 +326,9 @@ export function sloResults(outcomes: SloOutcome[], cell: EchoCell, slo: Slo): Va
   return outcomes.map(({ server, search }) => {
     const best = search.best;
     const m = best ? toOpenLoopMeasurement(best) : undefined;
-    const notes = [`SLO ${slo.text}: ${search.outcome}; ${search.probes.length} probes (${search.probes.map((p) => `${p.rate}${p.result.ok ? "✓" : "✗"}`).join(" ")})`];
+    const notes = [
+      `SLO ${slo.text}: ${search.outcome}; ${search.probes.length} probes (${search.probes.map((p) => `${p.rate}${p.result.ok ? "✓" : "✗"}`).join(" ")})`,
+    ];
     return {
       variant: server,
       cell: `${cellLabel(cell)} slo:${slo.text}`,

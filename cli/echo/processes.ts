@@ -109,15 +109,31 @@ function clientCommand(run: ClientRun): string[] {
   if (run.client === "c-epoll") {
     if (!existsSync(C_CLIENT_PATH)) throw new Error(`${C_CLIENT_PATH} is missing: run "npm run build:shim" (needs a C compiler) or use --client uring`);
     return [
-      C_CLIENT_PATH, run.host, String(run.port), String(run.connections), String(run.bytes),
-      String(run.durationMs), String(run.warmupMs), String(run.serverPid ?? 0),
+      C_CLIENT_PATH,
+      run.host,
+      String(run.port),
+      String(run.connections),
+      String(run.bytes),
+      String(run.durationMs),
+      String(run.warmupMs),
+      String(run.serverPid ?? 0),
     ];
   }
   const cmd = [
-    bunPath(), join(import.meta.dir, "load-worker.ts"),
-    "--host", run.host, "--port", String(run.port),
-    "-c", String(run.connections), "-b", String(run.bytes),
-    "--duration", String(run.durationMs), "--warmup", String(run.warmupMs),
+    bunPath(),
+    join(import.meta.dir, "load-worker.ts"),
+    "--host",
+    run.host,
+    "--port",
+    String(run.port),
+    "-c",
+    String(run.connections),
+    "-b",
+    String(run.bytes),
+    "--duration",
+    String(run.durationMs),
+    "--warmup",
+    String(run.warmupMs),
   ];
   if (run.serverPid !== undefined) cmd.push("--server-pid", String(run.serverPid));
   if (run.clientSetup !== undefined) cmd.push("--setup", run.clientSetup);

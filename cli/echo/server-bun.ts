@@ -41,38 +41,38 @@ function flush(socket: Socket<Pending>): void {
 /** One echo listener on `port` (0: any); `reusePort` lets several threads share the port. */
 function listen(hostname: string, port: number, reusePort: boolean) {
   return Bun.listen<Pending>({
-  hostname,
-  port,
-  // reusePort works on Bun.listen (SO_REUSEPORT) though its type declares it only for connect.
-  ...({ reusePort } as object),
-  socket: {
-    open(socket) {
-      socket.data = { chunks: [], ended: false };
-      socket.setNoDelay?.(true);
+    hostname,
+    port,
+    // reusePort works on Bun.listen (SO_REUSEPORT) though its type declares it only for connect.
+    ...({ reusePort } as object),
+    socket: {
+      open(socket) {
+        socket.data = { chunks: [], ended: false };
+        socket.setNoDelay?.(true);
+      },
+      data(socket, data) {
+        const q = socket.data.chunks;
+        if (q.length > 0) {
+          // Already behind: keep order. Copy: `data` may be reused after this call.
+          q.push(new Uint8Array(data));
+          return;
+        }
+        const n = socket.write(data);
+        if (n < data.byteLength) q.push(new Uint8Array(data.subarray(Math.max(0, n))));
+      },
+      drain(socket) {
+        flush(socket);
+        if (socket.data.ended && socket.data.chunks.length === 0) socket.end();
+      },
+      end(socket) {
+        // Half close by the peer: finish what is queued, then close.
+        socket.data.ended = true;
+        if (socket.data.chunks.length === 0) socket.end();
+      },
+      error() {
+        // Resets are the peer's business; keep serving the others.
+      },
     },
-    data(socket, data) {
-      const q = socket.data.chunks;
-      if (q.length > 0) {
-        // Already behind: keep order. Copy: `data` may be reused after this call.
-        q.push(new Uint8Array(data));
-        return;
-      }
-      const n = socket.write(data);
-      if (n < data.byteLength) q.push(new Uint8Array(data.subarray(Math.max(0, n))));
-    },
-    drain(socket) {
-      flush(socket);
-      if (socket.data.ended && socket.data.chunks.length === 0) socket.end();
-    },
-    end(socket) {
-      // Half close by the peer: finish what is queued, then close.
-      socket.data.ended = true;
-      if (socket.data.chunks.length === 0) socket.end();
-    },
-    error() {
-      // Resets are the peer's business; keep serving the others.
-    },
-  },
   });
 }
 
@@ -93,9 +93,9 @@ if (!isMainThread) {
   await Promise.all(started);
   process.stdout.write(`READY ${server.port}${threads > 1 ? ` threads=${threads}` : ""}\n`);
 
-// Exit with the parent (no orphans even if it is SIGKILLed).
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) process.exit(0);
-}, 500).unref();
+  // Exit with the parent (no orphans even if it is SIGKILLed).
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 500).unref();
 }

@@ -30,23 +30,23 @@ if (threads > 1 && cluster.isPrimary) {
     }
   });
 } else {
-const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-  socket.on("data", (chunk) => {
-    if (!socket.write(chunk)) {
-      socket.pause();
-      socket.once("drain", () => socket.resume());
-    }
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on("data", (chunk) => {
+      if (!socket.write(chunk)) {
+        socket.pause();
+        socket.once("drain", () => socket.resume());
+      }
+    });
+    socket.on("end", () => socket.end());
+    socket.on("error", () => socket.destroy());
   });
-  socket.on("end", () => socket.end());
-  socket.on("error", () => socket.destroy());
-});
-server.on("error", (err) => {
-  process.stderr.write(`node echo server: ${err.code === "EADDRINUSE" ? `port ${arg("--port")} is in use (EADDRINUSE)` : err.message}\n`);
-  process.exit(1);
-});
-server.listen({ port: Number(arg("--port", "0")), host: arg("--host", "127.0.0.1"), backlog: 4096 }, () => {
-  if (cluster.isPrimary) process.stdout.write(`READY ${server.address().port}\n`);
-});
+  server.on("error", (err) => {
+    process.stderr.write(`node echo server: ${err.code === "EADDRINUSE" ? `port ${arg("--port")} is in use (EADDRINUSE)` : err.message}\n`);
+    process.exit(1);
+  });
+  server.listen({ port: Number(arg("--port", "0")), host: arg("--host", "127.0.0.1"), backlog: 4096 }, () => {
+    if (cluster.isPrimary) process.stdout.write(`READY ${server.address().port}\n`);
+  });
 }
 
 // Exit with the parent (no orphans even if it is SIGKILLed).

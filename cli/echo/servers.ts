@@ -55,7 +55,8 @@ function nodePath(): string | null {
 export const SERVERS: Record<ServerName, ServerSpec> = {
   uring: {
     name: "uring",
-    describe: "TcpServer on io_uring (src/net), run-loop driver, DEFER_TASKRUN+SINGLE_ISSUER, multishot accept into direct descriptors + multishot recv into a buffer ring, echo sent straight from the ring buffer (no userspace copy)",
+    describe:
+      "TcpServer on io_uring (src/net), run-loop driver, DEFER_TASKRUN+SINGLE_ISSUER, multishot accept into direct descriptors + multishot recv into a buffer ring, echo sent straight from the ring buffer (no userspace copy)",
     command: (host, port, setup = "defer") => [bunPath(), join(HERE, "server-uring.ts"), "--host", host, "--port", String(port), "--setup", setup],
     unavailable: () => null,
   },

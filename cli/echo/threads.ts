@@ -50,7 +50,9 @@ export function checkThreads(servers: readonly ServerName[], n: number): void {
   if (n <= 1) return;
   const bad = servers.filter((s) => THREAD_ARGS[s] === null);
   if (bad.length > 0) {
-    throw new OptionError(`--threads ${n}: ${bad.join(", ")} cannot run threaded (threaded servers: ${threadedServers().join(", ")}); leave ${bad.length > 1 ? "them" : "it"} out of --servers`);
+    throw new OptionError(
+      `--threads ${n}: ${bad.join(", ")} cannot run threaded (threaded servers: ${threadedServers().join(", ")}); leave ${bad.length > 1 ? "them" : "it"} out of --servers`,
+    );
   }
 }
 
@@ -95,7 +97,9 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   const seconds = sum((r) => r.seconds) / results.length;
   const servers = results.map((r) => r.serverCpu).filter((v): v is number => v !== null && Number.isFinite(v));
   const errorKinds = { ...results[0]!.errorKinds };
-  for (const r of results.slice(1)) for (const [k, v] of Object.entries(r.errorKinds)) (errorKinds as Record<string, number>)[k] = ((errorKinds as Record<string, number>)[k] ?? 0) + (v as number);
+  for (const r of results.slice(1))
+    for (const [k, v] of Object.entries(r.errorKinds))
+      (errorKinds as Record<string, number>)[k] = ((errorKinds as Record<string, number>)[k] ?? 0) + (v as number);
   return {
     roundTrips,
     seconds,

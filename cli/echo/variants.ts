@@ -139,40 +139,62 @@ export function serverVariants(cells: EchoCell[], servers: ServerName[], where: 
   const out: BenchVariant[] = [];
   for (const cell of cells) {
     for (const name of servers) {
-      out.push(serverVariant(
-        name,
-        cellLabel(cell),
-        () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads),
-        async (s, durationMs) => {
-          const before = exitDescription(s.child);
-          if (before) throw new Error(`${name} server died before the run (${before})`);
-          const r = await runClients({
-            host: s.host, port: s.port, connections: cell.connections, bytes: cell.bytes,
-            durationMs, warmupMs: CLIENT_RAMP_MS, serverPid: s.child.pid, cpus: where.clientCpus, client: where.client,
-          }, where.clientThreads ?? 1);
-          // Give a dying server a moment to be reaped, so its exit is seen here.
-          await Bun.sleep(20);
-          const after = exitDescription(s.child);
-          if (after) throw new Error(`${name} server died during the run (${after}); ${r.notes.join("; ") || "the load generator saw it"}`);
-          const m = toMeasurement(r);
-          m.notes = [...(m.notes ?? []), ...threadNotes(name, where.threads)];
-          if (s.detail) m.extra = { ...m.extra, setup: s.detail };
-          return m;
-        },
-      ));
+      out.push(
+        serverVariant(
+          name,
+          cellLabel(cell),
+          () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads),
+          async (s, durationMs) => {
+            const before = exitDescription(s.child);
+            if (before) throw new Error(`${name} server died before the run (${before})`);
+            const r = await runClients(
+              {
+                host: s.host,
+                port: s.port,
+                connections: cell.connections,
+                bytes: cell.bytes,
+                durationMs,
+                warmupMs: CLIENT_RAMP_MS,
+                serverPid: s.child.pid,
+                cpus: where.clientCpus,
+                client: where.client,
+              },
+              where.clientThreads ?? 1,
+            );
+            // Give a dying server a moment to be reaped, so its exit is seen here.
+            await Bun.sleep(20);
+            const after = exitDescription(s.child);
+            if (after) throw new Error(`${name} server died during the run (${after}); ${r.notes.join("; ") || "the load generator saw it"}`);
+            const m = toMeasurement(r);
+            m.notes = [...(m.notes ?? []), ...threadNotes(name, where.threads)];
+            if (s.detail) m.extra = { ...m.extra, setup: s.detail };
+            return m;
+          },
+        ),
+      );
     }
   }
   return out;
 }
 
 /** One variant per cell that loads an external server at `host:port` (--connect). */
-export function connectVariants(cells: EchoCell[], host: string, port: number, clientCpus?: readonly number[], client?: ClientName, clientThreads = 1): BenchVariant[] {
+export function connectVariants(
+  cells: EchoCell[],
+  host: string,
+  port: number,
+  clientCpus?: readonly number[],
+  client?: ClientName,
+  clientThreads = 1,
+): BenchVariant[] {
   return cells.map((cell) => ({
     name: `${host}:${port}`,
     cell: cellLabel(cell),
     async run(durationMs, ctx) {
       ctx.report(0);
-      const r = await runClients({ host, port, connections: cell.connections, bytes: cell.bytes, durationMs, warmupMs: CLIENT_RAMP_MS, cpus: clientCpus, client }, clientThreads);
+      const r = await runClients(
+        { host, port, connections: cell.connections, bytes: cell.bytes, durationMs, warmupMs: CLIENT_RAMP_MS, cpus: clientCpus, client },
+        clientThreads,
+      );
       return toMeasurement(r);
     },
   }));

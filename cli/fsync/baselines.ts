@@ -80,7 +80,11 @@ export class SyscallLoopCommitter {
   private readonly rec: { u8: Uint8Array; u32: Uint32Array };
   private readonly call: "fdatasync" | "fsync" | null;
 
-  constructor(private readonly fd: number, private readonly ledger: Ledger, sync: SyncKind) {
+  constructor(
+    private readonly fd: number,
+    private readonly ledger: Ledger,
+    sync: SyncKind,
+  ) {
     this.rec = recordBuffer(ledger.layout.recordBytes);
     this.call = baselineSync(sync).call;
   }
@@ -139,7 +143,12 @@ export class PromisesCommitter {
   private readonly recs: Array<{ u8: Uint8Array; u32: Uint32Array }> = [];
   private readonly call: "fdatasync" | "fsync" | null;
 
-  constructor(private readonly fh: FileHandle, private readonly ledger: Ledger, sync: SyncKind, inflight: number) {
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly ledger: Ledger,
+    sync: SyncKind,
+    inflight: number,
+  ) {
     for (let i = 0; i < inflight; i++) this.recs.push(recordBuffer(ledger.layout.recordBytes));
     this.call = baselineSync(sync).call;
   }

@@ -60,7 +60,12 @@ export function runFsyncOpenLoop(o: FsyncOpenLoopOptions): FsyncOpenLoopRow[] {
       let commits = 0;
       try {
         const r = runRingOpenLoop({
-          ring, rate, arrival: o.arrival, durationMs: o.durationMs, warmupMs: FSYNC_OPEN_LOOP_WARMUP_MS, slots: o.inflight,
+          ring,
+          rate,
+          arrival: o.arrival,
+          durationMs: o.durationMs,
+          warmupMs: FSYNC_OPEN_LOOP_WARMUP_MS,
+          slots: o.inflight,
           prep(slot) {
             const w = ring.getSqe();
             const f = ring.getSqe();
@@ -86,8 +91,15 @@ export function runFsyncOpenLoop(o: FsyncOpenLoopOptions): FsyncOpenLoopRow[] {
         const size = fstatSync(file.fd).size;
         if (size !== commits * o.recordBytes) errors++;
         rows.push({
-          rate, achievedRate: r.achievedRate, lat: s.corrected, slat: summarize(r.latency.sendLag), clat: s.uncorrected, cpu: r.cpu,
-          entersPerCommit: r.entersPerOp, unfinished: r.unfinished, errors,
+          rate,
+          achievedRate: r.achievedRate,
+          lat: s.corrected,
+          slat: summarize(r.latency.sendLag),
+          clat: s.uncorrected,
+          cpu: r.cpu,
+          entersPerCommit: r.entersPerOp,
+          unfinished: r.unfinished,
+          errors,
           status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
           fileBytes: size,
         });
@@ -106,11 +118,33 @@ export function runFsyncOpenLoop(o: FsyncOpenLoopOptions): FsyncOpenLoopRow[] {
 /** The fsync open-loop table. */
 export function fsyncOpenLoopRows(rows: FsyncOpenLoopRow[]): Rows {
   return {
-    head: ["commits/s", "achieved/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "slat p50/p99 µs", "clat p50/p99 µs", "CPU", "io_uring_enter/commit", "status"],
+    head: [
+      "commits/s",
+      "achieved/s",
+      "p50 µs",
+      "p90 µs",
+      "p99 µs",
+      "p99.9 µs",
+      "max µs",
+      "slat p50/p99 µs",
+      "clat p50/p99 µs",
+      "CPU",
+      "io_uring_enter/commit",
+      "status",
+    ],
     rows: rows.map((r) => [
-      String(r.rate), fmtNum(r.achievedRate), fmtNum(r.lat.p50), fmtNum(r.lat.p90), fmtNum(r.lat.p99), fmtNum(r.lat.p999), fmtNum(r.lat.max),
-      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`, `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
-      `${Math.round(r.cpu * 100)}%`, fmtNum(r.entersPerCommit), r.status,
+      String(r.rate),
+      fmtNum(r.achievedRate),
+      fmtNum(r.lat.p50),
+      fmtNum(r.lat.p90),
+      fmtNum(r.lat.p99),
+      fmtNum(r.lat.p999),
+      fmtNum(r.lat.max),
+      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`,
+      `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
+      `${Math.round(r.cpu * 100)}%`,
+      fmtNum(r.entersPerCommit),
+      r.status,
     ]),
   };
 }
@@ -135,8 +169,15 @@ export function fsyncOpenLoopResults(rows: FsyncOpenLoopRow[], o: FsyncOpenLoopO
     errors: r.errors + r.unfinished,
     notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
     extra: {
-      requestedRate: r.rate, achievedRate: r.achievedRate, latP90Us: r.lat.p90, latMaxUs: r.lat.max, slatP99Us: r.slat.p99, clatP50Us: r.clat.p50,
-      clatP99Us: r.clat.p99, entersPerCommit: r.entersPerCommit, status: r.status,
+      requestedRate: r.rate,
+      achievedRate: r.achievedRate,
+      latP90Us: r.lat.p90,
+      latMaxUs: r.lat.max,
+      slatP99Us: r.slat.p99,
+      clatP50Us: r.clat.p50,
+      clatP99Us: r.clat.p99,
+      entersPerCommit: r.entersPerCommit,
+      status: r.status,
     },
   }));
 }

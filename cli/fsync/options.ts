@@ -150,7 +150,9 @@ export function resolveFsyncOptions(raw: RawFsyncOptions): FsyncConfig {
   const append = raw.overwrite !== true;
   const fileBytes = parseSize("--file-size", raw.fileSize ?? "64m");
   if (!append && fileBytes < recordBytes * writesPerCommit * maxInflight) {
-    throw new OptionError(`--file-size ${raw.fileSize}: the preallocated file must hold at least --inflight × --writes × -b = ${recordBytes * writesPerCommit * maxInflight} bytes.`);
+    throw new OptionError(
+      `--file-size ${raw.fileSize}: the preallocated file must hold at least --inflight × --writes × -b = ${recordBytes * writesPerCommit * maxInflight} bytes.`,
+    );
   }
   if (raw.prefill && append) throw new OptionError("--prefill applies to --overwrite only.");
   const variants = (raw.variants ?? "uring,loop,promises").split(",").map((v) => oneOf("--variants", v.trim(), VARIANTS));

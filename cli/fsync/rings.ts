@@ -101,7 +101,9 @@ export function ringsVariant(name: "uring" | "loop", cfg: FsyncConfig, inflight:
       const sum = (f: (v: RingsVerdict) => number): number => got.reduce((a, v) => a + f(v), 0);
       const notes = new Set([...(r.notes ?? []), ...got.flatMap((v) => v.notes)]);
       r.extra = { ...r.extra, ackedCommits: sum((v) => v.acked), failedCommits: sum((v) => v.failed), verifiedRecords: sum((v) => v.verifiedRecords) };
-      notes.add(`${got.length} files verified: ${sum((v) => v.verifiedRecords)}/${sum((v) => v.checkedRecords)} records of ${sum((v) => v.acked)} acknowledged commits`);
+      notes.add(
+        `${got.length} files verified: ${sum((v) => v.verifiedRecords)}/${sum((v) => v.checkedRecords)} records of ${sum((v) => v.acked)} acknowledged commits`,
+      );
       const bad = sum((v) => v.badCommits);
       const failed = sum((v) => v.failed);
       if (failed > 0) {

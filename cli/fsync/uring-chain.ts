@@ -212,7 +212,11 @@ export class UringCommitter {
         throw new SyscallError("io_uring_enter", -ret, `io_uring_enter failed while committing: ${errnoName(ret)}`);
       }
       if (reaped === 0 && ret === -Errno.ETIME) {
-        throw new SyscallError("io_uring_enter", Errno.ETIME, `no completion within ${COMPLETION_WAIT_NS / 1e9} s with ${this.inflightNow} commits in flight: the device is stuck.`);
+        throw new SyscallError(
+          "io_uring_enter",
+          Errno.ETIME,
+          `no completion within ${COMPLETION_WAIT_NS / 1e9} s with ${this.inflightNow} commits in flight: the device is stuck.`,
+        );
       }
       if (this.broken) stopping = true;
       if (this.now >= deadline || (maxCommits > 0 && started >= maxCommits)) stopping = true;

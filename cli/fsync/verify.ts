@@ -52,7 +52,15 @@ export interface VerifyReport {
 export function verifyDataFile(path: string, ledger: Ledger): VerifyReport {
   const { recordBytes: b, writesPerCommit: w } = ledger.layout;
   const report: VerifyReport = {
-    checked: 0, ok: 0, missing: 0, corrupt: 0, unverifiable: 0, badCommits: 0, problems: [], durable: [], direct: false,
+    checked: 0,
+    ok: 0,
+    missing: 0,
+    corrupt: 0,
+    unverifiable: 0,
+    badCommits: 0,
+    problems: [],
+    durable: [],
+    direct: false,
   };
   const badCommit = new Set<number>();
   const slots = ledger.slotCount;
@@ -92,8 +100,7 @@ export function verifyDataFile(path: string, ledger: Ledger): VerifyReport {
           continue;
         }
         report.checked++;
-        const result: RecordCheck =
-          (i + 1) * b > got ? "missing" : checkRecord(new Uint32Array(bytes.buffer, bytes.byteOffset + i * b, b >>> 2), b, seq);
+        const result: RecordCheck = (i + 1) * b > got ? "missing" : checkRecord(new Uint32Array(bytes.buffer, bytes.byteOffset + i * b, b >>> 2), b, seq);
         if (result === "ok") {
           report.ok++;
           continue;

@@ -220,14 +220,9 @@ export async function finishWithin(child: Child, limitMs: number, what: string):
  * background (a full pipe would block the child), unless `keepReading` is
  * set: then the stream is only released, for the caller to read on.
  */
-export async function readLineMatching(
-  child: Child,
-  re: RegExp,
-  timeoutMs = 10_000,
-  keepReading = false,
-): Promise<RegExpMatchArray> {
+export async function readLineMatching(child: Child, re: RegExp, timeoutMs = 10_000, keepReading = false): Promise<RegExpMatchArray> {
   const stdout = child.stdout;
-  if (!stdout || typeof stdout === "number") throw new Error("readLineMatching needs stdout: \"pipe\"");
+  if (!stdout || typeof stdout === "number") throw new Error('readLineMatching needs stdout: "pipe"');
   const reader = (stdout as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let seen = "";

@@ -23,7 +23,10 @@ export function compareRuns(a: RunResult, b: RunResult): ComparedPair[] {
   const key = (r: VariantResult) => `${r.cell}\u0000${r.variant}`;
   const order: string[] = [];
   const pairs = new Map<string, ComparedPair>();
-  for (const [side, run] of [["a", a], ["b", b]] as const) {
+  for (const [side, run] of [
+    ["a", a],
+    ["b", b],
+  ] as const) {
     for (const r of run.results) {
       const k = key(r);
       let p = pairs.get(k);

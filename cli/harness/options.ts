@@ -93,8 +93,7 @@ export function addCommonOptions(cmd: Command, defaults: Partial<CommonDefaults>
 /** Picks the common settings out of a command's parsed options object. */
 export function commonSettings(opts: Record<string, unknown>): CommonSettings {
   const num = (k: string, fallback: number) => (typeof opts[k] === "number" ? (opts[k] as number) : fallback);
-  const pathOrTrue = (v: unknown): string | true | undefined =>
-    v === true ? true : typeof v === "string" && v.length > 0 ? v : undefined;
+  const pathOrTrue = (v: unknown): string | true | undefined => (v === true ? true : typeof v === "string" && v.length > 0 ? v : undefined);
   return {
     durationMs: num("duration", COMMON_DEFAULTS.durationMs),
     warmupMs: num("warmup", COMMON_DEFAULTS.warmupMs),
@@ -141,7 +140,10 @@ export function nonNegativeInt(flag: string): (value: string) => number {
 export function intList(flag: string): (value: string) => number[] {
   const one = positiveInt(flag);
   return (value: string) => {
-    const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    const parts = value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (parts.length === 0) throw new OptionError(`${flag} takes a comma-separated list like 128,512,1000, got "${value}".`);
     return parts.map((p) => {
       try {
@@ -156,12 +158,13 @@ export function intList(flag: string): (value: string) => number[] {
 /** Parser for a comma-separated list of names restricted to `allowed`, e.g. variants. */
 export function choiceList(flag: string, allowed: readonly string[]): (value: string) => string[] {
   return (value: string) => {
-    const parts = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    const parts = value
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     const bad = parts.filter((p) => !allowed.includes(p));
     if (parts.length === 0 || bad.length > 0) {
-      throw new OptionError(
-        `${flag}: ${bad.length > 0 ? `unknown ${bad.map((b) => `"${b}"`).join(", ")}` : "empty list"}; choose from ${allowed.join(", ")}.`,
-      );
+      throw new OptionError(`${flag}: ${bad.length > 0 ? `unknown ${bad.map((b) => `"${b}"`).join(", ")}` : "empty list"}; choose from ${allowed.join(", ")}.`);
     }
     return parts;
   };

@@ -25,13 +25,7 @@ import { renderMarkdown, saveRun, writeJson, RESULTS_DIR } from "./save.ts";
  * Wraps results with the run context (kernel, CPU, Bun version, argv, ring
  * flags); `partial` marks a run stopped by Ctrl-C.
  */
-export function buildRun(
-  command: string,
-  options: Record<string, unknown>,
-  results: VariantResult[],
-  ringFlags?: string[],
-  partial = false,
-): RunResult {
+export function buildRun(command: string, options: Record<string, unknown>, results: VariantResult[], ringFlags?: string[], partial = false): RunResult {
   const run: RunResult = { schema: 1, command, context: runContext(ringFlags), options, results };
   if (partial) run.partial = true;
   return run;

@@ -22,7 +22,10 @@ const MAX_LEGEND_ROW_W = 900;
 const LEGEND_ROW_H = 18;
 
 /** Legend entries laid out in rows that fit `maxW`: each entry's x offset within its row, and its row. */
-export function layoutLegend(variants: readonly string[], maxW: number): { items: Array<{ variant: string; x: number; row: number }>; rows: number; width: number } {
+export function layoutLegend(
+  variants: readonly string[],
+  maxW: number,
+): { items: Array<{ variant: string; x: number; row: number }>; rows: number; width: number } {
   const items: Array<{ variant: string; x: number; row: number }> = [];
   let x = 0;
   let row = 0;
@@ -53,7 +56,7 @@ export function niceTicks(max: number, count = 5): number[] {
   if (!(max > 0) || !Number.isFinite(max)) return [0, 1];
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const ticks: number[] = [];
   for (let v = 0; v <= max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
   return ticks;
@@ -110,9 +113,7 @@ export function renderChartSvg(run: RunResult, colorOf: (variant: string) => str
     parts.push(`<line class="grid" stroke="#e5e5e5" x1="${marginLeft}" y1="${ty}" x2="${width - CHART.marginRight}" y2="${ty}"/>`);
     parts.push(`<text class="tick" x="${marginLeft - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle">${shortNum(t)}</text>`);
   }
-  parts.push(
-    `<text class="axis" transform="translate(14 ${CHART.marginTop + CHART.height / 2}) rotate(-90)" text-anchor="middle">ops/s</text>`,
-  );
+  parts.push(`<text class="axis" transform="translate(14 ${CHART.marginTop + CHART.height / 2}) rotate(-90)" text-anchor="middle">ops/s</text>`);
   cells.forEach((cell, ci) => {
     const gx = marginLeft + ci * slotW + (slotW - groupW) / 2;
     parts.push(`<g class="cell" data-cell="${escapeXml(cell)}">`);
@@ -135,7 +136,9 @@ export function renderChartSvg(run: RunResult, colorOf: (variant: string) => str
         );
       }
       if (r.errors > 0) {
-        parts.push(`<text class="errmark" fill="#c00" font-weight="bold" x="${(x + CHART.barWidth / 2).toFixed(1)}" y="${(by - 4).toFixed(1)}" text-anchor="middle">!</text>`);
+        parts.push(
+          `<text class="errmark" fill="#c00" font-weight="bold" x="${(x + CHART.barWidth / 2).toFixed(1)}" y="${(by - 4).toFixed(1)}" text-anchor="middle">!</text>`,
+        );
       }
     });
     const lx = gx + groupW / 2;

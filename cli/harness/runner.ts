@@ -168,8 +168,7 @@ export async function runInterleaved(opts: RunnerOptions): Promise<VariantResult
     if (names.has(key)) throw new Error(`variant "${v.name}" appears twice in cell "${v.cell}"`);
     names.add(key);
   }
-  const sink: ProgressSink =
-    typeof opts.onProgress === "function" ? { update: opts.onProgress, done() {} } : (opts.onProgress ?? silentProgress);
+  const sink: ProgressSink = typeof opts.onProgress === "function" ? { update: opts.onProgress, done() {} } : (opts.onProgress ?? silentProgress);
   const signal = opts.signal ?? new AbortController().signal;
   const onError = opts.onError ?? "record";
   const blocks = planRuns(opts.variants, opts.repeat, opts.warmupMs, opts.order);
@@ -209,8 +208,16 @@ export async function runInterleaved(opts: RunnerOptions): Promise<VariantResult
           }
           const started = performance.now();
           const base: ProgressEvent = {
-            phase, variant: variant.name, cell: variant.cell, repetition, repeat: opts.repeat,
-            durationMs: duration, elapsedMs: 0, ops: 0, runIndex, runCount,
+            phase,
+            variant: variant.name,
+            cell: variant.cell,
+            repetition,
+            repeat: opts.repeat,
+            durationMs: duration,
+            elapsedMs: 0,
+            ops: 0,
+            runIndex,
+            runCount,
           };
           const ctx: RunControl = {
             phase,
@@ -361,11 +368,7 @@ function errorText(err: unknown): string {
  * reporting progress; returns ops and the exact elapsed seconds.
  * Checks the clock once per step, so keep steps short (a batch, not a second).
  */
-export async function timedLoop(
-  durationMs: number,
-  ctx: RunControl,
-  step: () => number | Promise<number>,
-): Promise<{ ops: number; seconds: number }> {
+export async function timedLoop(durationMs: number, ctx: RunControl, step: () => number | Promise<number>): Promise<{ ops: number; seconds: number }> {
   const start = performance.now();
   const end = start + durationMs;
   let ops = 0;

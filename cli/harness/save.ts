@@ -49,7 +49,10 @@ export function markdownTable(rows: Rows): string {
   // A newline would end the table row: cells become one line.
   const esc = (s: string) => s.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
   const line = (cells: string[]) => `| ${cells.map(esc).join(" | ")} |`;
-  const rule = `|${rows.head.map((_, i) => (isNumericColumn(rows, i) ? "---:" : "---")).map((r) => `${r}|`).join("")}`;
+  const rule = `|${rows.head
+    .map((_, i) => (isNumericColumn(rows, i) ? "---:" : "---"))
+    .map((r) => `${r}|`)
+    .join("")}`;
   return [line(rows.head), rule, ...rows.rows.map(line)].join("\n");
 }
 

@@ -40,7 +40,7 @@ export function expectedSum(pages: readonly number[]): number {
   let s = 0;
   for (const p of pages) {
     const off = p * PAGE;
-    const lo = ((off % TWO_32) * (WORDS / 2) + 8 * ((WORDS / 2) * (WORDS / 2 - 1)) / 2) % TWO_32;
+    const lo = ((off % TWO_32) * (WORDS / 2) + (8 * ((WORDS / 2) * (WORDS / 2 - 1))) / 2) % TWO_32;
     const hi = (((Math.floor(off / TWO_32) ^ PATTERN_MAGIC) >>> 0) * (WORDS / 2)) % TWO_32;
     s = (s + lo + hi) % TWO_32;
   }

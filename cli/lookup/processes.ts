@@ -75,11 +75,26 @@ async function runToEnd(child: Child, limitMs: number, what: string): Promise<st
 /** Our load generator (load.ts), pinned to `run.cpus`. */
 export async function runOurLoad(run: LoadRun): Promise<LookupLoadResult> {
   const cmd = [
-    process.execPath, join(import.meta.dir, "load.ts"),
-    "--host", run.host, "--port", String(run.port), "-c", String(run.connections),
-    "--keys", String(run.keys), "--pages", String(run.pageCount),
-    "--duration", String(run.durationMs), "--warmup", String(run.warmupMs),
-    "--server-pid", String(run.serverPid), "--seed", String(run.seed),
+    process.execPath,
+    join(import.meta.dir, "load.ts"),
+    "--host",
+    run.host,
+    "--port",
+    String(run.port),
+    "-c",
+    String(run.connections),
+    "--keys",
+    String(run.keys),
+    "--pages",
+    String(run.pageCount),
+    "--duration",
+    String(run.durationMs),
+    "--warmup",
+    String(run.warmupMs),
+    "--server-pid",
+    String(run.serverPid),
+    "--seed",
+    String(run.seed),
   ];
   if (run.rate !== undefined) cmd.push("--rate", String(run.rate), "--arrival", run.arrival ?? "uniform");
   const child = spawnChild(cmd, { cpus: run.cpus, stdout: "pipe", stderr: "pipe" });

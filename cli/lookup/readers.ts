@@ -108,11 +108,7 @@ async function settleReads(reads: readonly Promise<number>[], pages: readonly nu
  * with one enter); then every read is settled and checked (see settleReads)
  * before the slab goes back, and the pages' checksum is returned.
  */
-async function slabLookup(
-  pool: SlabPool,
-  pages: readonly number[],
-  read: (slab: Uint8Array, i: number, page: number) => Promise<number>,
-): Promise<number> {
+async function slabLookup(pool: SlabPool, pages: readonly number[], read: (slab: Uint8Array, i: number, page: number) => Promise<number>): Promise<number> {
   const slab = pool.take();
   try {
     const reads = pages.map((p, i) => read(slab, i, p));

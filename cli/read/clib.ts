@@ -26,9 +26,21 @@ export function haveCLoop(): boolean {
 /** Runs the C loop; `fixed` registers buffers and the file, as the uring-fixed variant does. */
 export async function runCLoop(w: ReadWorkload, fixed: boolean, durationMs: number, warmupMs: number): Promise<CRunResult> {
   const args = [
-    w.path, String(w.size), String(w.bs), String(w.qd), String(w.batch), String(durationMs), String(warmupMs),
-    w.direct ? "1" : "0", w.pattern === "rand" ? "1" : "0", fixed ? "1" : "0", String(w.seed), String(w.maxOps), w.verify,
-    String(w.submit), w.hugePages ? "1" : "0",
+    w.path,
+    String(w.size),
+    String(w.bs),
+    String(w.qd),
+    String(w.batch),
+    String(durationMs),
+    String(warmupMs),
+    w.direct ? "1" : "0",
+    w.pattern === "rand" ? "1" : "0",
+    fixed ? "1" : "0",
+    String(w.seed),
+    String(w.maxOps),
+    w.verify,
+    String(w.submit),
+    w.hugePages ? "1" : "0",
   ];
   const { code, out, err } = await collectChild(C_READ_BINARY, args, durationMs + warmupMs + 30_000, (e) => `could not run ${C_READ_BINARY}: ${e.message}`);
   if (code !== 0) throw new Error(`C loop failed (exit ${code}): ${err.trim()}`);

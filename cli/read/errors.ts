@@ -56,10 +56,7 @@ export function bsNotAligned(bs: number, logical: number, path: string): OptionE
 
 /** The file holds less than one block. */
 export function fileTooSmall(path: string, size: number, bs: number): OptionError {
-  return inputError(
-    "too-small",
-    `${path} is ${size} bytes, smaller than one block (--bs ${bs}): use a larger file or a smaller --bs.`,
-  );
+  return inputError("too-small", `${path} is ${size} bytes, smaller than one block (--bs ${bs}): use a larger file or a smaller --bs.`);
 }
 
 /** No space for the generated file. */

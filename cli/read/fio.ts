@@ -82,7 +82,12 @@ export function parseFioJson(text: string): FioResult {
 /** Runs fio and parses its result; rejects with fio's error text when it fails. */
 export async function runFio(w: ReadWorkload, engine: FioEngine, durationMs: number, warmupMs: number, jobs = 1): Promise<FioResult> {
   const args = fioArgs(w, engine, durationMs, warmupMs, jobs);
-  const { code, out, err } = await collectChild("fio", args, durationMs + warmupMs + 30_000, (e) => `could not run fio: ${e.message} (install it with apt-get install fio)`);
+  const { code, out, err } = await collectChild(
+    "fio",
+    args,
+    durationMs + warmupMs + 30_000,
+    (e) => `could not run fio: ${e.message} (install it with apt-get install fio)`,
+  );
   if (code !== 0) throw new Error(`fio ${engine} failed (exit ${code}): ${(err || out).trim().split("\n").slice(-2).join(" ")}`);
   return parseFioJson(out);
 }

@@ -89,7 +89,12 @@ export function findNode(): string | null {
 export async function runNode(bin: string, w: ReadWorkload, durationMs: number, warmupMs: number): Promise<NodeRunResult> {
   const config = JSON.stringify({ ...w, durationMs, warmupMs });
   // Bounded: the run plus a generous margin for startup; never hang the benchmark.
-  const { code, out, err } = await collectChild(bin, ["--input-type=module", "-e", NODE_SCRIPT, config], durationMs + warmupMs + 30_000, (e) => `could not run ${bin}: ${e.message}`);
+  const { code, out, err } = await collectChild(
+    bin,
+    ["--input-type=module", "-e", NODE_SCRIPT, config],
+    durationMs + warmupMs + 30_000,
+    (e) => `could not run ${bin}: ${e.message}`,
+  );
   if (code !== 0) {
     const line = err.split("\n").find((l) => /Error|error:/.test(l)) ?? err.trim().split("\n").pop() ?? "";
     throw new Error(`node baseline failed (exit ${code}): ${line.trim()}`);

@@ -59,7 +59,12 @@ export function runReadOpenLoop(cfg: ReadConfig, rates: number[], arrival: Arriv
         let errors = 0;
         try {
           const r = runRingOpenLoop({
-            ring, rate, arrival, durationMs, warmupMs: READ_OPEN_LOOP_WARMUP_MS, slots: cfg.qd,
+            ring,
+            rate,
+            arrival,
+            durationMs,
+            warmupMs: READ_OPEN_LOOP_WARMUP_MS,
+            slots: cfg.qd,
             prep(slot) {
               const s = ring.getSqe();
               if (s === null) throw new Error("SQ full: the ring has fewer entries than --qd");
@@ -73,9 +78,17 @@ export function runReadOpenLoop(cfg: ReadConfig, rates: number[], arrival: Arriv
           });
           const s = r.latency.summary();
           rows.push({
-            rate, achievedRate: r.achievedRate, lat: s.corrected, slat: summarize(r.latency.sendLag), clat: s.uncorrected,
-            cpu: r.cpu, cpuUsPerRead: r.completedInWindow > 0 ? (r.cpu * r.seconds * 1e6) / r.completedInWindow : NaN,
-            entersPerRead: r.entersPerOp, unfinished: r.unfinished, errors, peakQueued: r.peakQueued,
+            rate,
+            achievedRate: r.achievedRate,
+            lat: s.corrected,
+            slat: summarize(r.latency.sendLag),
+            clat: s.uncorrected,
+            cpu: r.cpu,
+            cpuUsPerRead: r.completedInWindow > 0 ? (r.cpu * r.seconds * 1e6) / r.completedInWindow : NaN,
+            entersPerRead: r.entersPerOp,
+            unfinished: r.unfinished,
+            errors,
+            peakQueued: r.peakQueued,
             status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
           });
         } finally {
@@ -95,11 +108,35 @@ export function runReadOpenLoop(cfg: ReadConfig, rates: number[], arrival: Arriv
 /** The read open-loop table. */
 export function readOpenLoopRows(rows: ReadOpenLoopRow[]): Rows {
   return {
-    head: ["rate/s", "achieved/s", "lat p50 µs", "lat p90 µs", "lat p99 µs", "lat p99.9 µs", "lat max µs", "slat p50/p99 µs", "clat p50/p99 µs", "CPU", "CPU µs/read", "io_uring_enter/read", "status"],
+    head: [
+      "rate/s",
+      "achieved/s",
+      "lat p50 µs",
+      "lat p90 µs",
+      "lat p99 µs",
+      "lat p99.9 µs",
+      "lat max µs",
+      "slat p50/p99 µs",
+      "clat p50/p99 µs",
+      "CPU",
+      "CPU µs/read",
+      "io_uring_enter/read",
+      "status",
+    ],
     rows: rows.map((r) => [
-      String(r.rate), fmtNum(r.achievedRate), fmtNum(r.lat.p50), fmtNum(r.lat.p90), fmtNum(r.lat.p99), fmtNum(r.lat.p999), fmtNum(r.lat.max),
-      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`, `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
-      `${Math.round(r.cpu * 100)}%`, fmtNum(r.cpuUsPerRead), fmtNum(r.entersPerRead), r.status,
+      String(r.rate),
+      fmtNum(r.achievedRate),
+      fmtNum(r.lat.p50),
+      fmtNum(r.lat.p90),
+      fmtNum(r.lat.p99),
+      fmtNum(r.lat.p999),
+      fmtNum(r.lat.max),
+      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`,
+      `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
+      `${Math.round(r.cpu * 100)}%`,
+      fmtNum(r.cpuUsPerRead),
+      fmtNum(r.entersPerRead),
+      r.status,
     ]),
   };
 }
@@ -126,8 +163,18 @@ export function readOpenLoopResults(rows: ReadOpenLoopRow[], cfg: ReadConfig): V
     errors: r.errors + r.unfinished,
     notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
     extra: {
-      requestedRate: r.rate, achievedRate: r.achievedRate, latP90Us: r.lat.p90, latMaxUs: r.lat.max, slatP50Us: r.slat.p50, slatP99Us: r.slat.p99,
-      clatP50Us: r.clat.p50, clatP99Us: r.clat.p99, clatP999Us: r.clat.p999, cpuUsPerRead: r.cpuUsPerRead, entersPerRead: r.entersPerRead, status: r.status,
+      requestedRate: r.rate,
+      achievedRate: r.achievedRate,
+      latP90Us: r.lat.p90,
+      latMaxUs: r.lat.max,
+      slatP50Us: r.slat.p50,
+      slatP99Us: r.slat.p99,
+      clatP50Us: r.clat.p50,
+      clatP99Us: r.clat.p99,
+      clatP999Us: r.clat.p999,
+      cpuUsPerRead: r.cpuUsPerRead,
+      entersPerRead: r.entersPerRead,
+      status: r.status,
     },
   }));
 }
@@ -138,7 +185,11 @@ export function runReadRate(raw: RawReadOptions & { rate: number[]; arrival?: st
   if (!(ARRIVAL_KINDS as readonly string[]).includes(arrival)) throw new OptionError(`--arrival takes ${ARRIVAL_KINDS.join(" or ")}, got "${raw.arrival}".`);
   const cfg = resolveReadOptions(raw, { node: false, cLoop: false, fio: false });
   const { rows, path } = runReadOpenLoop(cfg, raw.rate, arrival, common.durationMs);
-  const run = buildRun("read", { ...cfg, variants: ["uring"], rates: raw.rate, arrival, regime: "open-loop", durationMs: common.durationMs }, readOpenLoopResults(rows, cfg));
+  const run = buildRun(
+    "read",
+    { ...cfg, variants: ["uring"], rates: raw.rate, arrival, regime: "open-loop", durationMs: common.durationMs },
+    readOpenLoopResults(rows, cfg),
+  );
   finishRun(run, common, { tables: [readOpenLoopRows(rows)], lines: [readOpenLoopLegend(cfg, arrival), `file: ${path}`] });
   process.exitCode = exitCodeFor(run);
 }

@@ -112,7 +112,10 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
 
   let variants: ReadVariant[];
   if (raw.variants !== undefined) {
-    const parts = raw.variants.split(",").map((s) => s.trim()).filter(Boolean);
+    const parts = raw.variants
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = parts.filter((p) => !(READ_VARIANTS as readonly string[]).includes(p));
     if (parts.length === 0 || bad.length > 0) {
       throw new OptionError(`--variants: unknown ${bad.map((b) => `"${b}"`).join(", ") || "(empty)"}; choose from ${READ_VARIANTS.join(", ")}.`);
@@ -127,11 +130,32 @@ export function resolveReadOptions(raw: RawReadOptions, available: { node: boole
     throw inputError("no-fio", "fio is not installed: install it (apt-get install fio) or run without --fio.");
   }
   if (variants.some((v) => v.startsWith("c-")) && !available.cLoop) {
-    throw inputError("no-c-loop", "The liburing C loop is not built (build/read_liburing): install liburing-dev and a C compiler, then run npm run build:shim.");
+    throw inputError(
+      "no-c-loop",
+      "The liburing C loop is not built (build/read_liburing): install liburing-dev and a C compiler, then run npm run build:shim.",
+    );
   }
   if (variants.includes("node") && !available.node) {
     throw inputError("no-node", "The node baseline needs the node binary on PATH (or URING_BENCH_NODE): install Node.js or drop node from --variants.");
   }
   const hugePages = raw.hugePages !== false;
-  return { file: raw.file, size, dir: raw.dir, keep: raw.keep === true, bs, qd, entries, batch, submit, hugePages, pattern, direct, bytes, verify, variants, seed, rings };
+  return {
+    file: raw.file,
+    size,
+    dir: raw.dir,
+    keep: raw.keep === true,
+    bs,
+    qd,
+    entries,
+    batch,
+    submit,
+    hugePages,
+    pattern,
+    direct,
+    bytes,
+    verify,
+    variants,
+    seed,
+    rings,
+  };
 }

@@ -126,15 +126,7 @@ export class VerifyError extends Error {
  * asked for (short only at end of file). `count` is the caller's running read
  * counter, used by "sample" mode.
  */
-export function verifyRead(
-  mode: VerifyMode,
-  words: Uint32Array,
-  wordBase: number,
-  fileOffset: number,
-  res: number,
-  expectedLen: number,
-  count: number,
-): void {
+export function verifyRead(mode: VerifyMode, words: Uint32Array, wordBase: number, fileOffset: number, res: number, expectedLen: number, count: number): void {
   if (res !== expectedLen) {
     throw new VerifyError(
       `short read: ${res} of ${expectedLen} bytes at offset ${fileOffset} (the file changed size, or the device returned less than asked)`,

@@ -33,7 +33,11 @@ export class RingPool {
   readonly ringFlags = new Set<string>();
 
   /** `pread`: the workers run pread loops instead of rings (N threads of pread, the comparison). */
-  constructor(private readonly n: number, private readonly config: UringReadConfig, private readonly pread = false) {}
+  constructor(
+    private readonly n: number,
+    private readonly config: UringReadConfig,
+    private readonly pread = false,
+  ) {}
 
   /** Starts the workers and opens a reader in each; throws (UnsupportedError too) if any fails. */
   async open(): Promise<void> {

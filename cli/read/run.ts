@@ -89,7 +89,8 @@ export async function runRead(cfg: ReadConfig, timing: ReadTiming, progress: Pro
     for (const r of results) {
       if (r.errors > 0) failed.push(r.variant);
       // pread runs as N threads and fio as numjobs=N (variants.ts); the rest stay on one thread.
-      if (cfg.rings > 1 && !/^(uring|pread$|fio-)/.test(r.variant)) r.notes = [...(r.notes ?? []), "one thread: --rings applies to the io_uring variants, pread and fio"];
+      if (cfg.rings > 1 && !/^(uring|pread$|fio-)/.test(r.variant))
+        r.notes = [...(r.notes ?? []), "one thread: --rings applies to the io_uring variants, pread and fio"];
       if (!target.hasPattern && r.opsPerSec > 0) r.notes = [...(r.notes ?? []), "file lacks the pattern: lengths checked only"];
     }
     addRatios(results);

@@ -31,7 +31,12 @@ export class PreadReader {
   }
 
   /** Reads for `durationMs` or `maxOps` reads, whichever ends first; latency (µs) of each read into `lat`. */
-  run(durationMs: number, lat: LatencySink | null, report?: (ops: number) => void, maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity): { ops: number; bytes: number; seconds: number } {
+  run(
+    durationMs: number,
+    lat: LatencySink | null,
+    report?: (ops: number) => void,
+    maxOps = this.w.maxOps > 0 ? this.w.maxOps : Infinity,
+  ): { ops: number; bytes: number; seconds: number } {
     const { bs, verify } = this.w;
     const start = performance.now();
     const stopAt = start + durationMs;

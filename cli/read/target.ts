@@ -3,7 +3,21 @@
  * way it can be unusable, or a generated one stamped with the pattern
  * (pattern.ts) so every read can be verified, removed afterwards unless kept.
  */
-import { accessSync, closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, statfsSync, unlinkSync, writeSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bsNotAligned, explainOpenError, fileTooSmall, noSpace, inputError, oDirectOnTmpfs } from "./errors.ts";
@@ -185,7 +199,10 @@ export function prepareTarget(opts: TargetOptions): ReadTarget {
     }
     if (st.isDirectory()) throw explainOpenError(path, "EISDIR", opts.direct);
     if (st.isBlockDevice()) {
-      throw inputError("not-regular", `${path} is a block device: read a file on its filesystem instead (--file on a mounted path, or --dir to generate one there).`);
+      throw inputError(
+        "not-regular",
+        `${path} is a block device: read a file on its filesystem instead (--file on a mounted path, or --dir to generate one there).`,
+      );
     }
     if (!st.isFile()) throw inputError("not-regular", `${path} is not a regular file: --file takes a file to read.`);
   } else {

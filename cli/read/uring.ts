@@ -93,7 +93,6 @@ export interface LoopResult {
   enters: number;
 }
 
-
 /** Ring options for a set of features (DEFER_TASKRUN where the kernel has it and SQPOLL is off). */
 export function ringOptionsFor(f: UringFeatures): RingOptions {
   if (f.sqpoll) return { sqpoll: { idleMs: SQPOLL_IDLE_MS }, iopoll: f.iopoll };
@@ -352,9 +351,7 @@ export class UringReader {
     if (res < 0) {
       this.failure =
         this.config.iopoll && res === -Errno.EOPNOTSUPP
-          ? new UnsupportedError(
-              "IOPOLL: the device answered EOPNOTSUPP (it has no poll queues; virtio-blk has none, NVMe needs nvme.poll_queues > 0)",
-            )
+          ? new UnsupportedError("IOPOLL: the device answered EOPNOTSUPP (it has no poll queues; virtio-blk has none, NVMe needs nvme.poll_queues > 0)")
           : new ReadOpError(-res, off, this.config.direct);
       return;
     }

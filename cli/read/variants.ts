@@ -212,9 +212,16 @@ export function buildVariants(variants: readonly ReadVariant[], w: ReadWorkload,
             { maxOps: w.maxOps },
           );
         }
-        return inProcess(name, cell, () => new PreadReader(w), async (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps), (r) => r.close(), {
-          maxOps: w.maxOps,
-        });
+        return inProcess(
+          name,
+          cell,
+          () => new PreadReader(w),
+          async (r, d, lat, report, maxOps) => r.run(d, lat, report, maxOps),
+          (r) => r.close(),
+          {
+            maxOps: w.maxOps,
+          },
+        );
       case "bun-file":
         return inProcess(
           name,

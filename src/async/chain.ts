@@ -130,7 +130,11 @@ export class Chain {
     if (n === 0) return Promise.resolve({ ok: true, failedStep: -1, steps: [] });
     if (n > engine.ring.sqEntries) {
       return Promise.reject(
-        new UringError("LINK", Errno.EINVAL, `a chain of ${n} steps does not fit the SQ (${engine.ring.sqEntries} entries): make the Uring bigger ({ entries })`),
+        new UringError(
+          "LINK",
+          Errno.EINVAL,
+          `a chain of ${n} steps does not fit the SQ (${engine.ring.sqEntries} entries): make the Uring bigger ({ entries })`,
+        ),
       );
     }
     for (const s of steps) {

@@ -376,7 +376,10 @@ export class UringEngine {
       const cqe = cq.peek();
       if (cqe === null) return n;
       const w = cqe.i32;
-      const lo = w[0]! >>> 0, hi = w[1]! >>> 0, res = w[2]!, flags = w[3]! >>> 0;
+      const lo = w[0]! >>> 0,
+        hi = w[1]! >>> 0,
+        res = w[2]!,
+        flags = w[3]! >>> 0;
       const slots = cq.slotsOf(cqe);
       cq.advance(slots);
       n += slots;
@@ -531,5 +534,3 @@ function createRing(entries: number, driver: DriverKind, options: UringOptions):
   }
   throw last;
 }
-
-

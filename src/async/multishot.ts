@@ -57,14 +57,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T>, SlotHandl
   private readonly okRes: number;
 
   /** @internal Use the Uring methods (accept, recv, poll, ...) with { multishot: true }. */
-  constructor(
-    engine: UringEngine,
-    op: number,
-    keep: unknown,
-    prep: (sqe: Sqe) => void,
-    map: CqeMapper<T>,
-    options: MultishotConfig<T> = {},
-  ) {
+  constructor(engine: UringEngine, op: number, keep: unknown, prep: (sqe: Sqe) => void, map: CqeMapper<T>, options: MultishotConfig<T> = {}) {
     const signal = options.signal;
     this.skipZero = options.skipZero ?? false;
     this.okRes = options.okErrno !== undefined ? -options.okErrno : Number.MIN_SAFE_INTEGER;
@@ -106,8 +99,7 @@ export class MultishotIterator<T> implements AsyncIterableIterator<T>, SlotHandl
       if (res >= 0 && !this.stopped && !(res === 0 && this.skipZero)) {
         this.valuesSinceRearm++;
         this.push(this.map(res, flags));
-      }
-      else if (res < 0 && !this.stopped) this.error ??= errorFor(this.op, res);
+      } else if (res < 0 && !this.stopped) this.error ??= errorFor(this.op, res);
     }
     if (more) return;
     // Final CQE: the kernel is done with the request and its buffers.

@@ -120,7 +120,7 @@ export class PendingTable {
 
   /** Frees a slot: drops every reference and advances the generation. */
   release(slot: number): void {
-    this.gen[slot] = ((this.gen[slot]! + 1) & GEN_MASK) || 1;
+    this.gen[slot] = (this.gen[slot]! + 1) & GEN_MASK || 1;
     this.resolve[slot] = null;
     this.reject[slot] = null;
     this.keep[slot] = null;
@@ -153,15 +153,27 @@ export class PendingTable {
   private grow(): void {
     const old = this.capacity;
     const cap = old * 2;
-    const u32 = (a: Uint32Array) => { const b = new Uint32Array(cap).fill(1); b.set(a); return b; };
-    const u8 = (a: Uint8Array) => { const b = new Uint8Array(cap); b.set(a); return b; };
+    const u32 = (a: Uint32Array) => {
+      const b = new Uint32Array(cap).fill(1);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
     this.gen = u32(this.gen);
     this.op = u8(this.op);
     this.mode = u8(this.mode);
     this.state = u8(this.state);
     this.waiting = u8(this.waiting);
-    const res = new Int32Array(cap); res.set(this.res); this.res = res;
-    const tm = new Float64Array(cap); tm.set(this.timeoutMs); this.timeoutMs = tm;
+    const res = new Int32Array(cap);
+    res.set(this.res);
+    this.res = res;
+    const tm = new Float64Array(cap);
+    tm.set(this.timeoutMs);
+    this.timeoutMs = tm;
     for (const arr of [this.resolve, this.reject, this.keep, this.keep2, this.handler, this.signal, this.onAbort] as unknown[][]) {
       for (let i = old; i < cap; i++) arr.push(null);
     }

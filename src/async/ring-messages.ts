@@ -180,7 +180,9 @@ export class RingInbox implements SlotHandler {
 
 function checkAddress(to: RingAddress, what: string): void {
   if (to === null || typeof to !== "object" || !Number.isInteger(to.ringFd) || typeof to.message !== "bigint" || typeof to.descriptor !== "bigint") {
-    throw new TypeError(`${what}: the target must be a RingAddress (an inbox's \`address\`), got ${JSON.stringify(to, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
+    throw new TypeError(
+      `${what}: the target must be a RingAddress (an inbox's \`address\`), got ${JSON.stringify(to, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`,
+    );
   }
 }
 
@@ -200,7 +202,12 @@ export function sendMessage(from: Uring, to: RingAddress, value: bigint | number
   const lo = Number(v & 0xffff_ffffn);
   const hi = Number(v >> 32n);
   return from
-    .submit(Op.MSG_RING, (sqe) => (hi === 0 ? prepMsgRing(sqe, to.ringFd, lo, to.message, 0) : prepMsgRingCqeFlags(sqe, to.ringFd, lo, to.message, 0, hi)), null, options)
+    .submit(
+      Op.MSG_RING,
+      (sqe) => (hi === 0 ? prepMsgRing(sqe, to.ringFd, lo, to.message, 0) : prepMsgRingCqeFlags(sqe, to.ringFd, lo, to.message, 0, hi)),
+      null,
+      options,
+    )
     .then(() => undefined);
 }
 

@@ -21,7 +21,19 @@
  */
 import type { BufferRing } from "../mem/buffer-ring.ts";
 import { AT_FDCWD, prepClose, prepFallocate, prepFtruncate, prepMkdirat, prepOpenat, prepRenameat, prepStatx, prepUnlinkat } from "../ops/fs.ts";
-import { prepAccept, prepBind, prepConnect, prepListen, prepMultishotAccept, prepRecv, prepRecvMultishot, prepSend, prepSendZc, prepShutdown, prepSocket } from "../ops/net.ts";
+import {
+  prepAccept,
+  prepBind,
+  prepConnect,
+  prepListen,
+  prepMultishotAccept,
+  prepRecv,
+  prepRecvMultishot,
+  prepSend,
+  prepSendZc,
+  prepShutdown,
+  prepSocket,
+} from "../ops/net.ts";
 import { prepPollAdd, prepPollMultishot } from "../ops/poll.ts";
 import { prepFdatasync, prepFsync, prepNop, prepRead, prepReadMultishot, prepReadv, prepWrite, prepWritev, prepRw } from "../ops/rw.ts";
 import { cstr } from "../ops/structs.ts";
@@ -79,7 +91,7 @@ function viewLength(buffer: unknown, length: number | undefined): number {
   const size = buffer.byteLength;
   if (size === 0 && (buffer.buffer as ArrayBuffer).detached === true) return -1;
   if (length === undefined) return size;
-  return (length >>> 0) !== length || length > size ? -1 : length;
+  return length >>> 0 !== length || length > size ? -1 : length;
 }
 
 /** Why {@link viewLength} refused: TypeError (not a view, detached) or RangeError naming the argument. */
@@ -348,7 +360,9 @@ export class Uring {
   readMultishot(fd: number, bufferRing: BufferRing, options?: MultishotOptions): AsyncIterableIterator<RecvLease> {
     this.#open("readMultishot");
     return new MultishotIterator<RecvLease>(
-      this.#e, Op.READ_MULTISHOT, bufferRing,
+      this.#e,
+      Op.READ_MULTISHOT,
+      bufferRing,
       (sqe) => prepReadMultishot(sqe, fd, 0, -1, bufferRing.bgid),
       (res, flags) => leaseFor(bufferRing, res, flags),
       { signal: options?.signal, release: releaseLease, skipZero: true },
@@ -360,14 +374,18 @@ export class Uring {
   /** accept4: resolves to the connection's fd; with `{ multishot: true }`, an iterator of fds. */
   accept(fd: number, options?: OpOptions & { flags?: number; multishot?: false }): Promise<number>;
   accept(fd: number, options: MultishotOptions & { flags?: number; multishot: true }): AsyncIterableIterator<number>;
-  accept(
-    fd: number,
-    options?: OpOptions & { flags?: number; multishot?: boolean },
-  ): Promise<number> | AsyncIterableIterator<number> {
+  accept(fd: number, options?: OpOptions & { flags?: number; multishot?: boolean }): Promise<number> | AsyncIterableIterator<number> {
     this.#open("accept");
     const flags = options?.flags ?? 0;
     if (options?.multishot) {
-      return new MultishotIterator<number>(this.#e, Op.ACCEPT, null, (sqe) => prepMultishotAccept(sqe, fd, null, null, flags), (res) => res, { signal: options.signal });
+      return new MultishotIterator<number>(
+        this.#e,
+        Op.ACCEPT,
+        null,
+        (sqe) => prepMultishotAccept(sqe, fd, null, null, flags),
+        (res) => res,
+        { signal: options.signal },
+      );
     }
     return this.submit(Op.ACCEPT, (sqe) => prepAccept(sqe, fd, null, null, flags), null, options);
   }
@@ -432,7 +450,9 @@ export class Uring {
       const { bufferRing, signal } = bufferOrOptions;
       const flags = bufferOrOptions.flags ?? 0;
       return new MultishotIterator<RecvLease>(
-        this.#e, Op.RECV, bufferRing,
+        this.#e,
+        Op.RECV,
+        bufferRing,
         (sqe) => {
           prepRecvMultishot(sqe, fd, null, 0, flags);
           sqeAddFlags(sqe, SqeFlags.BUFFER_SELECT);
@@ -512,7 +532,14 @@ export class Uring {
   poll(fd: number, events: number, options?: OpOptions & { multishot?: boolean }): Promise<number> | AsyncIterableIterator<number> {
     this.#open("poll");
     if (options?.multishot) {
-      return new MultishotIterator<number>(this.#e, Op.POLL_ADD, null, (sqe) => prepPollMultishot(sqe, fd, events), (res) => res, { signal: options.signal });
+      return new MultishotIterator<number>(
+        this.#e,
+        Op.POLL_ADD,
+        null,
+        (sqe) => prepPollMultishot(sqe, fd, events),
+        (res) => res,
+        { signal: options.signal },
+      );
     }
     return this.submit(Op.POLL_ADD, (sqe) => prepPollAdd(sqe, fd, events), null, options);
   }
@@ -540,7 +567,9 @@ export class Uring {
     const ts = Timespec.fromMs(ms);
     let ticks = 0;
     return new MultishotIterator<number>(
-      this.#e, Op.TIMEOUT, ts,
+      this.#e,
+      Op.TIMEOUT,
+      ts,
       (sqe) => prepTimeout(sqe, ts, count, TimeoutFlags.MULTISHOT),
       () => ++ticks,
       { signal: options?.signal, okErrno: Errno.ETIME },
@@ -628,4 +657,3 @@ function vectors(pool: BouncePool, method: string, buffers: readonly ArrayBuffer
   }
   return { b, iov, lens };
 }
-

@@ -125,11 +125,7 @@ export class AlignedBuffer {
       throw new SyscallError("aligned_alloc", Errno.EINVAL, `AlignedBuffer length must be a positive integer, got ${length}.`);
     }
     if (!Number.isSafeInteger(alignment) || alignment < 8 || (alignment & (alignment - 1)) !== 0) {
-      throw new SyscallError(
-        "aligned_alloc",
-        Errno.EINVAL,
-        `AlignedBuffer alignment must be a power of two >= 8, got ${alignment}.`,
-      );
+      throw new SyscallError("aligned_alloc", Errno.EINVAL, `AlignedBuffer alignment must be a power of two >= 8, got ${alignment}.`);
     }
     const huge = options.hugePages === true;
     const mapped = huge || options.mapped === true;

@@ -76,7 +76,8 @@ export class FixedBuffers {
   /** Address of buffer `index` (+ `offset`), for the SQE's addr field (must lie inside the registered buffer). */
   address(index: number, offset = 0): number {
     this.check(index, "address");
-    if (!(offset >= 0 && offset <= this.bufferSize) || Math.floor(offset) !== offset) throw new RangeError(`Offset ${offset} is outside fixed buffer ${index} of ${this.bufferSize} bytes.`);
+    if (!(offset >= 0 && offset <= this.bufferSize) || Math.floor(offset) !== offset)
+      throw new RangeError(`Offset ${offset} is outside fixed buffer ${index} of ${this.bufferSize} bytes.`);
     return this.memory.address + index * this.stride + offset;
   }
 

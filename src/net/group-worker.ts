@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   const mod = (await import(data.handler)) as { createHandler?: HandlerFactory; default?: HandlerFactory };
   const factory = mod.createHandler ?? mod.default;
   if (typeof factory !== "function") {
-    throw new TypeError(`TcpServerGroup: handler module ${data.handler} must export createHandler(server, context) (or a default function) returning a TcpHandler`);
+    throw new TypeError(
+      `TcpServerGroup: handler module ${data.handler} must export createHandler(server, context) (or a default function) returning a TcpHandler`,
+    );
   }
   const target: { handler: TcpHandler | null } = { handler: null };
   let statsSeen = Atomics.load(control, Control.STATS_SEQ);

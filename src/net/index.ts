@@ -13,4 +13,12 @@ export { syncBatch, syncOp } from "./sync.ts";
 export { ensureFdLimit, raiseFdLimitToHard } from "./limits.ts";
 export { prepRecvSelectMultishot, prepSendRaw, prepCancel32x2, prepSetsockopt } from "./prep.ts";
 export { SocketType, IpProto, SockOpt, MsgFlags, Shutdown } from "./constants.ts";
-export { TcpServerGroup, type TcpServerGroupOptions, type GroupWorkerInfo, type GroupWorkerStats, type GroupServerOptions, type HandlerContext, type HandlerFactory } from "./group.ts";
+export {
+  TcpServerGroup,
+  type TcpServerGroupOptions,
+  type GroupWorkerInfo,
+  type GroupWorkerStats,
+  type GroupServerOptions,
+  type HandlerContext,
+  type HandlerFactory,
+} from "./group.ts";

@@ -86,7 +86,8 @@ export function openListener(ring: Ring, opts: ListenOptions): number {
       const one = intOption(1);
       const rc = syncOp(ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_REUSEPORT, one));
       // Unlike SO_REUSEADDR this one matters: without it the second listener's bind fails.
-      if (rc < 0) throw new SyscallError("setsockopt", -rc, `SO_REUSEPORT could not be set through io_uring (${errnoName(-rc)}; URING_CMD setsockopt needs Linux 6.7+)`);
+      if (rc < 0)
+        throw new SyscallError("setsockopt", -rc, `SO_REUSEPORT could not be set through io_uring (${errnoName(-rc)}; URING_CMD setsockopt needs Linux 6.7+)`);
     }
     const rb = syncOp(ring, (sqe) => prepBind(sqe, fd, addr, addr.byteLength));
     if (rb < 0) {

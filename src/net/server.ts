@@ -182,7 +182,11 @@ export class TcpServer {
       if (port === 0) {
         port = localPort(this.ring, listenFd);
         if (port < 0) {
-          throw new SyscallError("getsockname", -port, `port 0 needs getsockname through io_uring (Linux 6.19+) to learn the port: pass a port number instead (${errnoName(-port)})`);
+          throw new SyscallError(
+            "getsockname",
+            -port,
+            `port 0 needs getsockname through io_uring (Linux 6.19+) to learn the port: pass a port number instead (${errnoName(-port)})`,
+          );
         }
       }
     } catch (err) {
@@ -708,7 +712,7 @@ export class TcpServer {
   #sweepIdle(): void {
     const now = this.#tickNo;
     for (let c = 0; c < this.#highWater; c++) {
-      if (this.#fd[c]! < 0 || ((now - this.#lastActive[c]!) >>> 0) < this.#idleTicks) continue;
+      if (this.#fd[c]! < 0 || (now - this.#lastActive[c]!) >>> 0 < this.#idleTicks) continue;
       this.#abort(c, Errno.ETIMEDOUT, CloseReason.idle);
     }
   }

@@ -22,8 +22,8 @@ type Extent = { readonly byteLength: number };
 export function checkSpan(buf: unknown, len: number, where: string, name: string): void {
   if (typeof buf === "object" && buf !== null) {
     const size = (buf as Extent).byteLength;
-    if ((len >>> 0) !== len || len > size) throw spanError(where, name, len, size);
-  } else if ((len >>> 0) !== len && buf !== null && typeof buf !== "number" && typeof buf !== "bigint") {
+    if (len >>> 0 !== len || len > size) throw spanError(where, name, len, size);
+  } else if (len >>> 0 !== len && buf !== null && typeof buf !== "number" && typeof buf !== "bigint") {
     throw new TypeError(`${where}: expected a buffer or an address, got ${typeof buf}`);
   }
 }
@@ -40,7 +40,7 @@ export function checkRoom(buf: unknown, need: number, where: string, name: strin
 
 /** Checks a count (nr iovecs, nr buffers, ...) is an integer in 0..max. Call it only when the matching buffer is an object: with a raw address the count is raw too. */
 export function checkCount(n: number, max: number, where: string, name: string): void {
-  if ((n >>> 0) !== n || n > max) {
+  if (n >>> 0 !== n || n > max) {
     throw new RangeError(`${where}: ${name} must be an integer from 0 to ${max}, got ${String(n)}`);
   }
 }
@@ -51,16 +51,14 @@ export function checkCount(n: number, max: number, where: string, name: string):
  */
 export function checkCString(buf: unknown, where: string, name: string): void {
   if (typeof buf !== "object" || buf === null) return;
-  const bytes = ArrayBuffer.isView(buf)
-    ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-    : buf instanceof ArrayBuffer ? new Uint8Array(buf) : null;
+  const bytes = ArrayBuffer.isView(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf instanceof ArrayBuffer ? new Uint8Array(buf) : null;
   if (bytes === null || bytes.indexOf(0) < 0) {
     throw new RangeError(`${where}: ${name} must be a NUL-terminated byte string (build it with cstr())`);
   }
 }
 
 function spanError(where: string, name: string, len: number, size: number): RangeError {
-  if ((len >>> 0) !== len) {
+  if (len >>> 0 !== len) {
     return new RangeError(`${where}: ${name} must be an integer from 0 to the buffer's ${size} bytes, got ${String(len)}`);
   }
   return new RangeError(`${where}: ${name} (${len}) is past the end of the buffer (${size} bytes from its byteOffset)`);

@@ -46,9 +46,7 @@ export function uringCmdArea(sqe: Sqe): Uint8Array {
  * io_uring_prep_cmd_sock (6.7): socket command `cmdOp` (SocketUringOp:
  * SIOCINQ, SIOCOUTQ, GETSOCKOPT, SETSOCKOPT) with sockopt-style arguments.
  */
-export function prepCmdSock(
-  sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: Addressable | null, optlen: number,
-): void {
+export function prepCmdSock(sqe: Sqe, cmdOp: number, fd: number, level: number, optname: number, optval: Addressable | null, optlen: number): void {
   const w = sqe.u32;
   uringCmd(sqe, Op.URING_CMD, cmdOp, fd);
   putAddr(w, SQE_W.addr3Lo, optval); // optval

@@ -149,9 +149,7 @@ export function prepUnlink(sqe: Sqe, path: Addressable, flags = 0): void {
 }
 
 /** io_uring_prep_renameat: renameat2(olddfd, oldpath, newdfd, newpath, flags). */
-export function prepRenameat(
-  sqe: Sqe, olddfd: number, oldpath: Addressable, newdfd: number, newpath: Addressable, flags = 0,
-): void {
+export function prepRenameat(sqe: Sqe, olddfd: number, oldpath: Addressable, newdfd: number, newpath: Addressable, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.RENAMEAT, olddfd, oldpath, newdfd, 0);
   putAddr(w, SQE_W.offLo, newpath);
@@ -189,9 +187,7 @@ export function prepSymlink(sqe: Sqe, target: Addressable, linkpath: Addressable
 }
 
 /** io_uring_prep_linkat: linkat(olddfd, oldpath, newdfd, newpath, flags). */
-export function prepLinkat(
-  sqe: Sqe, olddfd: number, oldpath: Addressable, newdfd: number, newpath: Addressable, flags = 0,
-): void {
+export function prepLinkat(sqe: Sqe, olddfd: number, oldpath: Addressable, newdfd: number, newpath: Addressable, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.LINKAT, olddfd, oldpath, newdfd, 0);
   putAddr(w, SQE_W.offLo, newpath);

@@ -21,9 +21,7 @@ export const FUTEX2_PRIVATE = 128;
 export const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 
 /** io_uring_prep_futex_wait: wait while *futex == val (masked by `mask`). */
-export function prepFutexWait(
-  sqe: Sqe, futex: Addressable, val: number | bigint, mask: number | bigint, futexFlags: number, flags = 0,
-): void {
+export function prepFutexWait(sqe: Sqe, futex: Addressable, val: number | bigint, mask: number | bigint, futexFlags: number, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.FUTEX_WAIT, futexFlags, futex, 0, val);
   w[SQE_W.opFlags] = flags;
@@ -31,9 +29,7 @@ export function prepFutexWait(
 }
 
 /** io_uring_prep_futex_wake: wake up to `val` waiters on `futex` whose mask matches. */
-export function prepFutexWake(
-  sqe: Sqe, futex: Addressable, val: number | bigint, mask: number | bigint, futexFlags: number, flags = 0,
-): void {
+export function prepFutexWake(sqe: Sqe, futex: Addressable, val: number | bigint, mask: number | bigint, futexFlags: number, flags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.FUTEX_WAKE, futexFlags, futex, 0, val);
   w[SQE_W.opFlags] = flags;

@@ -11,9 +11,7 @@ import { directFileIndex, rwWords } from "./fields.ts";
  * the current position) to `fdOut` (at `offOut`); one side must be a pipe.
  * `spliceFlags`: SPLICE_F_* and SPLICE_F_FD_IN_FIXED.
  */
-export function prepSplice(
-  sqe: Sqe, fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, nbytes: number, spliceFlags = 0,
-): void {
+export function prepSplice(sqe: Sqe, fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, nbytes: number, spliceFlags = 0): void {
   const w = sqe.u32;
   rwWords(w, Op.SPLICE, fdOut, null, nbytes, offOut);
   setU64(w, SQE_W.addrLo, offIn);

@@ -55,9 +55,7 @@ export function prepSendSetAddr(sqe: Sqe, destAddr: Addressable | null, addrLen:
 }
 
 /** io_uring_prep_sendto: sendto(fd, buf, len, flags, addr, addrlen). */
-export function prepSendto(
-  sqe: Sqe, sockfd: number, buf: Addressable | null, len: number, flags: number, addr: Addressable | null, addrlen: number,
-): void {
+export function prepSendto(sqe: Sqe, sockfd: number, buf: Addressable | null, len: number, flags: number, addr: Addressable | null, addrlen: number): void {
   prepSend(sqe, sockfd, buf, len, flags);
   prepSendSetAddr(sqe, addr, addrlen);
 }
@@ -72,9 +70,7 @@ export function prepSendZc(sqe: Sqe, sockfd: number, buf: Addressable | null, le
 }
 
 /** io_uring_prep_send_zc_fixed: zero-copy send from registered buffer `bufIndex`. */
-export function prepSendZcFixed(
-  sqe: Sqe, sockfd: number, buf: Addressable | null, len: number, flags: number, zcFlags: number, bufIndex: number,
-): void {
+export function prepSendZcFixed(sqe: Sqe, sockfd: number, buf: Addressable | null, len: number, flags: number, zcFlags: number, bufIndex: number): void {
   const w = sqe.u32;
   rwWords(w, Op.SEND_ZC, sockfd, buf, len, 0);
   putHead(w, Op.SEND_ZC, 0, zcFlags | RecvSendFlags.FIXED_BUF);
@@ -154,9 +150,7 @@ export function prepAccept(sqe: Sqe, fd: number, addr: Addressable | null, addrl
 }
 
 /** io_uring_prep_accept_direct: accept into fixed-file slot `fileIndex` (FILE_INDEX_ALLOC: any free slot). */
-export function prepAcceptDirect(
-  sqe: Sqe, fd: number, addr: Addressable | null, addrlen: Addressable | null, flags: number, fileIndex: number,
-): void {
+export function prepAcceptDirect(sqe: Sqe, fd: number, addr: Addressable | null, addrlen: Addressable | null, flags: number, fileIndex: number): void {
   prepAccept(sqe, fd, addr, addrlen, flags);
   sqe.u32[SQE_W.spliceFdIn] = directFileIndex(fileIndex);
 }
@@ -169,9 +163,7 @@ export function prepMultishotAccept(sqe: Sqe, fd: number, addr: Addressable | nu
 }
 
 /** io_uring_prep_multishot_accept_direct: multishot accept into freely allocated fixed-file slots. */
-export function prepMultishotAcceptDirect(
-  sqe: Sqe, fd: number, addr: Addressable | null, addrlen: Addressable | null, flags = 0,
-): void {
+export function prepMultishotAcceptDirect(sqe: Sqe, fd: number, addr: Addressable | null, addrlen: Addressable | null, flags = 0): void {
   prepMultishotAccept(sqe, fd, addr, addrlen, flags);
   sqe.u32[SQE_W.spliceFdIn] = 0xffffffff; // (IORING_FILE_INDEX_ALLOC - 1) + 1
 }

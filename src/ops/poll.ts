@@ -37,9 +37,7 @@ export function prepPollRemove(sqe: Sqe, userData: number | bigint): void {
  * io_uring_prep_poll_update: change the events (PollFlags.UPDATE_EVENTS) and/or
  * the user_data (PollFlags.UPDATE_USER_DATA) of the poll `oldUserData`.
  */
-export function prepPollUpdate(
-  sqe: Sqe, oldUserData: number | bigint, newUserData: number | bigint, pollMask: number, flags: number,
-): void {
+export function prepPollUpdate(sqe: Sqe, oldUserData: number | bigint, newUserData: number | bigint, pollMask: number, flags: number): void {
   const w = sqe.u32;
   rwWords(w, Op.POLL_REMOVE, -1, null, flags, newUserData);
   setU64(w, SQE_W.addrLo, oldUserData);

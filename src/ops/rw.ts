@@ -14,7 +14,6 @@ import { checkSpan, checkIovecs } from "./bounds.ts";
 import type { Sqe } from "../ring/sqe.ts";
 import { putHead, rwWords } from "./fields.ts";
 
-
 /**
  * io_uring_prep_rw: opcode, fd, addr, len and offset. `addr` is a buffer (its
  * address is taken) or a raw address (number, or bigint for all 64 bits);
@@ -91,7 +90,13 @@ export function prepWriteFixed(sqe: Sqe, fd: number, buf: Addressable | null, nb
 
 /** io_uring_prep_readv_fixed (6.15): preadv2 whose iovecs point into registered buffer `bufIndex`. Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepReadvFixed(
-  sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags: number, bufIndex: number,
+  sqe: Sqe,
+  fd: number,
+  iovecs: Addressable | null,
+  nrVecs: number,
+  offset: number | bigint,
+  flags: number,
+  bufIndex: number,
 ): void {
   checkIovecs(iovecs, nrVecs, "prepReadvFixed");
   const w = sqe.u32;
@@ -102,7 +107,13 @@ export function prepReadvFixed(
 
 /** io_uring_prep_writev_fixed (6.15): pwritev2 whose iovecs point into registered buffer `bufIndex`. Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
 export function prepWritevFixed(
-  sqe: Sqe, fd: number, iovecs: Addressable | null, nrVecs: number, offset: number | bigint, flags: number, bufIndex: number,
+  sqe: Sqe,
+  fd: number,
+  iovecs: Addressable | null,
+  nrVecs: number,
+  offset: number | bigint,
+  flags: number,
+  bufIndex: number,
 ): void {
   checkIovecs(iovecs, nrVecs, "prepWritevFixed");
   const w = sqe.u32;

@@ -18,9 +18,7 @@ export function prepGetxattr(sqe: Sqe, name: Addressable, value: Addressable | n
 }
 
 /** io_uring_prep_setxattr: setxattr(path, name, value, len, flags). Buffers are range-checked (RangeError); a raw address (number/bigint) is not checked: the caller vouches for it. */
-export function prepSetxattr(
-  sqe: Sqe, name: Addressable, value: Addressable | null, path: Addressable, flags: number, len: number,
-): void {
+export function prepSetxattr(sqe: Sqe, name: Addressable, value: Addressable | null, path: Addressable, flags: number, len: number): void {
   checkCString(name, "prepSetxattr", "name");
   checkCString(path, "prepSetxattr", "path");
   checkSpan(value, len, "prepSetxattr", "len");

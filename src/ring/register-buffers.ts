@@ -28,12 +28,7 @@ export function registerBuffersTags(ring: RegisterTarget, buffers: readonly Buff
 }
 
 /** io_uring_register_buffers_update_tag: replaces fixed buffers from slot `offset`. */
-export function registerBuffersUpdateTag(
-  ring: RegisterTarget,
-  offset: number,
-  buffers: readonly BufferLike[],
-  tags?: readonly bigint[],
-): number {
+export function registerBuffersUpdateTag(ring: RegisterTarget, offset: number, buffers: readonly BufferLike[], tags?: readonly bigint[]): number {
   return updateRsrc(ring, RegisterOp.REGISTER_BUFFERS_UPDATE, offset, buffers.length, makeIovecs(buffers), tags);
 }
 
@@ -64,14 +59,7 @@ export interface CloneSource {
  * (nr 0: all of them). Both rings then share the pinned pages. `flags` takes
  * {@link CloneBuffersFlags}; without DST_REPLACE the destination range must be empty.
  */
-export function cloneBuffersOffset(
-  dst: RegisterTarget,
-  src: CloneSource,
-  dstOff: number,
-  srcOff: number,
-  nr: number,
-  flags = 0,
-): number {
+export function cloneBuffersOffset(dst: RegisterTarget, src: CloneSource, dstOff: number, srcOff: number, nr: number, flags = 0): number {
   const arg = new DataView(new ArrayBuffer(CLONE_BUFFERS.size));
   // We always pass the real fd: a registered index would be the caller's, and
   // the fd works whether or not the source registered its ring fd.

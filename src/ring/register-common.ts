@@ -42,14 +42,7 @@ export function makeIovecs(buffers: readonly BufferLike[]): BigUint64Array {
  * slots filled from `data` (fds or iovecs) with a tag each, or left empty
  * (data null, RSRC_REGISTER_SPARSE in `flags`).
  */
-export function registerRsrc(
-  ring: RegisterTarget,
-  op: number,
-  nr: number,
-  flags: number,
-  data: Addressable | null,
-  tags?: readonly bigint[],
-): number {
+export function registerRsrc(ring: RegisterTarget, op: number, nr: number, flags: number, data: Addressable | null, tags?: readonly bigint[]): number {
   const tagArr = tags ? BigUint64Array.from(tags) : null;
   const reg = new DataView(new ArrayBuffer(RSRC_REGISTER.size));
   reg.setUint32(RSRC_REGISTER.nr, nr, true);
@@ -64,14 +57,7 @@ export function registerRsrc(
  * through struct io_uring_rsrc_update2 (`op` FILES_UPDATE2 / BUFFERS_UPDATE),
  * with `data` (fds or iovecs) and optional tags.
  */
-export function updateRsrc(
-  ring: RegisterTarget,
-  op: number,
-  offset: number,
-  nr: number,
-  data: Addressable,
-  tags?: readonly bigint[],
-): number {
+export function updateRsrc(ring: RegisterTarget, op: number, offset: number, nr: number, data: Addressable, tags?: readonly bigint[]): number {
   const tagArr = tags ? BigUint64Array.from(tags) : null;
   const up = new DataView(new ArrayBuffer(RSRC_UPDATE2.size));
   up.setUint32(RSRC_UPDATE2.offset, offset, true);

@@ -35,12 +35,7 @@ export function registerFilesUpdate(ring: RegisterTarget, offset: number, fds: r
 }
 
 /** io_uring_register_files_update_tag: replaces fixed files from slot `offset`, with a tag each (FILES_UPDATE2). Returns slots updated. */
-export function registerFilesUpdateTag(
-  ring: RegisterTarget,
-  offset: number,
-  fds: readonly number[],
-  tags?: readonly bigint[],
-): number {
+export function registerFilesUpdateTag(ring: RegisterTarget, offset: number, fds: readonly number[], tags?: readonly bigint[]): number {
   return updateRsrc(ring, RegisterOp.REGISTER_FILES_UPDATE2, offset, fds.length, Int32Array.from(fds), tags);
 }
 

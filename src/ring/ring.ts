@@ -288,7 +288,7 @@ export class Ring {
   cqAdvance(n: number): void {
     if (this.closed) assertOpen(true, "Ring", "cqAdvance");
     const cq = this.#cq;
-    if (!(n >= 0 && n <= ((cq.tail() - cq.head) >>> 0)) || (n | 0) !== n) {
+    if (!(n >= 0 && n <= (cq.tail() - cq.head) >>> 0) || (n | 0) !== n) {
       throw new RangeError(`Ring.cqAdvance: n must be an integer from 0 to the ${cq.cqReady()} CQEs ready, got ${n}`);
     }
     cq.advance(n);

@@ -350,7 +350,19 @@ export function mapRings(fd: number, params: DataView, flags: number, features: 
   const sqeSize = flags & SetupFlags.SQE128 ? 128 : 64;
   const cqeSize = flags & SetupFlags.CQE32 ? 32 : 16;
   const layout = (sqRing: ArrayBuffer, cqRing: ArrayBuffer, sqes: ArrayBuffer, mappings: RingLayout["mappings"]): RingLayout => ({
-    fd, flags, features, sqEntries, cqEntries, sqeSize, cqeSize, sqRing, sqOff, cqRing, cqOff, sqes, mappings,
+    fd,
+    flags,
+    features,
+    sqEntries,
+    cqEntries,
+    sqeSize,
+    cqeSize,
+    sqRing,
+    sqOff,
+    cqRing,
+    cqOff,
+    sqes,
+    mappings,
   });
 
   if (flags & SetupFlags.NO_MMAP) {

@@ -75,19 +75,33 @@ export class SubmissionQueue {
    */
   getSqe(): Sqe | null {
     const tail = this.sqeTail;
-    if (((tail - this.cachedHead) >>> 0) >= this.entries) {
+    if ((tail - this.cachedHead) >>> 0 >= this.entries) {
       // Acquire: pairs with the kernel's release store of the head after it has
       // read the SQEs, so a slot we reuse is really free. (Without SQPOLL the
       // head only moves inside our own io_uring_enter.)
       this.cachedHead = Atomics.load(this.kring, this.kHead);
-      if (((tail - this.cachedHead) >>> 0) >= this.entries) return null;
+      if ((tail - this.cachedHead) >>> 0 >= this.entries) return null;
     }
     this.sqeTail = (tail + 1) >>> 0;
     const sqe = this.sqes[tail & this.mask]!;
     const w = sqe.u32;
     // Unrolled zeroing: for 16 words this beats a fill() call.
-    w[0] = 0; w[1] = 0; w[2] = 0; w[3] = 0; w[4] = 0; w[5] = 0; w[6] = 0; w[7] = 0;
-    w[8] = 0; w[9] = 0; w[10] = 0; w[11] = 0; w[12] = 0; w[13] = 0; w[14] = 0; w[15] = 0;
+    w[0] = 0;
+    w[1] = 0;
+    w[2] = 0;
+    w[3] = 0;
+    w[4] = 0;
+    w[5] = 0;
+    w[6] = 0;
+    w[7] = 0;
+    w[8] = 0;
+    w[9] = 0;
+    w[10] = 0;
+    w[11] = 0;
+    w[12] = 0;
+    w[13] = 0;
+    w[14] = 0;
+    w[15] = 0;
     if (this.sqeWords > 16) w.fill(0, 16);
     return sqe;
   }

@@ -76,13 +76,7 @@ export class Submitter {
    * through IORING_ENTER_EXT_ARG. `minWaitUsec` is the 6.12 min-timeout.
    * Returns the number submitted or -errno (-ETIME on timeout).
    */
-  submitAndWaitTimeout(
-    waitNr: number,
-    timeoutNs: number | null,
-    sigmask: BigUint64Array | null,
-    minWaitUsec = 0,
-    absolute = false,
-  ): number {
+  submitAndWaitTimeout(waitNr: number, timeoutNs: number | null, sigmask: BigUint64Array | null, minWaitUsec = 0, absolute = false): number {
     const submitted = this.sq.flushSq();
     const v = this.extView;
     const tsAddr = addressOf(this.extArg) + GETEVENTS_ARG.size;

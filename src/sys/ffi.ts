@@ -32,7 +32,15 @@ export const SHIM_SOURCE_PATH = isAbsolute(shimSourceAsset) ? shimSourceAsset : 
 /** Flags for TinyCC: no libc link (slim images have only libc.so.6, no libc.so); the shim's libc calls resolve in the running process. */
 const TCC_FLAGS = ["-nostdlib"];
 
-const { i32, u32, i64_fast, u64, ptr: P, cstring, void: VOID } = {
+const {
+  i32,
+  u32,
+  i64_fast,
+  u64,
+  ptr: P,
+  cstring,
+  void: VOID,
+} = {
   i32: FFIType.i32,
   u32: FFIType.u32,
   i64_fast: FFIType.i64_fast,
@@ -194,14 +202,7 @@ export function ioUringSetup(entries: number, params: Uint8Array): number {
  * IORING_ENTER_EXT_ARG an io_uring_getevents_arg (argsz 24). Returns SQEs consumed or -errno.
  * This is the only FFI call on the hot path.
  */
-export function ioUringEnter(
-  fd: number,
-  toSubmit: number,
-  minComplete: number,
-  flags: number,
-  arg: Addressable | null,
-  argSize: number,
-): number {
+export function ioUringEnter(fd: number, toSubmit: number, minComplete: number, flags: number, arg: Addressable | null, argSize: number): number {
   return S.us_io_uring_enter(fd, toSubmit, minComplete, flags, arg === null ? null : (addressOf(arg) as Pointer), argSize);
 }
 
@@ -209,8 +210,7 @@ export function ioUringEnter(
  * io_uring_enter(2) with no argument (no sigset, no EXT_ARG): the hot-path form,
  * with only 32-bit arguments. Returns SQEs consumed or -errno.
  */
-export const ioUringEnterFast: (fd: number, toSubmit: number, minComplete: number, flags: number) => number =
-  S.us_io_uring_enter_fast;
+export const ioUringEnterFast: (fd: number, toSubmit: number, minComplete: number, flags: number) => number = S.us_io_uring_enter_fast;
 
 /** io_uring_register(2): returns >= 0 or -errno. */
 export function ioUringRegister(fd: number, opcode: number, arg: Addressable | null, nrArgs: number): number {

@@ -140,8 +140,7 @@ function materialize(a: Arg): unknown {
       return join(dir, a.name);
     case "opts": {
       const which = a.which;
-      const v =
-        which === "signal" ? AbortSignal.abort() : which === "bufferRing" ? objects.bufring : which === "driver" ? "run" : materialize(a.v);
+      const v = which === "signal" ? AbortSignal.abort() : which === "bufferRing" ? objects.bufring : which === "driver" ? "run" : materialize(a.v);
       return { [which]: v };
     }
   }

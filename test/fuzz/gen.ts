@@ -85,7 +85,32 @@ export function rng(seed: number): () => number {
   };
 }
 
-const NUMS: Array<number | string> = [0, 1, 2, 3, 4, 7, 8, 16, 64, 4096, 65536, -1, -4096, "NaN", 1.5, 0.5, 2 ** 31, 2 ** 32, 2 ** 32 - 1, 2 ** 53, -(2 ** 53), "Infinity", "-Infinity", 1e308];
+const NUMS: Array<number | string> = [
+  0,
+  1,
+  2,
+  3,
+  4,
+  7,
+  8,
+  16,
+  64,
+  4096,
+  65536,
+  -1,
+  -4096,
+  "NaN",
+  1.5,
+  0.5,
+  2 ** 31,
+  2 ** 32,
+  2 ** 32 - 1,
+  2 ** 53,
+  -(2 ** 53),
+  "Infinity",
+  "-Infinity",
+  1e308,
+];
 const BIGS = ["0", "-1", "4096", "18446744073709551615", "340282366920938463463374607431768211456"];
 const LEN = [0, 1, 8, 16, 64, 256, 4096, 65536];
 const OPT_KEYS = ["length", "timeout", "flags", "signal", "multishot", "bufferRing", "dirfd", "mask", "bgid", "count", "bufferSize", "entries", "driver"];

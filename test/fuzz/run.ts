@@ -54,8 +54,14 @@ export async function runChild(calls: Call[], deadlineMs: number, port: number):
   const marks = stderr.match(/@(\d+)\n/g);
   const last = marks === null ? -1 : Number(marks[marks.length - 1]!.slice(1));
   const errText = stderr.replace(/@\d+\n/g, "");
-  if (hung) return { kind: "hang", detail: `no exit within ${deadlineMs} ms; last call started: #${last} ${JSON.stringify(calls[last])}`, calls: Math.max(done, last) };
-  if (proc.signalCode !== null) return { kind: "signal", detail: `${proc.signalCode} in call #${last} ${JSON.stringify(calls[last])}: ${errText.slice(-400)}`, calls: Math.max(done, last) };
+  if (hung)
+    return { kind: "hang", detail: `no exit within ${deadlineMs} ms; last call started: #${last} ${JSON.stringify(calls[last])}`, calls: Math.max(done, last) };
+  if (proc.signalCode !== null)
+    return {
+      kind: "signal",
+      detail: `${proc.signalCode} in call #${last} ${JSON.stringify(calls[last])}: ${errText.slice(-400)}`,
+      calls: Math.max(done, last),
+    };
   if (proc.exitCode === 3 || canary >= 0) return { kind: "canary", detail: `canary ${canary} changed`, calls: done };
   if (proc.exitCode !== 0) return { kind: "exit", detail: `exit ${proc.exitCode} after call #${last}: ${errText.slice(-400)}`, calls: Math.max(done, last) };
   return { kind: "ok", calls: calls.length };
