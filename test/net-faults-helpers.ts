@@ -6,6 +6,7 @@
  * a deadline; nothing assumes a sleep was long enough.
  */
 import { readFileSync, rmSync, existsSync, mkdtempSync } from "node:fs";
+import type { FaultClient } from "../cli/echo/fault-client.ts";
 import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -102,6 +103,20 @@ export async function startFaultServer(name: FaultServerName, args: string[] = [
       await child.exited;
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Peers that flood up to `maxBytes` each and never read. One pass of `fill()`
+ * stops at the first EAGAIN, which on a quiet machine can come before the
+ * server has read enough to block on its echo; so the returned function tops
+ * every peer up again, and a wait calls it on each poll, as a flooding client
+ * keeps sending.
+ */
+export function flooder(client: FaultClient, fds: readonly number[], maxBytes: number): () => void {
+  const sent = new Map<number, number>(fds.map((fd) => [fd, 0]));
+  return () => {
+    for (const [fd, n] of sent) if (n < maxBytes) sent.set(fd, n + client.fill(fd, maxBytes - n));
   };
 }
 

@@ -14,6 +14,7 @@ import {
   FaultClient,
   atBaseline,
   echoOnce,
+  flooder,
   pattern,
   serverAvailable,
   startFaultServer,
@@ -110,12 +111,16 @@ describe.each(SERVERS)("%s under faults", (name) => {
     async () => {
       const fds = client.open(srv.port, 20);
       for (const fd of fds) client.smallReceiveBuffer(fd);
-      for (const fd of fds) client.fill(fd, 8 << 20);
+      const flood = flooder(client, fds, 8 << 20);
+      flood();
       // The server's echo to a peer that does not read stalls: its send stays in flight.
       if (counted)
         await until(
           "sends in flight",
-          () => (srv.stats()?.sendsInFlight ?? 0) >= 20,
+          () => {
+            flood();
+            return (srv.stats()?.sendsInFlight ?? 0) >= 20;
+          },
           () => srv.stats(),
         );
       for (const fd of fds) client.reset(fd);
@@ -176,13 +181,17 @@ describe.each(SERVERS)("%s under faults", (name) => {
       const fds = client.open(srv.port, 60);
       try {
         for (const fd of fds) client.smallReceiveBuffer(fd);
-        for (const fd of fds) client.fill(fd, 8 << 20);
+        const flood = flooder(client, fds, 8 << 20);
+        flood();
         if (counted) {
           // Every stalled peer has a send the kernel cannot finish. Without the
           // policy, 60 × 32 buffers would empty this 1024-buffer pool.
           await until(
             "every stalled peer's send waiting",
-            () => (srv.stats()?.sendsInFlight ?? 0) >= 58,
+            () => {
+              flood();
+              return (srv.stats()?.sendsInFlight ?? 0) >= 58;
+            },
             () => srv.stats(),
           );
           expect(srv.stats()!.buffersFree).toBeGreaterThan(0);
