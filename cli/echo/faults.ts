@@ -64,10 +64,13 @@ const ATTACH_MS = 120_000;
 /** Bound on waiting for the server to work off what stalled peers sent (see quiet()). */
 const QUIET_DEADLINE_MS = 60_000;
 
-/** Server-side sockets on `port` in ESTABLISHED (01) or CLOSE_WAIT (08): connections the server has not closed. */
-export function openServerSockets(port: number): number {
+/**
+ * The rows of /proc/net/tcp and /proc/net/tcp6 whose local address is on
+ * `port` (the server's side of its connections), split into fields:
+ * [1] local address, [3] state, [4] "tx_queue:rx_queue".
+ */
+function* serverTcpRows(port: number): Generator<string[]> {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  let n = 0;
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -77,10 +80,15 @@ export function openServerSockets(port: number): number {
     }
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length < 4) continue;
-      if (f[1]!.endsWith(`:${hex}`) && (f[3] === "01" || f[3] === "08")) n++;
+      if (f.length >= 5 && f[1]!.endsWith(`:${hex}`)) yield f;
     }
   }
+}
+
+/** Server-side sockets on `port` in ESTABLISHED (01) or CLOSE_WAIT (08): connections the server has not closed. */
+export function openServerSockets(port: number): number {
+  let n = 0;
+  for (const f of serverTcpRows(port)) if (f[3] === "01" || f[3] === "08") n++;
   return n;
 }
 
@@ -193,21 +201,10 @@ function startFaultWorker(host: string, port: number, durationMs: number, flags:
 
 /** Bytes queued in the kernel on the server's side of `port` (send plus receive queues, /proc/net/tcp): it stops changing once the server is idle. */
 function queuedOnPort(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
   let n = 0;
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 5 || !f[1]!.endsWith(`:${hex}`)) continue;
-      const [tx, rx] = f[4]!.split(":");
-      n += parseInt(tx ?? "0", 16) + parseInt(rx ?? "0", 16);
-    }
+  for (const f of serverTcpRows(port)) {
+    const [tx, rx] = f[4]!.split(":");
+    n += parseInt(tx ?? "0", 16) + parseInt(rx ?? "0", 16);
   }
   return n;
 }
