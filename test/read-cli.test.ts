@@ -5,18 +5,15 @@
  * failing. Also fio's JSON parsing, on a fixture and (when fio is installed) live.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunResult } from "../cli/harness/result.ts";
 import { fioArgs, fioVersion, parseFioJson, runFio } from "../cli/read/fio.ts";
 import { haveCLoop } from "../cli/read/clib.ts";
 import { findNode } from "../cli/read/node.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";
+import { findDirectDir, patternFile, readTempDir, runReadCli, workload } from "./read-helpers.ts";
 
-const ROOT = join(import.meta.dir, "..");
 /** Each test runs the CLI (or fio) in a child process: on a loaded machine that takes far more than the default 5 s. */
 const SPAWN_TIMEOUT_MS = 120_000;
 const directDir = findDirectDir();
@@ -26,21 +23,10 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-function runCli(args: string[]): { status: number | null; run: RunResult | null; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "cli/main.ts"), "read", ...args, "--json"], { encoding: "utf8", timeout: 120_000 });
-  let run: RunResult | null = null;
-  try {
-    run = JSON.parse(r.stdout) as RunResult;
-  } catch {
-    run = null;
-  }
-  return { status: r.status, run, stderr: r.stderr };
-}
-
 test(
   "a short buffered run: every variant measured and checked, file removed",
   () => {
-    const { status, run, stderr } = runCli([
+    const { status, run, stderr } = runReadCli([
       "--dir",
       tmp.dir,
       "--size",
@@ -83,7 +69,7 @@ test(
 test.skipIf(directDir === null)(
   "O_DIRECT run with IOPOLL: EOPNOTSUPP (or a number) never fails the run",
   () => {
-    const { status, run } = runCli([
+    const { status, run } = runReadCli([
       "--dir",
       tmp.dir,
       "--size",
@@ -112,7 +98,7 @@ test.skipIf(directDir === null)(
 test(
   "--rings 2: two rings in two Workers, results add up and are checked",
   () => {
-    const { status, run } = runCli([
+    const { status, run } = runReadCli([
       "--dir",
       tmp.dir,
       "--size",
@@ -146,7 +132,7 @@ test(
   "--file with --keep'd pattern file, --bytes budget, seq pattern",
   () => {
     const p = patternFile(tmp.dir, "kept.dat", 1 << 20);
-    const { status, run } = runCli(["--file", p, "--bytes", "512k", "--pattern", "seq", "-w", "0", "-r", "1", "--variants", "uring,pread"]);
+    const { status, run } = runReadCli(["--file", p, "--bytes", "512k", "--pattern", "seq", "-w", "0", "-r", "1", "--variants", "uring,pread"]);
     expect(status).toBe(0);
     for (const r of run!.results) {
       expect(r.errors).toBe(0);
@@ -163,7 +149,7 @@ test(
     const p = join(tmp.dir, "plain.dat");
     writeFileSync(p, new Uint8Array(1 << 20).fill(7));
     const variants = ["uring", "pread", "bun-file", "node-fsp", ...(findNode() ? ["node"] : []), ...(haveCLoop() ? ["c-liburing"] : [])];
-    const { status, run } = runCli(["--file", p, "-d", "100ms", "-w", "0", "-r", "1", "--variants", variants.join(",")]);
+    const { status, run } = runReadCli(["--file", p, "-d", "100ms", "-w", "0", "-r", "1", "--variants", variants.join(",")]);
     expect(status).toBe(0);
     expect(run!.options.verified).toBe("length");
     for (const r of run!.results) {

@@ -1,8 +1,10 @@
 /** Helpers for the read tests: small pattern files, an O_DIRECT-capable directory, a workload builder. */
+import { spawnSync } from "node:child_process";
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMemoryFs, writePattern } from "../cli/read/target.ts";
+import type { RunResult } from "../cli/harness/result.ts";
 import type { ReadWorkload } from "../cli/read/workload.ts";
 
 /**
@@ -64,4 +66,16 @@ export function workload(path: string, size: number, over: Partial<ReadWorkload>
     maxOps: 0,
     ...over,
   };
+}
+
+/** Runs `uring-bench read ARGS --json` in a child process (up to 120 s: a loaded machine is slow); its exit status, parsed result (null if stdout is not JSON) and stderr. */
+export function runReadCli(args: string[]): { status: number | null; run: RunResult | null; stderr: string } {
+  const r = spawnSync(process.execPath, [join(import.meta.dir, "..", "cli/main.ts"), "read", ...args, "--json"], { encoding: "utf8", timeout: 120_000 });
+  let run: RunResult | null = null;
+  try {
+    run = JSON.parse(r.stdout) as RunResult;
+  } catch {
+    run = null;
+  }
+  return { status: r.status, run, stderr: r.stderr };
 }

@@ -3,35 +3,20 @@
  * and fio as numjobs=N (threads, one grouped report), beside N rings.
  */
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import type { RunResult } from "../cli/harness/result.ts";
 import { fioArgs, fioVersion } from "../cli/read/fio.ts";
-import { readTempDir, workload } from "./read-helpers.ts";
+import { readTempDir, runReadCli, workload } from "./read-helpers.ts";
 
 // Not a timing assertion: each test runs the CLI, which takes seconds on a busy machine.
 setDefaultTimeout(120_000);
 
-const ROOT = join(import.meta.dir, "..");
 let tmp: { dir: string; cleanup: () => void };
 beforeAll(() => {
   tmp = readTempDir();
 });
 afterAll(() => tmp.cleanup());
 
-function runRead(args: string[]): { status: number | null; run: RunResult | null; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "cli/main.ts"), "read", ...args, "--json"], { encoding: "utf8", timeout: 120_000 });
-  let run: RunResult | null = null;
-  try {
-    run = JSON.parse(r.stdout) as RunResult;
-  } catch {
-    run = null;
-  }
-  return { status: r.status, run, stderr: r.stderr };
-}
-
 test("--rings 2: pread runs as 2 threads beside 2 rings, every read checked", () => {
-  const { status, run, stderr } = runRead([
+  const { status, run, stderr } = runReadCli([
     "--dir",
     tmp.dir,
     "--size",
@@ -70,7 +55,7 @@ test("fio with N jobs: numjobs=N as threads, one grouped report; one job adds no
 });
 
 test.skipIf(fioVersion() === null)("--rings 2 with fio: fio-psync runs numjobs=2 and says so", () => {
-  const { status, run } = runRead(["--dir", tmp.dir, "--size", "8m", "-d", "300ms", "-w", "0", "-r", "1", "--rings", "2", "--variants", "fio-psync"]);
+  const { status, run } = runReadCli(["--dir", tmp.dir, "--size", "8m", "-d", "300ms", "-w", "0", "-r", "1", "--rings", "2", "--variants", "fio-psync"]);
   expect(status).toBe(0);
   const r = run!.results[0]!;
   expect(r.opsPerSec).toBeGreaterThan(0);
