@@ -15,7 +15,7 @@ import { sqeSetData32x2, sqeSetFlags } from "../../src/ring/sqe.ts";
 import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
 import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, ringOpenLoopCells, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
@@ -132,20 +132,7 @@ export function fsyncOpenLoopRows(rows: FsyncOpenLoopRow[]): Rows {
       "io_uring_enter/commit",
       "status",
     ],
-    rows: rows.map((r) => [
-      String(r.rate),
-      fmtNum(r.achievedRate),
-      fmtNum(r.lat.p50),
-      fmtNum(r.lat.p90),
-      fmtNum(r.lat.p99),
-      fmtNum(r.lat.p999),
-      fmtNum(r.lat.max),
-      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`,
-      `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
-      `${Math.round(r.cpu * 100)}%`,
-      fmtNum(r.entersPerCommit),
-      r.status,
-    ]),
+    rows: rows.map((r) => [...ringOpenLoopCells(r), fmtNum(r.entersPerCommit), r.status]),
   };
 }
 

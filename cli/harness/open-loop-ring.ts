@@ -23,6 +23,7 @@ import { Errno } from "../../src/sys/errno.ts";
 import { Arrivals, type ArrivalKind } from "./arrivals.ts";
 import { CorrectedLatency, type LatencySummary } from "./corrected-latency.ts";
 import { selfCpuSeconds } from "./cpu.ts";
+import { fmtNum } from "./rows.ts";
 
 /** After the window, operations still in flight get this long to complete before they are counted unfinished. */
 export const RING_DRAIN_MS = 2000;
@@ -42,6 +43,26 @@ export interface RingOpenLoopRow {
   errors: number;
   /** "ok", or why the rate was not held (see {@link openLoopStatus}). */
   status: string;
+}
+
+/**
+ * The cells every ring open-loop table starts with: rate, achieved rate,
+ * latency from the intended time (p50/p90/p99/p99.9/max), slat and clat
+ * (p50 / p99) and CPU. Each command appends its own columns after them.
+ */
+export function ringOpenLoopCells(r: RingOpenLoopRow): string[] {
+  return [
+    String(r.rate),
+    fmtNum(r.achievedRate),
+    fmtNum(r.lat.p50),
+    fmtNum(r.lat.p90),
+    fmtNum(r.lat.p99),
+    fmtNum(r.lat.p999),
+    fmtNum(r.lat.max),
+    `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`,
+    `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
+    `${Math.round(r.cpu * 100)}%`,
+  ];
 }
 
 /** Options of {@link runRingOpenLoop}. */

@@ -18,7 +18,7 @@ import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import type { VariantResult } from "../harness/result.ts";
 import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, ringOpenLoopCells, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
 import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
@@ -123,21 +123,7 @@ export function readOpenLoopRows(rows: ReadOpenLoopRow[]): Rows {
       "io_uring_enter/read",
       "status",
     ],
-    rows: rows.map((r) => [
-      String(r.rate),
-      fmtNum(r.achievedRate),
-      fmtNum(r.lat.p50),
-      fmtNum(r.lat.p90),
-      fmtNum(r.lat.p99),
-      fmtNum(r.lat.p999),
-      fmtNum(r.lat.max),
-      `${fmtNum(r.slat.p50)} / ${fmtNum(r.slat.p99)}`,
-      `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
-      `${Math.round(r.cpu * 100)}%`,
-      fmtNum(r.cpuUsPerRead),
-      fmtNum(r.entersPerRead),
-      r.status,
-    ]),
+    rows: rows.map((r) => [...ringOpenLoopCells(r), fmtNum(r.cpuUsPerRead), fmtNum(r.entersPerRead), r.status]),
   };
 }
 
