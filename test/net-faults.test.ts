@@ -26,6 +26,14 @@ import {
 } from "./net-faults-helpers.ts";
 
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
+/**
+ * How much each non-reading peer floods at most. Over loopback the kernel alone can hold
+ * tens of MiB of one connection (client and server send buffers up to tcp_wmem's maximum,
+ * 4 MiB here; the server's receive buffer up to tcp_rmem's, 32 MiB here), so an 8 MiB flood
+ * may never make the server's echo block; the peers stop at EAGAIN long before this bound
+ * once it does.
+ */
+const FLOOD_BYTES = 64 << 20;
 const SERVERS: FaultServerName[] = ["uring", "uring-plain-fds", "c-uring"];
 
 /** Sum of closes by every reason. */
@@ -111,19 +119,23 @@ describe.each(SERVERS)("%s under faults", (name) => {
     async () => {
       const fds = client.open(srv.port, 20);
       for (const fd of fds) client.smallReceiveBuffer(fd);
-      const flood = flooder(client, fds, 8 << 20);
+      const flood = flooder(client, fds, FLOOD_BYTES);
       flood();
-      // The server's echo to a peer that does not read stalls: its send stays in flight.
-      if (counted)
-        await until(
-          "sends in flight",
-          () => {
-            flood();
-            return (srv.stats()?.sendsInFlight ?? 0) >= 20;
-          },
-          () => srv.stats(),
-        );
-      for (const fd of fds) client.reset(fd);
+      try {
+        // The server's echo to a peer that does not read stalls: its send stays in flight.
+        if (counted)
+          await until(
+            "sends in flight",
+            () => {
+              flood();
+              return (srv.stats()?.sendsInFlight ?? 0) >= 20;
+            },
+            () => srv.stats(),
+          );
+      } finally {
+        // Reset even when the wait failed, so one failure does not leave 20 peers behind for the next test.
+        for (const fd of fds) client.reset(fd);
+      }
       await backToBaseline();
       if (counted) expect(srv.stats()!.closes.error).toBeGreaterThan(0);
     },
@@ -181,7 +193,7 @@ describe.each(SERVERS)("%s under faults", (name) => {
       const fds = client.open(srv.port, 60);
       try {
         for (const fd of fds) client.smallReceiveBuffer(fd);
-        const flood = flooder(client, fds, 8 << 20);
+        const flood = flooder(client, fds, FLOOD_BYTES);
         flood();
         if (counted) {
           // Every stalled peer has a send the kernel cannot finish. Without the

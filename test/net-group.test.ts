@@ -4,7 +4,7 @@
  * clean close (no Worker, no fd left), errors reported at start and after.
  */
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { TcpServerGroup } from "../src/net/group.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { Op } from "../src/sys/constants.ts";
@@ -154,11 +154,13 @@ describe.skipIf(!canRun)("TcpServerGroup", () => {
     const before = countFds();
     await expect(TcpServerGroup.start({ workers: 2, port, handler: HANDLER, handlerData: { failFactory: true } })).rejects.toThrow(/factory refused/);
     expect(await fdsSettle(before)).toBeLessThanOrEqual(before);
-    // A port held by a listener without SO_REUSEPORT: EADDRINUSE, said plainly.
+    // A port held by a listener without SO_REUSEPORT: EADDRINUSE, said plainly. The listener takes
+    // a port of its own choosing (port 0), so nothing else on the machine can race it for one.
     const srv = createServer();
-    await new Promise<void>((resolve) => srv.listen(port, HOST, () => resolve()));
+    await new Promise<void>((resolve) => srv.listen(0, HOST, () => resolve()));
     try {
-      await expect(TcpServerGroup.start({ workers: 2, port, handler: HANDLER })).rejects.toThrow(/in use/);
+      const held = (srv.address() as AddressInfo).port;
+      await expect(TcpServerGroup.start({ workers: 2, port: held, handler: HANDLER })).rejects.toThrow(/in use/);
     } finally {
       await new Promise<void>((resolve) => srv.close(() => resolve()));
     }
