@@ -122,16 +122,15 @@ describe("on files", () => {
     const fr = new FsPromisesReader(w);
     await fr.open();
     try {
-      expect(fr.run(5000, null)).rejects.toThrow(VerifyError);
+      await expect(fr.run(5000, null)).rejects.toThrow(VerifyError);
     } finally {
-      await Bun.sleep(10);
       await fr.close();
     }
   });
 
   test.skipIf(!haveCLoop())("the C loop fails on the corrupted block", async () => {
     const p = corruptedFile();
-    expect(runCLoop(workload(p, 64 << 10, { pattern: "seq", maxOps: 16 }), false, 5000, 0)).rejects.toThrow(/wrong bytes at offset 20480/);
+    await expect(runCLoop(workload(p, 64 << 10, { pattern: "seq", maxOps: 16 }), false, 5000, 0)).rejects.toThrow(/wrong bytes at offset 20480/);
   });
 
   test("a file without the pattern is recognised as such", () => {
