@@ -25,7 +25,7 @@ import { parseSize } from "./harness/size.ts";
 import { prepareTarget } from "./read/target.ts";
 import { MAX_KEYS, PAGE } from "./lookup/pages.ts";
 import { wrkPath } from "./lookup/processes.ts";
-import { ALL_VARIANT_NAMES, PROFILE_NAMES, VARIANT_NAMES, type VariantName } from "./lookup/readers.ts";
+import { ALL_VARIANT_NAMES, EXTRA_NAMES, PROFILE_NAMES, VARIANT_NAMES, type VariantName } from "./lookup/readers.ts";
 import { cellLabel, lookupVariant, type CacheState, type ClientKind, type LookupCell } from "./lookup/variants.ts";
 
 /** `--rate 1000,2k`: each item through the open-loop rate parser. */
@@ -87,7 +87,7 @@ export function lookupCommand(): Command {
     )
     .option(
       "--variants <list>",
-      `servers to compare: ${VARIANT_NAMES.join(",")} (default: all of them); profile: ${PROFILE_NAMES.join(",")}`,
+      `servers to compare: ${VARIANT_NAMES.join(",")} (default: all of them); on request: ${EXTRA_NAMES.join(",")}; profile: ${PROFILE_NAMES.join(",")}`,
       choiceList("--variants", ALL_VARIANT_NAMES),
     )
     .option(

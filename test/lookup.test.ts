@@ -117,7 +117,7 @@ test("the load generator counts wrong answers (pages past a smaller server file 
 });
 
 test.skipIf(isMemoryFs(tmpdir()))("O_DIRECT: every reading variant but bun-file answers the right checksum", async () => {
-  for (const variant of ["uring", "uring-stream", "fs-promises", "sync-pread"] as const) {
+  for (const variant of ["uring", "uring-batch", "uring-batch-imm", "uring-stream", "fs-promises", "sync-pread"] as const) {
     const server = await startLookupServer({ variant, path, direct: true, host: "127.0.0.1" });
     try {
       const pages = [3, 1000, 42];

@@ -6,6 +6,9 @@
  *   submits them with one io_uring_enter; one Promise per read.
  * - `uring-stream`: the same with `wake: "stream"` (an idle ring wakes
  *   through Bun's own loop instead of the shim's waiter thread).
+ * - `uring-batch`: the K reads as one `uring.readMany` (one Promise, one
+ *   pending slot per request instead of K); `uring-batch-imm` the same with
+ *   `submit: "immediate"` (see {@link EXTRA_NAMES}).
  * - `fs-promises`: node:fs/promises FileHandle.read, K at once (Promise.all).
  * - `bun-file`: Bun.file(path).slice(off, off + 4096).arrayBuffer(), K at once.
  * - `sync-pread`: fs.readSync K times (blocks the event loop meanwhile).
@@ -18,11 +21,12 @@ import { closeSync, constants, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { Uring } from "../../src/async/index.ts";
 import type { WakeKind } from "../../src/async/driver.ts";
+import type { SubmitKind } from "../../src/async/engine.ts";
 import { addressOf } from "../../src/sys/ffi.ts";
 import { expectedSum, MAX_KEYS, PAGE, sumPages } from "./pages.ts";
 
 /** Variant names in table order (the ones a run compares by default). */
-export const VARIANT_NAMES = ["uring", "uring-stream", "fs-promises", "bun-file", "sync-pread"] as const;
+export const VARIANT_NAMES = ["uring", "uring-batch", "uring-stream", "fs-promises", "bun-file", "sync-pread"] as const;
 /**
  * Profile variants, run only when asked for: the same server and the same
  * answer, computed from the pattern with no read at all, returned as a
@@ -30,8 +34,14 @@ export const VARIANT_NAMES = ["uring", "uring-stream", "fs-promises", "bun-file"
  * measure what HTTP handling, and an async answer, cost on their own.
  */
 export const PROFILE_NAMES = ["http-only", "http-async"] as const;
+/**
+ * Variants run only when asked for: `uring-batch-imm` is `uring-batch` on a
+ * Uring with `submit: "immediate"` (the reads of every request of an
+ * event-loop turn share one io_uring_enter, for one turn of latency).
+ */
+export const EXTRA_NAMES = ["uring-batch-imm"] as const;
 /** Every server variant. */
-export const ALL_VARIANT_NAMES = [...VARIANT_NAMES, ...PROFILE_NAMES] as const;
+export const ALL_VARIANT_NAMES = [...VARIANT_NAMES, ...EXTRA_NAMES, ...PROFILE_NAMES] as const;
 /** One of {@link ALL_VARIANT_NAMES}. */
 export type VariantName = (typeof ALL_VARIANT_NAMES)[number];
 
@@ -144,6 +154,41 @@ export function uringReader(path: string, direct: boolean, wake: WakeKind = "thr
   };
 }
 
+/** `uring-batch` (and `uring-batch-imm` with `submit: "immediate"`): the K reads as one `uring.readMany`, one Promise per request. */
+export function uringBatchReader(path: string, direct: boolean, submit: SubmitKind = "microtask"): PageReader {
+  const fd = openSync(path, openFlags(direct));
+  const uring = new Uring({ entries: 256, submit });
+  const pool = new SlabPool();
+  let closed = false;
+  return {
+    async lookup(pages) {
+      const slab = pool.take();
+      try {
+        // readMany settles only once every read is done (it rejects with the first failure), so the slab is free after the await.
+        const lengths = await uring.readMany(
+          fd,
+          slab,
+          pages.map((p) => p * PAGE),
+          PAGE,
+        );
+        for (let i = 0; i < lengths.length; i++) checkLength(lengths[i]!, i);
+        return sumPages(slab, lengths.length);
+      } finally {
+        pool.give(slab);
+      }
+    },
+    enters: () => uring.ring.enterCount,
+    wakeups: () => uring.wakeups,
+    async close() {
+      if (closed) return;
+      closed = true;
+      uring.close();
+      pool.dispose();
+      closeSync(fd);
+    },
+  };
+}
+
 /** `fs-promises`: FileHandle.read, K at once. */
 export async function fsPromisesReader(path: string, direct: boolean): Promise<PageReader> {
   const fh: FileHandle = await open(path, openFlags(direct));
@@ -218,6 +263,10 @@ export async function openReader(variant: VariantName, path: string, direct: boo
   switch (variant) {
     case "uring":
       return uringReader(path, direct);
+    case "uring-batch":
+      return uringBatchReader(path, direct);
+    case "uring-batch-imm":
+      return uringBatchReader(path, direct, "immediate");
     case "uring-stream":
       return uringReader(path, direct, "stream");
     case "fs-promises":

@@ -16,6 +16,7 @@ import { Ring, type RingOptions } from "../ring/ring.ts";
 import { sqeAddFlags, type Sqe } from "../ring/sqe.ts";
 import { prepCancel64, prepCancelFd } from "../ops/cancel.ts";
 import { prepNop } from "../ops/rw.ts";
+import { rwWords } from "../ops/fields.ts";
 import { prepLinkTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { SQE_W } from "../sys/abi.ts";
@@ -24,7 +25,20 @@ import { Errno } from "../sys/errno.ts";
 import { Scheduler, type DriverKind, type WakeKind } from "./driver.ts";
 import { Bounce, BouncePool, copyOut, type Scatter } from "../mem/bounce.ts";
 import { abortError, closedError, errorFor, opName, timeoutError, unsupportedError, UringError } from "./errors.ts";
-import { GEN_MASK, Mode, PendingTable, State, TAG_IGNORE, TAG_LINK_TIMEOUT, TAG_OP, type SlotHandler } from "./pending.ts";
+import {
+  BATCH_PENDING,
+  BATCH_SLOT_BITS,
+  BATCH_SLOT_MASK,
+  GEN_MASK,
+  Mode,
+  PendingTable,
+  State,
+  TAG_BATCH,
+  TAG_IGNORE,
+  TAG_LINK_TIMEOUT,
+  TAG_OP,
+  type SlotHandler,
+} from "./pending.ts";
 import { parseStatx } from "./statx.ts";
 
 /** Options for `new Uring(options)`. */
@@ -41,7 +55,19 @@ export interface UringOptions {
   sqpollIdleMs?: number;
   /** Idle wake-up (default "thread"): "stream" lets Bun's own loop watch the ring's eventfd (src/async/wake-stream.ts). */
   wake?: WakeKind;
+  /**
+   * When requests made in a tick are submitted (default "microtask"):
+   * "microtask" right after the code that made them (lowest latency: reads
+   * of cached pages complete inside that enter and resolve in the same
+   * tick); "immediate" at the end of the event-loop turn (setImmediate), so
+   * the requests of every callback of the turn (a server's concurrent
+   * requests) share one io_uring_enter, for one turn of latency.
+   */
+  submit?: SubmitKind;
 }
+
+/** See {@link UringOptions.submit}. */
+export type SubmitKind = "microtask" | "immediate";
 
 /** Per-request options every op accepts. */
 export interface OpOptions {
@@ -96,6 +122,13 @@ export class UringEngine {
     this.newReject = reject;
   };
   private timespecs: Array<Timespec | undefined> = [];
+  /** submit: "immediate": a setImmediate is queued to hand this turn's requests to the scheduler. */
+  private readonly deferSubmit: boolean;
+  private deferQueued = false;
+  private readonly deferredFlush = (): void => {
+    this.deferQueued = false;
+    if (!this.closed && !this.sched.flushQueued) this.sched.scheduleFlush();
+  };
 
   constructor(options: UringOptions = {}) {
     const entries = options.entries ?? DEFAULT_ENTRIES;
@@ -103,6 +136,11 @@ export class UringEngine {
     if (this.driver !== "event-loop" && this.driver !== "run" && this.driver !== "sqpoll") {
       throw new TypeError(`Uring: driver must be "event-loop", "run" or "sqpoll", got ${JSON.stringify(this.driver)}`);
     }
+    // Checked before the ring exists, so a bad option leaks nothing.
+    const submit = options.submit ?? "microtask";
+    if (submit !== "microtask" && submit !== "immediate")
+      throw new TypeError(`Uring: submit must be "microtask" or "immediate", got ${JSON.stringify(submit)}`);
+    this.deferSubmit = submit === "immediate";
     const { ring, choice } = createRing(entries, this.driver, options);
     this.ring = ring;
     this.setupChoice = choice;
@@ -112,6 +150,16 @@ export class UringEngine {
     this.supported = new Uint8Array(256);
     for (let op = 0; op < 256; op++) this.supported[op] = probe === null || probe.opSupported(op) ? 1 : 0;
     this.sched = new Scheduler(this, ring, this.driver, { runWaitNs: (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6, wake: options.wake });
+  }
+
+  /** A request was queued: have it submitted (see {@link UringOptions.submit}). */
+  private requestFlush(): void {
+    if (this.deferSubmit) {
+      if (!this.deferQueued) {
+        this.deferQueued = true;
+        setImmediate(this.deferredFlush);
+      }
+    } else if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
   /** Requests in flight (including armed multishot requests). */
@@ -196,7 +244,7 @@ export class UringEngine {
     t.resolve[slot] = this.newResolve;
     t.reject[slot] = this.newReject;
     if (options !== undefined) this.attachOptions(sqe, slot, options);
-    if (!this.sched.flushQueued) this.sched.scheduleFlush();
+    this.requestFlush();
     return p;
   }
 
@@ -264,6 +312,81 @@ export class UringEngine {
     if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
+  /**
+   * A batch of `n` reads as one request (`uring.readMany`): one slot, one
+   * Promise, `n` SQEs. Member i reads `size` bytes at file offset
+   * `offsets[i]` into address `base + i × size`; its user_data carries the
+   * slot and i (TAG_BATCH), and its CQE only stores res and counts down.
+   * The caller has checked everything: `n` in 1..MAX_BATCH, the span
+   * `n × size` inside the memory `keep` holds (kept to the last CQE),
+   * `offsets` non-negative safe integers. `view`: the caller's view for a
+   * bounce block's copy-out (null when the kernel writes `keep` in place).
+   */
+  readBatch(
+    fd: number,
+    base: number,
+    size: number,
+    offsets: Float64Array,
+    n: number,
+    keep: unknown,
+    view: ArrayBufferView | null,
+    signal: AbortSignal | undefined,
+  ): Promise<Int32Array> {
+    const t = this.table;
+    const slot = this.acquire(Op.READ, view === null ? Mode.BATCH : Mode.BATCH_COPY_OUT, keep, view);
+    if (slot > BATCH_SLOT_MASK) {
+      this.releaseSlot(slot);
+      return Promise.reject(new UringError("READ", Errno.EBUSY, `uring.readMany: more than ${BATCH_SLOT_MASK + 1} requests in flight; wait for some first`));
+    }
+    const gen = t.gen[slot]!;
+    const results = new Int32Array(n).fill(BATCH_PENDING);
+    t.batch[slot] = results;
+    t.batchSize[slot] = size;
+    t.waiting[slot] = n;
+    // The Promise exists before any SQE: a failing submit below (failAll) rejects it.
+    const p = new Promise<Int32Array>(this.captureResolvers);
+    t.resolve[slot] = this.newResolve;
+    t.reject[slot] = this.newReject;
+    const hi = (gen | (TAG_BATCH << 24)) >>> 0;
+    for (let i = 0; i < n; i++) {
+      const w = this.sqe().u32;
+      rwWords(w, Op.READ, fd, base + i * size, size, offsets[i]!);
+      w[SQE_W.userDataLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
+      w[SQE_W.userDataHi] = hi;
+      // this.sqe() may submit when the SQ is full; a fatal submit error failed the slot: stop there.
+      if (t.gen[slot] !== gen) return p;
+    }
+    if (signal !== undefined) {
+      const onAbort = (): void => {
+        if (!this.table.live(slot, gen)) return;
+        this.table.state[slot] = this.table.state[slot]! | State.ABORTED;
+        this.cancelBatch(slot, gen);
+      };
+      t.signal[slot] = signal;
+      t.onAbort[slot] = onAbort;
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    this.requestFlush();
+    return p;
+  }
+
+  /** Cancels the members of a batch still in flight (one ASYNC_CANCEL per member user_data). */
+  private cancelBatch(slot: number, gen: number): void {
+    if (this.closed) return;
+    const results = this.table.batch[slot]!;
+    for (let i = 0; i < results.length; i++) {
+      if (results[i] !== BATCH_PENDING) continue;
+      const sqe = this.sqe();
+      prepCancel64(sqe, 0, 0);
+      // The member's user_data as two words (it needs more than a double's 53 bits).
+      sqe.u32[SQE_W.addrLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
+      sqe.u32[SQE_W.addrLo + 1] = (gen | (TAG_BATCH << 24)) >>> 0;
+      sqe.u32[SQE_W.userDataLo] = slot;
+      sqe.u32[SQE_W.userDataHi] = (gen | (TAG_IGNORE << 24)) >>> 0;
+    }
+    if (!this.sched.flushQueued) this.sched.scheduleFlush();
+  }
+
   private attachOptions(sqe: Sqe, slot: number, options: OpOptions): void {
     const t = this.table;
     const ms = options.timeout;
@@ -320,11 +443,78 @@ export class UringEngine {
     reject(err);
   }
 
+  /**
+   * A batch settles once every member's CQE arrived: resolves to the
+   * results, or rejects with the first failed member's error (in index
+   * order). Either way no member is still in flight, so the caller's buffer
+   * is free; a bounce block's bytes of every successful member are copied out.
+   */
+  private settleBatch(slot: number): void {
+    const t = this.table;
+    const results = t.batch[slot]!;
+    const resolve = t.resolve[slot]!;
+    const reject = t.reject[slot]!;
+    if (t.mode[slot] === Mode.BATCH_COPY_OUT) {
+      const b = t.keep[slot] as Bounce;
+      const view = t.keep2[slot] as ArrayBufferView;
+      const size = t.batchSize[slot]!;
+      // Unless the caller detached or shrank the view meanwhile: then its bytes stay in the bounce block.
+      if (view.byteLength >= results.length * size) {
+        const dst = new Uint8Array(view.buffer, view.byteOffset, results.length * size);
+        for (let i = 0; i < results.length; i++) {
+          const r = results[i]!;
+          if (r > 0) dst.set(b.bytes.subarray(i * size, i * size + r), i * size);
+        }
+      }
+    }
+    let first = -1;
+    for (let i = 0; i < results.length; i++) {
+      if (results[i]! < 0) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) {
+      this.releaseSlot(slot);
+      resolve(results);
+      return;
+    }
+    const res = results[first]!;
+    const state = t.state[slot]!;
+    let err: UringError;
+    if (res === -Errno.ECANCELED && state & State.ABORTED) err = abortError(Op.READ, t.signal[slot]?.reason);
+    else if (res === -Errno.ECANCELED && this.closing) err = closedError(Op.READ);
+    else {
+      const e = errorFor(Op.READ, res);
+      err = new UringError("READ", e.errno, `readMany: read ${first} of ${results.length}: ${e.message}`);
+    }
+    this.releaseSlot(slot);
+    reject(err);
+  }
+
+  /** One batch member's CQE: store res, count down, settle after the last. */
+  private onBatchCqe(lo: number, gen: number, res: number): void {
+    const t = this.table;
+    const slot = lo & BATCH_SLOT_MASK;
+    if (slot >= t.capacity || t.gen[slot] !== gen) return; // stale
+    const results = t.batch[slot];
+    const i = lo >>> BATCH_SLOT_BITS;
+    if (results === null || results === undefined || i >= results.length || results[i] !== BATCH_PENDING) return;
+    results[i] = res;
+    const left = t.waiting[slot]! - 1;
+    t.waiting[slot] = left;
+    if (left === 0) this.settleBatch(slot);
+  }
+
   private onCqe(lo: number, hi: number, res: number, flags: number): void {
     const t = this.table;
     const gen = hi & GEN_MASK;
-    if (lo >= t.capacity || t.gen[lo] !== gen) return; // stale: the slot moved on
     const tag = hi >>> 24;
+    if (tag === TAG_BATCH) {
+      this.onBatchCqe(lo, gen, res);
+      return;
+    }
+    if (lo >= t.capacity || t.gen[lo] !== gen) return; // stale: the slot moved on
     if (tag === TAG_OP) {
       const h = t.handler[lo];
       if (h !== null && h !== undefined) {

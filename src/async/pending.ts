@@ -20,6 +20,19 @@ export const TAG_OP = 0;
 export const TAG_LINK_TIMEOUT = 1;
 /** Tag: an ASYNC_CANCEL or other internal request whose CQE is ignored. */
 export const TAG_IGNORE = 2;
+/**
+ * Tag: one member of a batch (`uring.readMany`): the low word holds the slot
+ * in its low {@link BATCH_SLOT_BITS} bits and the member's index above them.
+ */
+export const TAG_BATCH = 3;
+/** Bits of a batch member's user_data low word that hold the slot. */
+export const BATCH_SLOT_BITS = 24;
+/** Mask of the slot in a batch member's user_data low word. */
+export const BATCH_SLOT_MASK = (1 << BATCH_SLOT_BITS) - 1;
+/** Most members in one batch: the index has the low word's top 8 bits. */
+export const MAX_BATCH = 256;
+/** A batch member's result before its CQE arrived (no -errno is this low). */
+export const BATCH_PENDING = -0x80000000;
 
 /** What the result of a settled request becomes. */
 export const Mode = {
@@ -38,6 +51,10 @@ export const Mode = {
    * `keep` into the caller's view (or views, for readv) in `keep2`.
    */
   COPY_OUT: 5,
+  /** A batch (`readMany`): `batch` holds each member's res; resolves to it once every member's CQE arrived. */
+  BATCH: 6,
+  /** A batch read through the bounce block in `keep`: member i's bytes go to the caller's view in `keep2` at i × `batchSize`. */
+  BATCH_COPY_OUT: 7,
 } as const;
 
 /** Per-slot state bits. */
@@ -66,12 +83,16 @@ export class PendingTable {
   op: Uint8Array;
   mode: Uint8Array;
   state: Uint8Array;
-  /** CQEs still expected before the slot settles (1, or 2 with a linked timeout). */
-  waiting: Uint8Array;
+  /** CQEs still expected before the slot settles (1, 2 with a linked timeout, a batch's member count). */
+  waiting: Uint16Array;
   /** The request's own res, kept while its linked timeout's CQE is still to come. */
   res: Int32Array;
   /** Timeout in ms (for messages). */
   timeoutMs: Float64Array;
+  /** A batch's per-member results ({@link BATCH_PENDING} until each CQE). */
+  batch: Array<Int32Array | null>;
+  /** A batch's bytes per member (its stride in the buffer). */
+  batchSize: Int32Array;
   resolve: Array<((value: any) => void) | null>;
   reject: Array<((reason: unknown) => void) | null>;
   keep: unknown[];
@@ -90,9 +111,11 @@ export class PendingTable {
     this.op = new Uint8Array(capacity);
     this.mode = new Uint8Array(capacity);
     this.state = new Uint8Array(capacity);
-    this.waiting = new Uint8Array(capacity);
+    this.waiting = new Uint16Array(capacity);
     this.res = new Int32Array(capacity);
     this.timeoutMs = new Float64Array(capacity);
+    this.batch = new Array(capacity).fill(null);
+    this.batchSize = new Int32Array(capacity);
     this.resolve = new Array(capacity).fill(null);
     this.reject = new Array(capacity).fill(null);
     this.keep = new Array(capacity).fill(null);
@@ -126,6 +149,7 @@ export class PendingTable {
     this.keep[slot] = null;
     this.keep2[slot] = null;
     this.handler[slot] = null;
+    this.batch[slot] = null;
     const signal = this.signal[slot];
     if (signal !== null && signal !== undefined) {
       signal.removeEventListener("abort", this.onAbort[slot]!);
@@ -167,14 +191,19 @@ export class PendingTable {
     this.op = u8(this.op);
     this.mode = u8(this.mode);
     this.state = u8(this.state);
-    this.waiting = u8(this.waiting);
+    const waiting = new Uint16Array(cap);
+    waiting.set(this.waiting);
+    this.waiting = waiting;
     const res = new Int32Array(cap);
     res.set(this.res);
     this.res = res;
+    const batchSize = new Int32Array(cap);
+    batchSize.set(this.batchSize);
+    this.batchSize = batchSize;
     const tm = new Float64Array(cap);
     tm.set(this.timeoutMs);
     this.timeoutMs = tm;
-    for (const arr of [this.resolve, this.reject, this.keep, this.keep2, this.handler, this.signal, this.onAbort] as unknown[][]) {
+    for (const arr of [this.resolve, this.reject, this.keep, this.keep2, this.handler, this.signal, this.onAbort, this.batch] as unknown[][]) {
       for (let i = old; i < cap; i++) arr.push(null);
     }
     const free = new Int32Array(cap);

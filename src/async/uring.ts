@@ -50,7 +50,8 @@ import { UringEngine, type CancelTarget, type OpOptions, type UringOptions } fro
 import type { DriverKind } from "./driver.ts";
 import { abortError, errorFor } from "./errors.ts";
 import { leaseFor, MultishotIterator, releaseLease, type RecvLease } from "./multishot.ts";
-import { Mode, type SlotHandler } from "./pending.ts";
+import { MAX_BATCH, Mode, type SlotHandler } from "./pending.ts";
+import { addressOf } from "../sys/ffi.ts";
 import { STATX_BASIC_STATS, STATX_SIZE, type StatxResult } from "./statx.ts";
 
 export type { OpOptions, UringOptions } from "./engine.ts";
@@ -65,6 +66,12 @@ export interface RwOptions extends OpOptions {
 export interface PathOptions extends OpOptions {
   /** Directory fd the path is relative to (default AT_FDCWD). */
   dirfd?: number;
+}
+
+/** Options for {@link Uring.readMany}. */
+export interface ReadManyOptions {
+  /** Aborting cancels every read of the batch still in flight; the Promise rejects with ECANCELED once all have completed. */
+  signal?: AbortSignal;
 }
 
 /** Options for multishot iterators. */
@@ -128,6 +135,8 @@ export function engineOf(uring: Uring): UringEngine {
 /** io_uring for Bun: every op is an async method. See the module comment. */
 export class Uring {
   readonly #e: UringEngine;
+  /** readMany's file offsets, read once from the caller's array and checked before any SQE is written. */
+  readonly #offsets = new Float64Array(MAX_BATCH);
 
   static {
     engineOfUring = (u) => u.#e;
@@ -243,6 +252,57 @@ export class Uring {
     if (len === 0 || pinned(buffer)) return this.#run(Op.READ, Mode.NUMBER, (sqe) => prepRead(sqe, fd, buffer, len, offset), buffer, null, options);
     const b = this.#e.bounces.take(len);
     return this.#run(Op.READ, Mode.COPY_OUT, (sqe) => prepRead(sqe, fd, b.address, len, offset), b, buffer, options);
+  }
+
+  /**
+   * A batch of preads (RocksDB MultiGet's pattern) as one request: read i
+   * fills bytes [i × size, (i + 1) × size) of `buffer` from file offset
+   * `offsets[i]`, all queued in this tick (one io_uring_enter with the rest
+   * of the tick's requests). One Promise and one pending slot for the batch
+   * instead of one per read; each completion only stores its result.
+   *
+   * Resolves to the bytes each read returned (an Int32Array, index order;
+   * less than `size` at the end of the file). If any read fails, rejects
+   * with the first failure in index order (a UringError naming the read),
+   * but only after every read of the batch has completed, so `buffer` is
+   * never written after the Promise settles, either way.
+   *
+   * Checked before anything is submitted (TypeError/RangeError):
+   * `offsets` an array (or TypedArray) of 0 to 256 non-negative safe
+   * integers (no -1: a batch has no "current position"), `size` an integer
+   * from 1 to 2^31 − 1, `offsets.length × size` within `buffer`. A view on a
+   * SharedArrayBuffer is read into in place; any other view through one
+   * bounce block copied out at the end. No linked `{ timeout }`: pass
+   * `signal: AbortSignal.timeout(ms)` for a deadline.
+   */
+  readMany(fd: number, buffer: ArrayBufferView, offsets: ArrayLike<number>, size: number, options?: ReadManyOptions): Promise<Int32Array> {
+    this.#open("readMany");
+    const e = this.#e;
+    const len = viewLength(buffer, undefined);
+    if (len < 0) return Promise.reject(viewError("readMany", buffer, undefined));
+    if (typeof offsets !== "object" || offsets === null) return Promise.reject(new TypeError("uring.readMany: offsets must be an array of file offsets"));
+    const n = offsets.length;
+    if (!(n >>> 0 === n && n <= MAX_BATCH)) return Promise.reject(new RangeError(`uring.readMany: at most ${MAX_BATCH} offsets per batch, got ${String(n)}`));
+    if (!(size >>> 0 === size && size >= 1 && size <= 0x7fffffff)) {
+      return Promise.reject(new RangeError(`uring.readMany: size must be an integer from 1 to 2^31 - 1, got ${String(size)}`));
+    }
+    if (n * size > len) return Promise.reject(new RangeError(`uring.readMany: ${n} reads of ${size} bytes need ${n * size} bytes, the buffer has ${len}`));
+    const offs = this.#offsets;
+    for (let i = 0; i < n; i++) {
+      const o = offsets[i];
+      if (typeof o !== "number" || !(o >= 0 && Number.isSafeInteger(o))) {
+        return Promise.reject(new RangeError(`uring.readMany: offsets[${i}] must be a non-negative safe integer, got ${String(o)}`));
+      }
+      offs[i] = o;
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError("uring.readMany: signal must be an AbortSignal"));
+    const pre = e.precheck(Op.READ, signal === undefined ? undefined : { signal });
+    if (pre !== null) return pre;
+    if (n === 0) return Promise.resolve(new Int32Array(0));
+    if (pinned(buffer)) return e.readBatch(fd, addressOf(buffer), size, offs, n, buffer, null, signal);
+    const b = e.bounces.take(n * size);
+    return e.readBatch(fd, b.address, size, offs, n, b, buffer, signal);
   }
 
   /** pwrite: writes `buffer` at `offset` (-1: the file position). Resolves to bytes written. */
