@@ -5,7 +5,7 @@
  * fill a socket and never read, half-close, trickle. Every wait polls until
  * a deadline; nothing assumes a sleep was long enough.
  */
-import { readFileSync, rmSync, existsSync, mkdtempSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, rmSync, existsSync, mkdtempSync } from "node:fs";
 import type { FaultClient } from "../cli/echo/fault-client.ts";
 import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { trickle as trickleFrom } from "../cli/echo/fault-client.ts";
 import { fdCount, openServerSockets } from "../cli/echo/faults.ts";
 import type { TcpServerStats } from "../src/net/server-options.ts";
+import { Op } from "../src/sys/constants.ts";
 import { freePort } from "../cli/echo/processes.ts";
 import { C_URING_PATH } from "../cli/echo/servers.ts";
 
@@ -168,4 +169,121 @@ export { FaultClient } from "../cli/echo/fault-client.ts";
 /** `n` loopback peers trickling a byte every `everyMs` (slowloris); returns the function that stops them. */
 export function trickle(port: number, n: number, everyMs: number): () => void {
   return trickleFrom(HOST, port, n, everyMs);
+}
+
+/** One loopback connection to a server's port, both ends as /proc/net/tcp shows them. */
+export interface ConnectionQueues {
+  /** The peer's port. */
+  peerPort: number;
+  /** Bytes the server's kernel received that the server has not read (its socket's receive queue). */
+  serverUnread: number;
+  /** Bytes the server wrote that the peer has not acknowledged (its socket's send queue). */
+  serverUnacked: number;
+  /** Bytes the peer wrote that the server's kernel has not acknowledged (the peer socket's send queue, unsent bytes included). */
+  peerUnacked: number;
+}
+
+/** ESTABLISHED rows of /proc/net/tcp and tcp6, split into fields ([1] local, [2] remote, [4] "tx_queue:rx_queue"). */
+function establishedRows(): string[][] {
+  const rows: string[][] = [];
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 5 && f[3] === "01") rows.push(f);
+    }
+  }
+  return rows;
+}
+
+/** Both ends of every established loopback connection to `port` (the peers run in this process, so both ends are on this machine). */
+export function connectionQueues(port: number): ConnectionQueues[] {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const portOf = (addr: string): number => Number.parseInt(addr.slice(addr.lastIndexOf(":") + 1), 16);
+  const queues = (f: string[]): [number, number] => {
+    const [tx, rx] = f[4]!.split(":");
+    return [Number.parseInt(tx!, 16), Number.parseInt(rx!, 16)];
+  };
+  const peerUnacked = new Map<number, number>();
+  const servers: ConnectionQueues[] = [];
+  for (const f of establishedRows()) {
+    const [tx, rx] = queues(f);
+    if (f[1]!.endsWith(hex)) servers.push({ peerPort: portOf(f[2]!), serverUnread: rx, serverUnacked: tx, peerUnacked: 0 });
+    else if (f[2]!.endsWith(hex)) peerUnacked.set(portOf(f[1]!), tx);
+  }
+  for (const c of servers) c.peerUnacked = peerUnacked.get(c.peerPort) ?? 0;
+  return servers;
+}
+
+/**
+ * Requests a process's rings hold armed in the kernel, counted by opcode:
+ * the PollList of each io_uring fd's fdinfo (a multishot recv between
+ * completions, a send waiting for room, the multishot accept). Null when no
+ * ring listed one (the kernel prints it only when it gets the ring's lock).
+ */
+export function armedOps(pid: number): Map<number, number> | null {
+  let listed = false;
+  const ops = new Map<number, number>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  for (const fd of fds) {
+    let info: string;
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== "anon_inode:[io_uring]") continue;
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
+    } catch {
+      continue; // closed meanwhile
+    }
+    const at = info.indexOf("\nPollList:");
+    if (at < 0) continue;
+    listed = true;
+    for (const m of info.slice(at).matchAll(/^\s+op=(\d+),/gm)) ops.set(Number(m[1]), (ops.get(Number(m[1])) ?? 0) + 1);
+  }
+  return listed ? ops : null;
+}
+
+/** What a `uring` server and the kernel say about its connections, for a stalled-peer wait's failure message. */
+export interface StallReport {
+  stats: ServerStats | null;
+  /** Recvs and sends the kernel holds armed for the server (null: not listed this time). */
+  kernel: { recvs: number; sends: number } | null;
+  /** Connections whose bytes wait unread in the server's socket. */
+  unreadAtServer: number;
+  /**
+   * Connections whose server socket is empty while the peer holds bytes it
+   * cannot get acknowledged: a stall in TCP between the two kernels, not in the
+   * server, which waits with its recv armed and has nothing to echo.
+   */
+  stuckInPeer: number;
+}
+
+/** A {@link StallReport} of `srv` now. */
+export function stallReport(srv: FaultServer): StallReport {
+  const ops = armedOps(srv.pid);
+  const conns = connectionQueues(srv.port);
+  return {
+    stats: srv.stats(),
+    kernel: ops && { recvs: ops.get(Op.RECV) ?? 0, sends: ops.get(Op.SEND) ?? 0 },
+    unreadAtServer: conns.filter((c) => c.serverUnread > 0).length,
+    stuckInPeer: conns.filter((c) => c.serverUnread === 0 && c.peerUnacked > 0).length,
+  };
+}
+
+/**
+ * True when the server's account of its recvs matches the kernel's: one
+ * armed recv for every open connection that is neither paused nor starved
+ * (a lost re-arm shows as fewer), and one armed send per send in flight.
+ */
+export function recvsAccountedFor(r: StallReport): boolean {
+  const s = r.stats;
+  return s !== null && r.kernel !== null && r.kernel.recvs === s.open - s.paused - s.starved && r.kernel.sends === s.sendsInFlight;
 }
