@@ -466,10 +466,18 @@ const char *us_abi_describe(void)
  * through a thread-safe JSCallback, which queues the call on the JS thread's
  * event loop and returns at once.
  *
- * One wake-up per arm: the thread first waits on its private `arm` eventfd,
- * then on the ring's eventfd, then calls back once. JavaScript re-arms only
- * when it goes idle again, so a busy ring (thousands of CQEs) costs no
- * callbacks at all, and the JS side never sees a queue of stale wake-ups.
+ * One callback per arm: the thread blocks in read(2) on the ring's eventfd
+ * and, once woken, calls back only if JavaScript armed it since the last
+ * callback (a flag in shared memory, cleared as the callback goes out).
+ * JavaScript arms when it goes idle, so a busy ring (thousands of CQEs, the
+ * eventfd disabled meanwhile) costs no callbacks, and the JS side never sees
+ * a queue of stale wake-ups. Arming is a store, not a syscall: an earlier
+ * version had the thread wait on a private "arm" eventfd first, which cost
+ * the JS thread a write(2) and the waiter a wake-up on every park
+ * (perf sched:sched_wakeup: one extra wake-up per idle period).
+ * A signal that finds the flag clear is dropped: JavaScript arms before it
+ * enables the ring's eventfd (IORING_CQ_EVENTFD_DISABLED), so every signal
+ * of a park finds the flag set.
  *
  * The thread never touches the ring itself: with IORING_SETUP_SINGLE_ISSUER
  * and DEFER_TASKRUN only the JS thread may enter the kernel for the ring, and
@@ -478,7 +486,7 @@ const char *us_abi_describe(void)
  */
 struct us_waiter {
 	int32_t efd;      /* the ring's eventfd (owned by JavaScript) */
-	int32_t armfd;    /* private eventfd: JavaScript writes 1 to arm */
+	volatile int32_t armed; /* JavaScript stores 1 to arm; the thread clears it as it calls back */
 	volatile int32_t stop;
 	void (*cb)(int32_t);
 	us_pthread_t thread;
@@ -510,10 +518,16 @@ static void *us_waiter_main(void *arg)
 {
 	struct us_waiter *w = (struct us_waiter *)arg;
 	for (;;) {
-		if (read_u64(w->armfd) < 0 || w->stop)
-			break;
+		/* read(2) is a full barrier: the flag is loaded after the wake-up. */
 		if (read_u64(w->efd) < 0 || w->stop)
 			break;
+		if (!w->armed)
+			continue;
+		/* Only this thread clears the flag and a callback always follows the
+		 * clear; JavaScript takes any callback that finds it armed as its
+		 * wake-up (at worst a spurious one), so check-then-clear loses none. */
+		w->armed = 0;
+		us_smp_mb();
 		w->cb(1);
 	}
 	return US_NULL;
@@ -526,7 +540,6 @@ static void *us_waiter_main(void *arg)
 int64_t us_waiter_start(int32_t efd, void *cb)
 {
 	struct us_waiter *w = US_NULL;
-	long armfd;
 	int err = us_libc_load();
 	if (err)
 		return err;
@@ -535,26 +548,24 @@ int64_t us_waiter_start(int32_t efd, void *cb)
 	us_zero(w, sizeof(*w));
 	w->efd = efd;
 	w->cb = (void (*)(int32_t))cb;
-	armfd = US_SYS3(US_NR_eventfd2, 0, US_EFD_CLOEXEC, 0);
-	if (armfd < 0) {
-		us_libc.free(w);
-		return armfd;
-	}
-	w->armfd = (int32_t)armfd;
 	err = us_libc.pthread_create(&w->thread, US_NULL, us_waiter_main, w);
 	if (err) {
-		US_SYS1(US_NR_close, w->armfd);
 		us_libc.free(w);
 		return -(int64_t)err;
 	}
 	return (int64_t)(uintptr_t)w;
 }
 
-/* Lets the waiter block on the ring's eventfd and call back once. */
+/*
+ * Lets the waiter call back once at the next eventfd signal. A store and a
+ * barrier (pairs with the waiter's read(2) of the eventfd): call it before
+ * enabling the ring's eventfd.
+ */
 int32_t us_waiter_arm(int64_t handle)
 {
 	struct us_waiter *w = (struct us_waiter *)(uintptr_t)handle;
-	write_u64(w->armfd);
+	w->armed = 1;
+	us_smp_mb();
 	return 0;
 }
 
@@ -569,10 +580,8 @@ int32_t us_waiter_stop(int64_t handle)
 	struct us_waiter *w = (struct us_waiter *)(uintptr_t)handle;
 	w->stop = 1;
 	us_smp_mb();
-	write_u64(w->armfd);
 	write_u64(w->efd);
 	us_libc.pthread_join(w->thread, US_NULL);
-	US_SYS1(US_NR_close, w->armfd);
 	us_libc.free(w);
 	return 0;
 }

@@ -104,6 +104,40 @@ describe.each(DRIVERS)("driver $name", ({ driver, options, available }) => {
   });
 });
 
+describe("idle wake-ups, many in a row", () => {
+  // The waiter thread is armed by a flag in the shim (no syscall) and drops a
+  // signal that finds it unarmed: a write that lands just before, during or
+  // after the park must never be lost. The writes come at once (racing the
+  // park), after a macrotask, or after a timer, so every order occurs.
+  const RINGS: Array<{ name: string; options: UringOptions }> = [
+    { name: "default ring", options: {} },
+    { name: "plain ring", options: { ring: {} } },
+  ];
+  test.each(RINGS)("300 reads on a FIFO, written at varied moments, all complete ($name)", async ({ options }) => {
+    const uring = new Uring(options);
+    const f = fifo();
+    try {
+      for (let i = 0; i < 300; i++) {
+        const buf = new Uint8Array(1);
+        const p = uring.read(f.fd, buf, -1);
+        const byte = new Uint8Array([i & 0xff]);
+        if (i % 3 === 0) writeSync(f.fd, byte);
+        else if (i % 3 === 1) setImmediate(() => writeSync(f.fd, byte));
+        else setTimeout(() => writeSync(f.fd, byte), i % 2);
+        let got = -1;
+        void p.then((n) => (got = n));
+        // Polled with a deadline: a lost wake-up shows as a timeout naming the read.
+        await waitFor(`read ${i} to complete`, () => got === 1);
+        expect(buf[0]).toBe(i & 0xff);
+      }
+      expect(uring.wakeups).toBeGreaterThan(0);
+    } finally {
+      f.close();
+      uring.close();
+    }
+  });
+});
+
 describe("workers", () => {
   test("a Uring inside a Worker (its own single-issuer ring and waiter thread)", async () => {
     const f = fifo();

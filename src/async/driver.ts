@@ -97,16 +97,21 @@ export class EventfdWake {
   park(hasWork: () => boolean): boolean {
     if (this.armed) return true;
     if (this.efd < 0) this.start();
+    // Arm first (a store in the shim, no syscall): the thread drops a signal
+    // that finds it unarmed, and every signal of this park comes after the
+    // enable below.
+    this.armed = true;
+    this.waiter!.arm();
     this.ring.cqEventfdToggle(true);
     // A CQE posted (or deferred work queued) before the flag store raised no
     // signal. Atomics are sequentially consistent, so this re-check after the
     // store pairs with the kernel's check of the flag after it posts.
     if (hasWork()) {
       this.ring.cqEventfdToggle(false);
+      // The shim's flag may stay set: a later callback that finds us unarmed is ignored.
+      this.armed = false;
       return false;
     }
-    this.armed = true;
-    this.waiter!.arm();
     return true;
   }
 
