@@ -348,13 +348,27 @@ export class UringEngine {
     t.resolve[slot] = this.newResolve;
     t.reject[slot] = this.newReject;
     const hi = (gen | (TAG_BATCH << 24)) >>> 0;
-    for (let i = 0; i < n; i++) {
-      const w = this.sqe().u32;
-      rwWords(w, Op.READ, fd, base + i * size, size, offsets[i]!);
-      w[SQE_W.userDataLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
-      w[SQE_W.userDataHi] = hi;
-      // this.sqe() may submit when the SQ is full; a fatal submit error failed the slot: stop there.
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const w = this.sqe().u32;
+        rwWords(w, Op.READ, fd, base + i * size, size, offsets[i]!);
+        w[SQE_W.userDataLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
+        w[SQE_W.userDataHi] = hi;
+        // this.sqe() may submit when the SQ is full; a fatal submit error failed the slot: stop there.
+        if (t.gen[slot] !== gen) return p;
+      }
+    } catch (err) {
+      // No SQE for members i..n-1 (the SQ stayed full): they fail with that error's errno, and
+      // the batch settles once the members already queued have completed (their memory is kept till then).
       if (t.gen[slot] !== gen) return p;
+      const errno = err instanceof UringError ? err.errno : Errno.EBUSY;
+      for (let j = i; j < n; j++) results[j] = -errno;
+      const left = t.waiting[slot]! - (n - i);
+      t.waiting[slot] = left;
+      if (left === 0) this.settleBatch(slot);
+      else this.requestFlush();
+      return p;
     }
     if (signal !== undefined) {
       const onAbort = (): void => {
