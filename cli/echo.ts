@@ -18,7 +18,7 @@ import { runEchoBench } from "./echo/bench.ts";
 import { bytesFlag, connectionsFlag, connectTarget, loopbackHost, portFlag, type EchoOpts } from "./echo/flags.ts";
 import { serveOnly } from "./echo/serve.ts";
 import { FAULT_MIX_KINDS, runFaults, type FaultFlags } from "./echo/faults.ts";
-import { threadedServers, threadsFlag } from "./echo/threads.ts";
+import { threadedServers, threadsFlag, threadsListFlag } from "./echo/threads.ts";
 import { addOpenLoopOptions, runOpenLoopFromEcho, type OpenLoopEchoFlags } from "./echo/open-loop-command.ts";
 import { CLIENT_NAMES, SERVER_NAMES, SERVERS, type ServerName } from "./echo/servers.ts";
 import { DEFAULT_URING_SETUP, URING_SETUPS } from "./echo/setups.ts";
@@ -40,9 +40,9 @@ export function echoCommand(): Command {
     .option("--client-cpu <cpus>", "CPUs for the load generator (default 1)", cpuList("--client-cpu", ncpu))
     .option(
       "--threads <n>",
-      `server threads, each with its own loop and SO_REUSEPORT listener (${threadedServers().join(", ")}; see cli/echo/threads.ts)`,
-      threadsFlag("--threads"),
-      1,
+      `server threads, each with its own loop and SO_REUSEPORT listener (${threadedServers().join(", ")}; see cli/echo/threads.ts); ` +
+        "with --rate a list (1,2) compares the counts in one interleaved run",
+      threadsListFlag("--threads"),
     )
     .option(
       "--client-threads <n>",

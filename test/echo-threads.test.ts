@@ -8,7 +8,9 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { runLoad, type LoadResult } from "../cli/echo/load.ts";
 import { startServer, stopServer } from "../cli/echo/processes.ts";
 import { SERVERS } from "../cli/echo/servers.ts";
-import { checkThreads, mergeLoadResults, threadedServers, withThreads } from "../cli/echo/threads.ts";
+import { checkThreads, mergeLoadResults, threadedServers, threadPlan, threadsListFlag, withThreads } from "../cli/echo/threads.ts";
+import { openLoopVariants } from "../cli/echo/open-loop.ts";
+import { serverVariants } from "../cli/echo/variants.ts";
 import { Op } from "../src/sys/constants.ts";
 import { kernelHasOp } from "./helpers.ts";
 
@@ -34,7 +36,50 @@ for (const name of threadedServers()) {
   });
 }
 
+// `--threads 1,2`: the 1-thread row runs the threaded form too (a 1-Worker group, a pinned pthread), pinned as the 2-thread one.
+for (const name of threadedServers().filter((s) => s !== "node" && s !== "bun")) {
+  const skip = SERVERS[name].unavailable() !== null || (name === "uring" && !haveNetOps);
+  test.skipIf(skip)(`${name} started with an explicit 1 thread runs its threaded form, pinned, and echoes`, async () => {
+    const server = await startServer(name, HOST, 0, [0], undefined, 1, true);
+    try {
+      expect(server.detail).toMatch(/(threads|workers)=1 cpus=0$/);
+      const r = runLoad({ host: HOST, port: server.port, connections: 8, bytes: 128, durationMs: 150, warmupMs: 50, checkEvery: 1 });
+      expect(r.errors).toBe(0);
+      expect(r.connectionsAlive).toBe(8);
+    } finally {
+      await stopServer(server);
+    }
+  });
+}
+
 describe("options", () => {
+  test("--threads takes one count or a list; a list runs a cell per count, in the threaded form even for 1", () => {
+    const parse = threadsListFlag("--threads");
+    expect(parse("2")).toEqual([2]);
+    expect(parse("1, 2")).toEqual([1, 2]);
+    expect(() => parse("0")).toThrow(/--threads/);
+    expect(threadPlan(undefined)).toEqual({ threads: 1 });
+    expect(threadPlan([3])).toEqual({ threads: 3 });
+    expect(threadPlan([1, 2])).toEqual({ threads: 2, counts: [1, 2] });
+    expect(withThreads("c-uring", ["echo_liburing", "9000", "127.0.0.1"], 1, true)).toEqual(["echo_liburing", "9000", "127.0.0.1", "1"]);
+    expect(withThreads("uring", ["bun", "s.ts"], 1, true)).toEqual(["bun", "s.ts", "--threads", "1"]);
+    expect(() => checkThreads(["uring-sqpoll"], 1, true)).toThrow(/uring-sqpoll cannot run threaded/);
+    const cell = { connections: 10, bytes: 64 };
+    const shape = { arrival: "uniform", maxInflight: 0, syscalls: false } as const;
+    const open = openLoopVariants([cell], [5000], ["uring", "c-uring"], { host: HOST, threadCounts: [1, 2] }, shape);
+    expect(open.map((v) => `${v.name} ${v.cell}`)).toEqual([
+      "uring c:10 bytes:64 rate:5000 threads:1",
+      "c-uring c:10 bytes:64 rate:5000 threads:1",
+      "uring c:10 bytes:64 rate:5000 threads:2",
+      "c-uring c:10 bytes:64 rate:5000 threads:2",
+    ]);
+    expect(openLoopVariants([cell], [5000], ["uring"], { host: HOST }, shape).map((v) => v.cell)).toEqual(["c:10 bytes:64 rate:5000"]);
+    expect(serverVariants([cell], ["c-epoll"], { host: HOST, threadCounts: [1, 2] }).map((v) => v.cell)).toEqual([
+      "c:10 bytes:64 threads:1",
+      "c:10 bytes:64 threads:2",
+    ]);
+  });
+
   test("uring-sqpoll cannot run threaded: refused naming the servers that can", () => {
     expect(() => checkThreads(["uring", "uring-sqpoll"], 2)).toThrow(/uring-sqpoll cannot run threaded/);
     expect(() => checkThreads(["uring-sqpoll"], 1)).not.toThrow();

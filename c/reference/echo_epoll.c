@@ -9,6 +9,9 @@
  * Usage: echo_epoll PORT [HOST [THREADS]]. Prints "READY <port>" when listening.
  * THREADS > 1: that many threads, each with its own epoll and its own
  * SO_REUSEPORT listener on PORT (the kernel spreads connections by 4-tuple).
+ * With THREADS given (1 too), thread t is pinned to the t-th CPU of the
+ * process's affinity mask (mod its size), as TcpServerGroup pins its Workers,
+ * and READY ends with "threads=N cpus=<cpu of each thread>".
  * Exits when its parent dies (PR_SET_PDEATHSIG).
  */
 #define _GNU_SOURCE
@@ -85,9 +88,32 @@ static int flush_pending(struct conn *c) {
   return 0;
 }
 
-/* One thread's loop: its own epoll over its own listener. */
+#define MAX_THREADS 64
+
+static int listen_fds[MAX_THREADS];
+/* CPU each thread pins itself to, or -1 (no THREADS argument: not pinned). */
+static int thread_cpu[MAX_THREADS];
+
+/* Thread t's CPU: the t-th of the process's allowed CPUs, wrapping (as TcpServerGroup's cpus[i % n]). */
+static int nth_allowed_cpu(int t) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  int n = CPU_COUNT(&set), want = t % (n > 0 ? n : 1);
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, &set) && want-- == 0) return cpu;
+  return -1;
+}
+
+/* One thread's loop: its own epoll over its own listener (`arg` is the thread's index). */
 static void *serve(void *arg) {
-  int lfd = (int)(long)arg;
+  int t = (int)(long)arg;
+  int lfd = listen_fds[t];
+  if (thread_cpu[t] >= 0) {
+    cpu_set_t one_cpu;
+    CPU_ZERO(&one_cpu);
+    CPU_SET(thread_cpu[t], &one_cpu);
+    pthread_setaffinity_np(pthread_self(), sizeof one_cpu, &one_cpu);
+  }
   int one = 1;
   ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
@@ -132,8 +158,6 @@ static void *serve(void *arg) {
   return NULL;
 }
 
-#define MAX_THREADS 64
-
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: %s PORT [HOST [THREADS]]\n", argv[0]); return 2; }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -144,7 +168,7 @@ int main(int argc, char **argv) {
   const char *host = argc > 2 ? argv[2] : "127.0.0.1";
   int threads = argc > 3 ? atoi(argv[3]) : 1;
   if (threads < 1 || threads > MAX_THREADS) { fprintf(stderr, "c-epoll: THREADS must be 1-%d, got %s\n", MAX_THREADS, argv[3]); return 2; }
-  int lfds[MAX_THREADS];
+  int *lfds = listen_fds;
   int one = 1;
   struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
   if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) { fprintf(stderr, "c-epoll: %s is not an IPv4 address\n", host); return 2; }
@@ -165,13 +189,19 @@ int main(int argc, char **argv) {
       port = ntohs(sa.sin_port);
     }
   }
+  for (int t = 0; t < threads; t++) thread_cpu[t] = argc > 3 ? nth_allowed_cpu(t) : -1;
   for (int t = 1; t < threads; t++) {
     pthread_t tid;
-    if (pthread_create(&tid, NULL, serve, (void *)(long)lfds[t]) != 0) { perror("c-epoll: pthread_create"); return 1; }
+    if (pthread_create(&tid, NULL, serve, (void *)(long)t) != 0) { perror("c-epoll: pthread_create"); return 1; }
   }
-  if (threads > 1) printf("READY %d threads=%d\n", port, threads);
-  else printf("READY %d\n", port);
+  if (argc > 3) {
+    printf("READY %d threads=%d cpus=", port, threads);
+    for (int t = 0; t < threads; t++) printf(t ? ",%d" : "%d", thread_cpu[t]);
+    printf("\n");
+  } else {
+    printf("READY %d\n", port);
+  }
   fflush(stdout);
-  serve((void *)(long)lfds[0]);
+  serve((void *)0);
   return 0;
 }

@@ -19,7 +19,7 @@ import { efficiencyRows } from "./efficiency.ts";
 import { echoScope, type EchoOpts } from "./flags.ts";
 import { C_CLIENT_PATH, SERVERS, URING_SERVERS, type ClientName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
-import { checkThreads } from "./threads.ts";
+import { checkThreads, threadPlan } from "./threads.ts";
 import { CLIENT_RAMP_MS, cellLabel, connectVariants, markClientBound, serverVariants } from "./variants.ts";
 import { existsSync } from "node:fs";
 
@@ -53,9 +53,10 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
   const layout: Layout = { serverCpus: raw.serverCpu ?? layout0.server, clientCpus: raw.clientCpu ?? layout0.client, note: layout0.note };
   const { cells, servers, usable } = echoScope(raw);
   // --threads / --client-threads (cli/echo/threads.ts): checked before anything starts.
-  const threads = (raw.threads as number | undefined) ?? 1;
+  const plan = threadPlan(raw.threads as number[] | undefined);
+  const threads = plan.threads;
   const clientThreads = (raw.clientThreads as number | undefined) ?? 1;
-  if (!raw.connect) checkThreads(usable, threads);
+  if (!raw.connect) checkThreads(usable, threads, plan.counts !== undefined);
   const names = raw.connect ? [`${raw.connect.host}:${raw.connect.port}`] : usable;
   checkBaseline(settings.baseline, names);
   checkOutputPaths(settings);
@@ -75,6 +76,7 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
         uringSetup: raw.uringSetup,
         client,
         threads,
+        threadCounts: plan.counts,
         clientThreads,
       });
   if (uringOff !== null) for (const v of variants) if ((URING_SERVERS as readonly string[]).includes(v.name)) failSetup(v, uringOff);
@@ -104,7 +106,7 @@ export async function runEchoBench(raw: EchoOpts, settings: CommonSettings, expl
     baseline,
     driver: "run-loop",
     uringSetup: raw.uringSetup,
-    threads,
+    threads: plan.counts ?? threads,
     clientThreads,
     client,
   };

@@ -31,6 +31,7 @@ import type { ServerName } from "./servers.ts";
 import { URING_SETUPS } from "./setups.ts";
 import { cellLabel, type EchoCell, type EchoPlacement } from "./variants.ts";
 import { echoScope, type EchoOpts } from "./flags.ts";
+import { checkThreads } from "./threads.ts";
 
 /** First rate the SLO search tries, /s. */
 export const SLO_START_RATE = 5000;
@@ -103,11 +104,13 @@ export async function runOpenLoopEcho(o: OpenLoopEchoRun): Promise<void> {
     serverCpus: o.where.serverCpus,
     clientCpus: o.where.clientCpus,
     uringSetup: o.where.uringSetup,
+    threads: o.where.threadCounts,
     client: "c-openloop",
     regime: "open-loop",
   };
   if (o.rate === "auto") {
     if (!o.slo) throw new OptionError("--rate auto needs --slo, e.g. --slo p99=1ms");
+    if (o.where.threadCounts !== undefined) throw new OptionError("--rate auto searches the one-thread servers: leave out --threads, or give fixed rates");
     if (o.cells.length !== 1) throw new OptionError("--rate auto runs one cell: leave out --matrix");
     const cell = o.cells[0]!;
     log(`echo: SLO search ${o.slo.text}, ${cellLabel(cell)}, ${o.servers.join(", ")}; ${settings.durationMs} ms per probe, up to ${SLO_MAX_RATE}/s`);
@@ -165,6 +168,8 @@ function parseMaxInflight(value: string): number {
 /** The echo options this mode reads: a subset of the echo command's, and the open-loop ones. */
 export interface OpenLoopEchoFlags
   extends Pick<EchoOpts, "connections" | "bytes" | "servers" | "matrix" | "serverCpu" | "clientCpu" | "host" | "connect" | "uringSetup"> {
+  /** --threads: counts to compare (a cell each); absent: the one-thread servers. */
+  threads?: number[];
   rate?: RateSpec;
   arrival?: ArrivalKind;
   slo?: Slo;
@@ -178,13 +183,20 @@ export async function runOpenLoopFromEcho(raw: OpenLoopEchoFlags, settings: Comm
   if (raw.connect) throw new OptionError("--rate drives our servers with the C open-loop client; --connect is closed-loop only.");
   const layout = defaultServerClientCpus();
   const { cells, usable } = echoScope(raw);
+  if (raw.threads !== undefined) checkThreads(usable, Math.max(...raw.threads), true);
   await runOpenLoopEcho({
     rate: raw.rate,
     slo: raw.slo,
     shape: { arrival: raw.arrival ?? "uniform", maxInflight: raw.maxInflight ?? 0, syscalls: raw.syscalls === true },
     cells,
     servers: usable,
-    where: { host: raw.host, serverCpus: raw.serverCpu ?? layout.server, clientCpus: raw.clientCpu ?? layout.client, uringSetup: raw.uringSetup },
+    where: {
+      host: raw.host,
+      serverCpus: raw.serverCpu ?? layout.server,
+      clientCpus: raw.clientCpu ?? layout.client,
+      uringSetup: raw.uringSetup,
+      threadCounts: raw.threads,
+    },
     settings,
     ringFlags: setupFlagNames(setupFlagsFor(URING_SETUPS[raw.uringSetup] ?? {})),
   });

@@ -104,58 +104,77 @@ async function checkedRun(server: ServerProcess, name: string, fn: () => Promise
   return r;
 }
 
-/** Variants for every cell × rate × server: the server starts per cell and rate, the client runs per repetition. */
+/**
+ * Variants for every cell × rate × thread count × server: the server starts
+ * per cell, rate and count, the client runs per repetition. Without
+ * `where.threadCounts` each server runs its one-thread form.
+ */
 export function openLoopVariants(cells: EchoCell[], rates: number[], servers: ServerName[], where: EchoPlacement, shape: OpenLoopShape): BenchVariant[] {
   const out: BenchVariant[] = [];
+  const counts: (number | undefined)[] = where.threadCounts !== undefined && where.threadCounts.length > 0 ? [...where.threadCounts] : [undefined];
   for (const cell of cells) {
     for (const rate of rates) {
-      for (const name of servers) {
-        out.push(
-          serverVariant(
-            name,
-            rateCellLabel(cell, rate),
-            () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup),
-            async (s, durationMs) => {
-              const r = await checkedRun(s, name, () =>
-                runOpenLoopClient({
-                  host: s.host,
-                  port: s.port,
-                  connections: cell.connections,
-                  bytes: cell.bytes,
-                  rate,
-                  durationMs,
-                  warmupMs: OPEN_LOOP_RAMP_MS,
-                  arrival: shape.arrival,
-                  maxInflight: shape.maxInflight,
-                  serverPid: s.child.pid,
-                  cpus: where.clientCpus,
-                  countSyscalls: shape.syscalls,
-                }),
-              );
-              return toOpenLoopMeasurement(r);
-            },
-            async (s) => {
-              await checkedRun(s, name, () =>
-                runOpenLoopClient({
-                  host: s.host,
-                  port: s.port,
-                  connections: cell.connections,
-                  bytes: cell.bytes,
-                  rate,
-                  durationMs: SERVER_WARMUP_MS,
-                  warmupMs: 0,
-                  arrival: shape.arrival,
-                  maxInflight: shape.maxInflight,
-                  cpus: where.clientCpus,
-                }),
-              );
-            },
-          ),
-        );
+      for (const threads of counts) {
+        for (const name of servers) out.push(openLoopVariant(cell, rate, threads, name, where, shape));
       }
     }
   }
   return out;
+}
+
+/** One server at one rate (and thread count, when given) as a runner variant. */
+function openLoopVariant(
+  cell: EchoCell,
+  rate: number,
+  threads: number | undefined,
+  name: ServerName,
+  where: EchoPlacement,
+  shape: OpenLoopShape,
+): BenchVariant {
+  const label = threads === undefined ? rateCellLabel(cell, rate) : `${rateCellLabel(cell, rate)} threads:${threads}`;
+  return serverVariant(
+    name,
+    label,
+    () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, threads, threads !== undefined),
+    async (s, durationMs) => {
+      const r = await checkedRun(s, name, () =>
+        runOpenLoopClient({
+          host: s.host,
+          port: s.port,
+          connections: cell.connections,
+          bytes: cell.bytes,
+          rate,
+          durationMs,
+          warmupMs: OPEN_LOOP_RAMP_MS,
+          arrival: shape.arrival,
+          maxInflight: shape.maxInflight,
+          serverPid: s.child.pid,
+          cpus: where.clientCpus,
+          countSyscalls: shape.syscalls,
+        }),
+      );
+      const m = toOpenLoopMeasurement(r);
+      // The READY line's tail: setup flags and, threaded, the CPU each thread or Worker is pinned to.
+      if (s.detail) m.extra = { ...m.extra, setup: s.detail };
+      return m;
+    },
+    async (s) => {
+      await checkedRun(s, name, () =>
+        runOpenLoopClient({
+          host: s.host,
+          port: s.port,
+          connections: cell.connections,
+          bytes: cell.bytes,
+          rate,
+          durationMs: SERVER_WARMUP_MS,
+          warmupMs: 0,
+          arrival: shape.arrival,
+          maxInflight: shape.maxInflight,
+          cpus: where.clientCpus,
+        }),
+      );
+    },
+  );
 }
 
 const num = (v: unknown) => (typeof v === "number" ? fmtNum(v) : "");

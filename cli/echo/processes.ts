@@ -65,6 +65,7 @@ export async function startServer(
   cpus: readonly number[] | undefined,
   uringSetup?: string,
   threads?: number,
+  threadsExplicit = false,
 ): Promise<ServerProcess> {
   const spec = SERVERS[name];
   const why = spec.unavailable();
@@ -73,7 +74,7 @@ export async function startServer(
   let last: Error | null = null;
   for (let i = 0; i < attempts; i++) {
     const p = port === 0 ? await freePort(host) : port;
-    const child = spawnChild(withThreads(name, spec.command(host, p, uringSetup), threads), { cpus, stdout: "pipe", stderr: "pipe" });
+    const child = spawnChild(withThreads(name, spec.command(host, p, uringSetup), threads, threadsExplicit), { cpus, stdout: "pipe", stderr: "pipe" });
     try {
       const m = await readLineMatching(child, /^READY (\d+) ?(.*)$/, SERVER_START_TIMEOUT_MS);
       return { name, child, host, port: Number(m[1]), detail: m[2] ?? "" };

@@ -6,8 +6,7 @@
  * `READY <port> <flags> direct-descriptors workers=N cpus=<cpu of each Worker>`.
  */
 import { TcpServerGroup, type GroupServerOptions } from "../../src/net/group.ts";
-import { setupFlagNames, setupFlagsFor } from "../../src/ring/setup.ts";
-import { fastRingOptions } from "../../src/net/server.ts";
+import { setupFlagNames } from "../../src/ring/setup.ts";
 import { getAffinity, maskCpus } from "../harness/affinity.ts";
 
 /** Starts the group, prints READY, and closes it (every Worker, every connection) when the parent goes or on SIGTERM/SIGINT. */
@@ -22,7 +21,7 @@ export async function serveThreads(host: string, port: number, workers: number, 
     cpus,
     onError: (err, worker) => process.stderr.write(`uring echo server, worker ${worker}: ${err.message}\n`),
   });
-  const flags = setupFlagNames(setupFlagsFor(fastRingOptions())).join("|") || "none";
+  const flags = setupFlagNames(group.workers[0]?.ringFlags ?? 0).join("|") || "none";
   const where = group.workers.map((w) => maskCpus(w.cpuMask).join("+")).join(",");
   process.stdout.write(`READY ${group.port} ${flags} direct-descriptors workers=${workers} cpus=${where}\n`);
   let stopping = false;

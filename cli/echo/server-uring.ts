@@ -32,10 +32,11 @@ export function main(argv: string[]): void {
   raiseFdLimitToHard();
   const parent = process.ppid;
   const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
-  const threads = num("--threads") ?? 1;
-  if (threads > 1) {
-    if (setup !== "defer") throw new Error(`--threads ${threads}: the Workers use the default ring setup (defer); --setup ${setup} is not offered threaded`);
+  const threads = num("--threads");
+  // Any --threads (1 too) runs a TcpServerGroup: `echo --rate R --threads 1,2` compares 1 Worker with 2, not the plain server with 2.
+  if (threads !== undefined) {
     serveThreads(host, port, threads, {
+      ring,
       submitEvery: num("--submit-every"),
       bufferCount: num("--buffers"),
       bufferSize: num("--buffer-size"),

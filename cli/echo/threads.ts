@@ -20,6 +20,7 @@ import { OptionError } from "../harness/option-error.ts";
 import { sizeFlag } from "../harness/size.ts";
 import { runClient, type ClientRun } from "./processes.ts";
 import type { LoadResult } from "./load.ts";
+import { mergeWire, toWire, type WireLatency } from "./latency-wire.ts";
 import type { ServerName } from "./servers.ts";
 
 /** Most threads a server or the load generator may be given (the C servers' MAX_THREADS). */
@@ -28,6 +29,15 @@ export const MAX_THREADS = 64;
 /** --threads / --client-threads: 1 to {@link MAX_THREADS}. */
 export const threadsFlag = (flag: string): ((value: string) => number) =>
   sizeFlag(flag, { min: 1, max: MAX_THREADS, what: `a thread count from 1 to ${MAX_THREADS}` });
+
+/**
+ * --threads: one count, or (open loop) a list such as `1,2`, each run as its
+ * own cell so the counts compare in one interleaved run.
+ */
+export const threadsListFlag =
+  (flag: string): ((value: string) => number[]) =>
+  (value: string) =>
+    value.split(",").map((v) => threadsFlag(flag)(v.trim()));
 
 /** How each server takes a thread count: extra arguments, or null when it cannot run threaded. */
 const THREAD_ARGS: Record<ServerName, ((n: number) => string[]) | null> = {
@@ -45,9 +55,20 @@ export function threadedServers(): ServerName[] {
   return (Object.keys(THREAD_ARGS) as ServerName[]).filter((s) => THREAD_ARGS[s] !== null);
 }
 
-/** Throws an OptionError when `--threads n` (n > 1) asks a server that cannot run threaded. */
-export function checkThreads(servers: readonly ServerName[], n: number): void {
-  if (n <= 1) return;
+/**
+ * `--threads` as a closed-loop run takes it: one count (default 1) runs every
+ * server that way; a list (1,2) runs a cell per count, each server in its
+ * threaded form (`counts`), so the counts compare in one interleaved run.
+ */
+export function threadPlan(list: readonly number[] | undefined): { threads: number; counts?: readonly number[] } {
+  if (list === undefined || list.length === 0) return { threads: 1 };
+  if (list.length === 1) return { threads: list[0]! };
+  return { threads: Math.max(...list), counts: list };
+}
+
+/** Throws an OptionError when `--threads n` (n > 1, or any n when `explicit`: a list) asks a server that cannot run threaded. */
+export function checkThreads(servers: readonly ServerName[], n: number, explicit = false): void {
+  if (n <= 1 && !explicit) return;
   const bad = servers.filter((s) => THREAD_ARGS[s] === null);
   if (bad.length > 0) {
     throw new OptionError(
@@ -56,9 +77,14 @@ export function checkThreads(servers: readonly ServerName[], n: number): void {
   }
 }
 
-/** `command` (a server's command line) with the arguments that make it run `n` threads; unchanged for n = 1. */
-export function withThreads(name: ServerName, command: string[], n: number | undefined): string[] {
-  if (n === undefined || n <= 1) return command;
+/**
+ * `command` (a server's command line) with the arguments that make it run `n`
+ * threads; unchanged for n = 1 unless `explicit`: then even 1 thread runs in
+ * the threaded form (a TcpServerGroup of one Worker, one pinned pthread), so
+ * a 1-thread row differs from the 2-thread row only in the count.
+ */
+export function withThreads(name: ServerName, command: string[], n: number | undefined, explicit = false): string[] {
+  if (n === undefined || (n <= 1 && !explicit)) return command;
   const args = THREAD_ARGS[name];
   if (args === null) throw new Error(`${name} cannot run on ${n} threads`);
   return [...command, ...args(n)];
@@ -75,8 +101,8 @@ export function threadNotes(name: ServerName, n: number | undefined): string[] {
  * Runs `n` load generators at once, each with its share of the connections
  * (generator i pinned to `cpus[i % cpus.length]`), and merges their results:
  * counts and CPU add up; the server CPU is the generators' mean (each read it
- * over nearly the same window); latency percentiles are the largest any
- * generator saw (an upper bound, noted), the mean is weighted exactly.
+ * over nearly the same window); latency comes from the generators' merged
+ * histograms (see {@link mergeLoadResults}).
  */
 export async function runClients(run: ClientRun, n: number): Promise<LoadResult> {
   if (n <= 1) return runClient(run);
@@ -89,11 +115,18 @@ export async function runClients(run: ClientRun, n: number): Promise<LoadResult>
   return mergeLoadResults(results);
 }
 
-/** Merges results of load generators that ran at the same time (see {@link runClients}). */
+/**
+ * Merges results of load generators that ran at the same time (see
+ * {@link runClients}). Latency: when every generator sent its histogram
+ * (both of ours do), the percentiles are those of the merged histogram, the
+ * combined load's own (to the histogram's 0.4%); otherwise the largest any
+ * generator saw, an upper bound, and a note says so.
+ */
 export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
   const sum = (f: (r: LoadResult) => number): number => results.reduce((a, r) => a + f(r), 0);
   const max = (f: (r: LoadResult) => number): number => Math.max(...results.map(f));
   const roundTrips = sum((r) => r.roundTrips);
+  const merged = mergedLatency(results);
   const seconds = sum((r) => r.seconds) / results.length;
   const servers = results.map((r) => r.serverCpu).filter((v): v is number => v !== null && Number.isFinite(v));
   const errorKinds = { ...results[0]!.errorKinds };
@@ -104,12 +137,13 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
     roundTrips,
     seconds,
     bytes: sum((r) => r.bytes),
-    latencyUs: {
+    latencyUs: merged?.latencyUs ?? {
       p50: max((r) => r.latencyUs.p50),
       p99: max((r) => r.latencyUs.p99),
       p999: max((r) => r.latencyUs.p999),
       mean: roundTrips > 0 ? sum((r) => r.latencyUs.mean * r.roundTrips) / roundTrips : NaN,
     },
+    latencyHistogram: merged?.histogram,
     clientCpu: sum((r) => r.clientCpu ?? NaN),
     serverCpu: servers.length > 0 ? servers.reduce((a, v) => a + v, 0) / servers.length : NaN,
     errors: sum((r) => r.errors),
@@ -118,7 +152,18 @@ export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
     entersPerRoundTrip: roundTrips > 0 ? sum((r) => (r.entersPerRoundTrip ?? 0) * r.roundTrips) / roundTrips : NaN,
     notes: [
       ...new Set(results.flatMap((r) => r.notes)),
-      `${results.length} load generators merged: latency percentiles are the largest any saw (upper bounds); client CPU is their sum`,
+      merged !== null
+        ? `${results.length} load generators merged: latency percentiles of their merged histograms; client CPU is their sum`
+        : `${results.length} load generators merged: latency percentiles are the largest any saw (upper bounds: not every generator sent its histogram); client CPU is their sum`,
     ],
   };
+}
+
+/** The combined latency of `results` from their histograms (ms in, µs out), or null when any lacks one. */
+function mergedLatency(results: readonly LoadResult[]): { latencyUs: LoadResult["latencyUs"]; histogram: WireLatency } | null {
+  const wires = results.map((r) => r.latencyHistogram);
+  if (wires.some((w) => w === undefined || w === null)) return null;
+  const rec = mergeWire(wires as WireLatency[]);
+  const [p50, p99, p999] = rec.percentiles([50, 99, 99.9]) as [number, number, number];
+  return { latencyUs: { p50: p50 * 1000, p99: p99 * 1000, p999: p999 * 1000, mean: rec.mean * 1000 }, histogram: toWire(rec) };
 }

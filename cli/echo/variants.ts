@@ -53,6 +53,11 @@ export interface EchoPlacement {
   client?: ClientName;
   /** Server threads (--threads; default 1). */
   threads?: number;
+  /**
+   * Open loop, `--threads 1,2`: a cell per count, each server started in its
+   * threaded form with exactly that many threads (1 included, see withThreads).
+   */
+  threadCounts?: readonly number[];
   /** Load generator processes splitting the connections (--client-threads; default 1). */
   clientThreads?: number;
 }
@@ -134,47 +139,63 @@ export function serverVariant(
   };
 }
 
-/** Variants for every cell × server (servers in the order given). */
+/**
+ * Variants for every cell × server (servers in the order given); with
+ * `where.threadCounts`, for every cell × count × server, the count in the cell's label.
+ */
 export function serverVariants(cells: EchoCell[], servers: ServerName[], where: EchoPlacement): BenchVariant[] {
   const out: BenchVariant[] = [];
+  const counts = where.threadCounts !== undefined && where.threadCounts.length > 0 ? where.threadCounts : null;
   for (const cell of cells) {
-    for (const name of servers) {
-      out.push(
-        serverVariant(
-          name,
-          cellLabel(cell),
-          () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, where.threads),
-          async (s, durationMs) => {
-            const before = exitDescription(s.child);
-            if (before) throw new Error(`${name} server died before the run (${before})`);
-            const r = await runClients(
-              {
-                host: s.host,
-                port: s.port,
-                connections: cell.connections,
-                bytes: cell.bytes,
-                durationMs,
-                warmupMs: CLIENT_RAMP_MS,
-                serverPid: s.child.pid,
-                cpus: where.clientCpus,
-                client: where.client,
-              },
-              where.clientThreads ?? 1,
-            );
-            // Give a dying server a moment to be reaped, so its exit is seen here.
-            await Bun.sleep(20);
-            const after = exitDescription(s.child);
-            if (after) throw new Error(`${name} server died during the run (${after}); ${r.notes.join("; ") || "the load generator saw it"}`);
-            const m = toMeasurement(r);
-            m.notes = [...(m.notes ?? []), ...threadNotes(name, where.threads)];
-            if (s.detail) m.extra = { ...m.extra, setup: s.detail };
-            return m;
-          },
-        ),
-      );
+    if (counts === null) {
+      for (const name of servers) out.push(closedLoopVariant(cell, cellLabel(cell), name, where, where.threads, false));
+      continue;
     }
+    for (const n of counts) for (const name of servers) out.push(closedLoopVariant(cell, `${cellLabel(cell)} threads:${n}`, name, where, n, true));
   }
   return out;
+}
+
+/** One server in one closed-loop cell, on `threads` threads (`explicit`: the threaded form even for 1, see withThreads). */
+function closedLoopVariant(
+  cell: EchoCell,
+  label: string,
+  name: ServerName,
+  where: EchoPlacement,
+  threads: number | undefined,
+  explicit: boolean,
+): BenchVariant {
+  return serverVariant(
+    name,
+    label,
+    () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, threads, explicit),
+    async (s, durationMs) => {
+      const before = exitDescription(s.child);
+      if (before) throw new Error(`${name} server died before the run (${before})`);
+      const r = await runClients(
+        {
+          host: s.host,
+          port: s.port,
+          connections: cell.connections,
+          bytes: cell.bytes,
+          durationMs,
+          warmupMs: CLIENT_RAMP_MS,
+          serverPid: s.child.pid,
+          cpus: where.clientCpus,
+          client: where.client,
+        },
+        where.clientThreads ?? 1,
+      );
+      // Give a dying server a moment to be reaped, so its exit is seen here.
+      await Bun.sleep(20);
+      const after = exitDescription(s.child);
+      if (after) throw new Error(`${name} server died during the run (${after}); ${r.notes.join("; ") || "the load generator saw it"}`);
+      const m = toMeasurement(r);
+      m.notes = [...(m.notes ?? []), ...threadNotes(name, threads)];
+      if (s.detail) m.extra = { ...m.extra, setup: s.detail };
+      return m;
+    },
+  );
 }
 
 /** One variant per cell that loads an external server at `host:port` (--connect). */
