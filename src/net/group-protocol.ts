@@ -7,6 +7,8 @@
  * receive `postMessage`; the group talks to it through a SharedArrayBuffer
  * instead and wakes its ring with a MSG_RING when it has written something.
  */
+import type { RingOptions } from "../ring/ring.ts";
+import type { TcpPolicy } from "./policy.ts";
 import type { TcpServerStats } from "./server.ts";
 
 /** Control words (Int32Array over a SharedArrayBuffer), one set per group. */
@@ -19,17 +21,23 @@ export const Control = {
   WORDS: 2,
 } as const;
 
+/** Ring setup a group gives every Worker's ring: RingOptions without attachWq (the group's own `attachWq` option). */
+export type GroupRingOptions = Omit<RingOptions, "attachWq">;
+
 /**
  * Server options a group passes to every Worker's TcpServer: the
  * structured-cloneable subset of TcpServerOptions, each field meaning what it
- * means there (the handler, ring setup, host and port are the group's own).
+ * means there, the resource policy (TcpPolicy: maxConnections,
+ * connectionBuffers, reserveBuffers, maxSendBytes, idleTimeoutMs) and the ring
+ * setup included. The handler, host, port and SO_REUSEPORT are the group's
+ * own. Checked in the parent by validateGroupServerOptions (group-options.ts).
  */
-export interface GroupServerOptions {
+export interface GroupServerOptions extends TcpPolicy {
   entries?: number;
   bufferCount?: number;
   bufferSize?: number;
-  maxConnections?: number;
-  pauseAtBuffers?: number;
+  /** Ring setup of each Worker's ring (default: DEFER_TASKRUN + SINGLE_ISSUER where the kernel has them, as TcpServer). */
+  ring?: GroupRingOptions;
   hugePages?: boolean;
   directDescriptors?: boolean;
   noDelay?: boolean;
@@ -58,7 +66,7 @@ export interface GroupWorkerData {
 
 /** Messages from a group Worker. */
 export type GroupWorkerMessage =
-  | { type: "ready"; index: number; ringFd: number; port: number; tid: number; cpuMask: number }
+  | { type: "ready"; index: number; ringFd: number; ringFlags: number; port: number; tid: number; cpuMask: number }
   | { type: "stats"; index: number; seq: number; stats: TcpServerStats; connections: number }
   | { type: "closed"; index: number; stats: TcpServerStats }
   | { type: "error"; index: number; name: string; message: string; stack?: string };

@@ -73,12 +73,14 @@ async function main(): Promise<void> {
   }
   const target: { handler: TcpHandler | null } = { handler: null };
   let statsSeen = Atomics.load(control, Control.STATS_SEQ);
+  const { ring: ringSetup, ...serverOptions } = data.server;
+  const ring = ringSetup ?? fastRingOptions();
   const server = new TcpServer({
-    ...data.server,
+    ...serverOptions,
     host: data.host,
     port: data.port,
     reusePort: true,
-    ring: data.attachWq >= 0 ? { ...fastRingOptions(), attachWq: data.attachWq } : fastRingOptions(),
+    ring: data.attachWq >= 0 ? { ...ring, attachWq: data.attachWq } : ring,
     handler: forwarding(target, () => {
       if (Atomics.load(control, Control.STOP) !== 0) server.stop();
       const seq = Atomics.load(control, Control.STATS_SEQ);
@@ -94,7 +96,15 @@ async function main(): Promise<void> {
     if (target.handler === null || typeof target.handler !== "object" || typeof target.handler.onData !== "function") {
       throw new TypeError(`TcpServerGroup: the handler factory of ${data.handler} must return an object with onData(conn, bid, len)`);
     }
-    post({ type: "ready", index: data.index, ringFd: server.ring.fd, port: server.port, tid: gettid(), cpuMask: schedGetAffinity(0) });
+    post({
+      type: "ready",
+      index: data.index,
+      ringFd: server.ring.fd,
+      ringFlags: server.ring.flags,
+      port: server.port,
+      tid: gettid(),
+      cpuMask: schedGetAffinity(0),
+    });
     // A stop requested while we started is seen at the first tick or wake-up.
     server.run();
   } catch (err) {

@@ -28,12 +28,13 @@
 import { prepMsgRing } from "../ops/msg-ring.ts";
 import { Ring } from "../ring/ring.ts";
 import { Op } from "../sys/constants.ts";
+import { validateGroupServerOptions } from "./group-options.ts";
 import { Control, type GroupServerOptions, type GroupWorkerData, type GroupWorkerMessage } from "./group-protocol.ts";
 import { Kind, udLo } from "./kinds.ts";
 import type { TcpServerStats } from "./server.ts";
 import { syncOp } from "./sync.ts";
 
-export type { GroupServerOptions } from "./group-protocol.ts";
+export type { GroupRingOptions, GroupServerOptions } from "./group-protocol.ts";
 export type { HandlerContext, HandlerFactory } from "./group-worker.ts";
 
 /** Options of {@link TcpServerGroup.start}. */
@@ -51,7 +52,12 @@ export interface TcpServerGroupOptions {
   handler: string | URL;
   /** Passed to each handler factory as `context.data` (structured clone). */
   handlerData?: unknown;
-  /** TcpServer options for every Worker. The group's default tick is 100 ms (the stop fallback). */
+  /**
+   * TcpServer options for every Worker, the resource policy and the ring setup
+   * included (plain data: checked here, then cloned to each Worker; start()
+   * throws a TypeError or RangeError naming a bad field). The group's default
+   * tick is 100 ms (the stop fallback).
+   */
   server?: GroupServerOptions;
   /**
    * ATTACH_WQ: Workers 1..N-1 attach their rings to Worker 0's. Off by default:
@@ -80,6 +86,8 @@ export interface GroupWorkerInfo {
   readonly index: number;
   /** Its ring's fd (process-wide: a MSG_RING target). */
   readonly ringFd: number;
+  /** The IORING_SETUP_* flags its ring was created with. */
+  readonly ringFlags: number;
   /** Its thread id. */
   readonly tid: number;
   /** Its CPU affinity mask as it started (bit i = CPU i). */
@@ -149,7 +157,7 @@ class Member {
       const m = e.data as GroupWorkerMessage;
       if (m.type === "ready") {
         started = true;
-        this.info = { index, ringFd: m.ringFd, tid: m.tid, cpuMask: m.cpuMask };
+        this.info = { index, ringFd: m.ringFd, ringFlags: m.ringFlags, tid: m.tid, cpuMask: m.cpuMask };
         resolveReady(this.info);
       } else if (m.type === "error") {
         const err = errorFrom(m);
@@ -195,6 +203,7 @@ export class TcpServerGroup {
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
       throw new RangeError(`TcpServerGroup: port must be 1-65535 (every Worker binds the same port), got ${options.port}`);
     }
+    validateGroupServerOptions(options.server);
     const handler = options.handler instanceof URL ? options.handler.href : options.handler.startsWith("/") ? `file://${options.handler}` : options.handler;
     const control = new Int32Array(new SharedArrayBuffer(Control.WORDS * 4));
     const ring = new Ring(8);
