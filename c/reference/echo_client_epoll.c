@@ -5,7 +5,11 @@
  * one B-byte message in flight and checks the echo's length and bytes.
  *
  * Usage: echo_client_epoll HOST PORT C B DURATION_MS WARMUP_MS [SERVER_PID]
- * Prints one line: RESULT {json} with the fields of the TS LoadResult.
+ * Prints one line: RESULT {json} with the fields of the TS LoadResult,
+ * latencyHistogram included: the window's latencies in the buckets of the TS
+ * LatencyRecorder (cli/harness/latency.ts: ms at 1 µs resolution, exact below
+ * 128 µs, then 128 buckets per power of two), so the results of parallel
+ * clients (--client-threads) merge into one distribution.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,6 +48,33 @@ static double pct(const double *v, long n, double p) {
   return v[rank - 1] * 1000;
 }
 
+/* LatencyRecorder's bucketing (keep in step with bucketOf in cli/harness/latency.ts). */
+#define SUB_BITS 7
+#define SUB (1 << SUB_BITS)
+#define HIST_BUCKETS ((62 - SUB_BITS + 2) * SUB)
+
+/* Bucket of a latency in ms (1 tick = 1 µs); latencies past 2^31 µs share the last bucket of that range. */
+static int hist_bucket(double ms) {
+  double ticks = ms > 0 ? ms * 1000 : 0;
+  if (ticks >= 2147483647.0) ticks = 2147483647.0;
+  unsigned v = (unsigned)ticks;
+  if (v < SUB) return (int)v;
+  int shift = 31 - __builtin_clz(v) - SUB_BITS;
+  return (shift << SUB_BITS) + (int)(v >> shift);
+}
+
+/* Prints the non-empty buckets as [[index,count],...]. */
+static void print_hist(const long *hist) {
+  printf("[");
+  int first = 1;
+  for (int i = 0; i < HIST_BUCKETS; i++) {
+    if (!hist[i]) continue;
+    printf(first ? "[%d,%ld]" : ",[%d,%ld]", i, hist[i]);
+    first = 0;
+  }
+  printf("]");
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -66,6 +97,8 @@ int main(int argc, char **argv) {
   unsigned char *tx = malloc((size_t)c * b), *rx = malloc(b > 65536 ? b : 65536);
   struct conn *conns = calloc((size_t)c, sizeof *conns);
   double *lat = malloc(sizeof(double) * MAX_SAMPLES);
+  long *hist = calloc(HIST_BUCKETS, sizeof(long));
+  double lat_min = 1e300, lat_max = 0;
   int ep = epoll_create1(0), one = 1;
   for (int i = 0; i < c; i++) {
     for (size_t j = 0; j < b; j++) tx[(size_t)i * b + j] = (unsigned char)((i * 31 + j * 7 + 1) & 0xff);
@@ -102,6 +135,9 @@ int main(int argc, char **argv) {
       if (cn->got < b) continue;
       double l = now - cn->sent_at;
       if (nlat < MAX_SAMPLES) lat[nlat++] = l;
+      hist[hist_bucket(l)]++;
+      if (l < lat_min) lat_min = l;
+      if (l > lat_max) lat_max = l;
       latsum += l;
       rts++;
       cn->got = 0; cn->bad = 0; cn->sent_at = now;
@@ -114,7 +150,8 @@ int main(int argc, char **argv) {
     }
     if (now >= phase_end || alive == 0) {
       if (!measuring && alive > 0) {
-        measuring = 1; nlat = 0; latsum = 0; rts0 = rts; t0 = now; cpu0 = self_cpu_s(); scpu0 = pid_cpu_s(spid);
+        measuring = 1; nlat = 0; latsum = 0; rts0 = rts;
+        memset(hist, 0, HIST_BUCKETS * sizeof(long)); lat_min = 1e300; lat_max = 0; t0 = now; cpu0 = self_cpu_s(); scpu0 = pid_cpu_s(spid);
         phase_end = now + duration;
         continue;
       }
@@ -129,9 +166,16 @@ int main(int argc, char **argv) {
       qsort(lat, (size_t)nlat, sizeof(double), cmp_double);
       printf("RESULT {\"roundTrips\":%ld,\"seconds\":%.6f,\"bytes\":%ld,\"latencyUs\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"mean\":%.1f},"
              "\"clientCpu\":%.4f,\"serverCpu\":%s,\"errors\":%ld,\"errorKinds\":{\"length\":%ld,\"content\":%ld,\"reset\":%ld,\"eof\":0,\"send\":0},"
-             "\"connectionsAlive\":%d,\"entersPerRoundTrip\":null,\"notes\":[]}\n",
+             "\"connectionsAlive\":%d,\"entersPerRoundTrip\":null,\"notes\":[],",
              m, secs, m * (long)b, pct(lat, nlat, 50), pct(lat, nlat, 99), pct(lat, nlat, 99.9), nlat ? latsum / nlat * 1000 : 0, ccpu, scpu_s,
              errs_len + errs_content + errs_conn, errs_len, errs_content, errs_conn, alive);
+      /* Histogram of every round trip in the window (raw samples above stop at MAX_SAMPLES). */
+      long counted = m;
+      printf("\"latencyHistogram\":{\"resolution\":0.001,\"count\":%ld,\"sum\":%.6f,", counted, latsum);
+      if (counted > 0) printf("\"min\":%.6f,\"max\":%.6f,\"buckets\":", lat_min, lat_max);
+      else printf("\"min\":null,\"max\":null,\"buckets\":");
+      print_hist(hist);
+      printf("}}\n");
       return 0;
     }
   }

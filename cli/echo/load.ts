@@ -36,6 +36,7 @@ import { prepTimeout } from "../../src/ops/timeout.ts";
 import { Timespec } from "../../src/ops/timespec.ts";
 import { processCpuSeconds, selfCpuSeconds } from "../harness/cpu.ts";
 import { LatencyRecorder } from "../harness/latency.ts";
+import { toWire, type WireLatency } from "./latency-wire.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -87,6 +88,8 @@ export interface LoadResult {
   /** io_uring_enter calls per round trip in the window. */
   entersPerRoundTrip: number;
   notes: string[];
+  /** The window's latencies (ms) as a histogram, so parallel generators' results merge exactly (mergeLoadResults). */
+  latencyHistogram?: WireLatency;
 }
 
 /** How often the loop wakes with no completions (a dead server must not hang us), ms. */
@@ -239,6 +242,7 @@ class LoadLoop {
           connectionsAlive: this.aliveCount,
           entersPerRoundTrip: rts > 0 ? (ring.enterCount - enters0) / rts : NaN,
           notes,
+          latencyHistogram: toWire(this.lat),
         };
       }
     }
