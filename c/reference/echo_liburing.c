@@ -24,7 +24,11 @@
  * Usage: echo_liburing PORT [HOST [THREADS]]. Prints "READY <port> <flags>"
  * when listening. THREADS > 1: that many threads, each with its own ring,
  * buffer ring, connection table and SO_REUSEPORT listener on PORT (all the
- * state below is per thread). Exits when its parent dies (PR_SET_PDEATHSIG).
+ * state below is per thread). With THREADS given (1 too), thread t is pinned
+ * to the t-th CPU of the process's affinity mask (mod its size), the rule
+ * TcpServerGroup's Workers follow, so the two compare thread for thread; the
+ * READY line then ends with "threads=N cpus=<cpu of each thread>".
+ * Exits when its parent dies (PR_SET_PDEATHSIG).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -42,6 +46,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define ENTRIES 4096
@@ -299,11 +304,78 @@ static void *huge_alloc(size_t len)
 /* Written by every thread's ring setup (the same value): the READY line reports it. */
 static const char *setup_flags = "none";
 static pthread_barrier_t all_ready;
+static int listen_fds[MAX_THREADS];
+/* CPU each thread pins itself to, or -1 (no THREADS argument: not pinned). */
+static int thread_cpu[MAX_THREADS];
 
-/* One thread's server: its ring, buffers and connection table over listener `arg`. */
+/* Thread t's CPU: the t-th of the process's allowed CPUs, wrapping (as TcpServerGroup's cpus[i % n]). */
+static int nth_allowed_cpu(int t)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return -1;
+	int n = CPU_COUNT(&set), want = t % (n > 0 ? n : 1);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && want-- == 0)
+			return cpu;
+	return -1;
+}
+
+/*
+ * Experiment (issue 18, per-wake-up cost): ECHO_MIN_WAIT_US=N makes every
+ * wait an IORING_ENTER_EXT_ARG enter with min_wait_usec = N (Linux 6.12+):
+ * the thread sleeps until ECHO_WAIT_NR completions (default 16) or N µs,
+ * then returns with whatever arrived, so a wake-up carries more completions
+ * at up to N µs of added latency. Unset: the plain submit_and_wait(1).
+ */
+static unsigned min_wait_us, wait_nr = 16;
+
+/* The 6.12 layout of io_uring_getevents_arg (liburing 2.3's header still calls min_wait_usec "pad"). */
+struct getevents_arg_min_wait {
+	uint64_t sigmask;
+	uint32_t sigmask_sz;
+	uint32_t min_wait_usec;
+	uint64_t ts;
+};
+
+/* Publishes prepared SQEs (liburing 2.3's __io_uring_flush_sq, not exported) and returns how many await submission. */
+static unsigned flush_sq(void)
+{
+	struct io_uring_sq *sq = &ring.sq;
+	unsigned tail = sq->sqe_tail;
+	if (sq->sqe_head != tail) {
+		sq->sqe_head = tail;
+		io_uring_smp_store_release(sq->ktail, tail);
+	}
+	return tail - *sq->khead;
+}
+
+/* Submit and wait with min_wait (see above); a 1 s overall timeout keeps an idle thread asleep, not spinning. */
+static int submit_and_wait_min(void)
+{
+	struct __kernel_timespec ts = { .tv_sec = 1, .tv_nsec = 0 };
+	struct getevents_arg_min_wait arg = { .sigmask = 0, .sigmask_sz = 0, .min_wait_usec = min_wait_us, .ts = (uint64_t)(uintptr_t)&ts };
+	unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+	int fd = ring.ring_fd;
+	if (ring.int_flags & 1 /* liburing 2.3 INT_FLAG_REG_RING */) {
+		flags |= IORING_ENTER_REGISTERED_RING;
+		fd = ring.enter_ring_fd;
+	}
+	int ret = (int)syscall(__NR_io_uring_enter, fd, flush_sq(), wait_nr, flags, &arg, sizeof arg);
+	return ret < 0 ? -errno : ret;
+}
+
+/* One thread's server: its ring, buffers and connection table over listener `arg` (the thread's index). */
 static void *serve(void *arg)
 {
-	lfd = (int)(long)arg;
+	int t = (int)(long)arg;
+	lfd = listen_fds[t];
+	if (thread_cpu[t] >= 0) {
+		cpu_set_t one_cpu;
+		CPU_ZERO(&one_cpu);
+		CPU_SET(thread_cpu[t], &one_cpu);
+		pthread_setaffinity_np(pthread_self(), sizeof one_cpu, &one_cpu);
+	}
 	struct rlimit rl;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	nconns = rl.rlim_cur > (1u << 20) ? (1 << 20) : (int)rl.rlim_cur;
@@ -368,7 +440,7 @@ static void *serve(void *arg)
 					maybe_close(fd);
 			}
 		}
-		ret = io_uring_submit_and_wait(&ring, 1);
+		ret = min_wait_us > 0 ? submit_and_wait_min() : io_uring_submit_and_wait(&ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME) {
 			fprintf(stderr, "c-uring: io_uring_enter: %s\n", strerror(-ret));
 			exit(1);
@@ -409,6 +481,10 @@ int main(int argc, char **argv)
 
 	int port = atoi(argv[1]);
 	const char *host = argc > 2 ? argv[2] : "127.0.0.1";
+	if (getenv("ECHO_MIN_WAIT_US"))
+		min_wait_us = (unsigned)atoi(getenv("ECHO_MIN_WAIT_US"));
+	if (getenv("ECHO_WAIT_NR"))
+		wait_nr = (unsigned)atoi(getenv("ECHO_WAIT_NR"));
 	int threads = argc > 3 ? atoi(argv[3]) : 1;
 	if (threads < 1 || threads > MAX_THREADS) {
 		fprintf(stderr, "c-uring: THREADS must be 1-%d, got %s\n", MAX_THREADS, argv[3]);
@@ -419,7 +495,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "c-uring: %s is not an IPv4 address\n", host);
 		return 2;
 	}
-	int lfds[MAX_THREADS];
+	int *lfds = listen_fds;
 	int one = 1;
 	for (int t = 0; t < threads; t++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -444,18 +520,24 @@ int main(int argc, char **argv)
 
 	/* READY once every thread's ring is set up and its accept armed. */
 	pthread_barrier_init(&all_ready, NULL, (unsigned)threads + 1);
+	for (int t = 0; t < threads; t++)
+		thread_cpu[t] = argc > 3 ? nth_allowed_cpu(t) : -1;
 	for (int t = 0; t < threads; t++) {
 		pthread_t tid;
-		if (pthread_create(&tid, NULL, serve, (void *)(long)lfds[t]) != 0) {
+		if (pthread_create(&tid, NULL, serve, (void *)(long)t) != 0) {
 			perror("c-uring: pthread_create");
 			return 1;
 		}
 	}
 	pthread_barrier_wait(&all_ready);
-	if (threads > 1)
-		printf("READY %d %s threads=%d\n", ntohs(sa.sin_port), setup_flags, threads);
-	else
+	if (argc > 3) {
+		printf("READY %d %s threads=%d cpus=", ntohs(sa.sin_port), setup_flags, threads);
+		for (int t = 0; t < threads; t++)
+			printf(t ? ",%d" : "%d", thread_cpu[t]);
+		printf("\n");
+	} else {
 		printf("READY %d %s\n", ntohs(sa.sin_port), setup_flags);
+	}
 	fflush(stdout);
 	pthread_exit(NULL);
 }
