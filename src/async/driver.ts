@@ -26,6 +26,14 @@
  * Atomics.notify → Atomics.waitAsync on the main thread p50 29 µs; Bun's own
  * fd watching cannot take an eventfd (net.Socket({ fd }) never reports data,
  * fs.createReadStream({ fd }) fails with EAGAIN). So: the thread.
+ *
+ * The floor, in C on the same VM and event (c/reference/wake_floor.c,
+ * results/2026-12-02-lookup-wake.txt): epoll on the ring's eventfd 12-20 µs
+ * p50, a waiter thread + futex 16-50 µs, io_uring_wait_cqe 7-25 µs; a wake-up
+ * that lands on the other (halted) vCPU costs 70-95 µs by itself. The thread
+ * path takes two wake-ups per idle → resolved (the waiter, then the JS
+ * thread); DEFER_TASKRUN signals the eventfd when the task work is queued,
+ * so there is no third one to run task work first (a plain ring takes three).
  */
 import { registerEventfd, unregisterEventfd } from "../ring/register.ts";
 import type { Ring } from "../ring/ring.ts";

@@ -7,8 +7,10 @@
  * the waiter thread path (driver.ts `EventfdWake`) wakes two (the waiter,
  * then the JS thread through the thread-safe JSCallback).
  *
- * Measured with cli/async-read/wake.ts: the same p50 as the thread path and
- * a much shorter tail on a loaded machine (only one thread must be scheduled).
+ * Measured with cli/async-read/wake.ts: a p50 within noise of the thread
+ * path's and, in most runs, a shorter tail (only one thread must be
+ * scheduled: perf sched:sched_wakeup counts one wake-up per idle → resolved
+ * against the thread path's two; results/2026-12-02-lookup-wake.txt).
  *
  * A pending stream read keeps Bun's event loop alive, so the reader exists
  * only while requests are in flight: {@link StreamWake.rest} (called when the
