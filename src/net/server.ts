@@ -6,7 +6,8 @@
  * sends queued per connection (./send-queue.ts) and issued one at a time so
  * bytes leave in order, a short send resubmitted for the rest; CLOSE once
  * nothing of the connection is in flight. What one peer may take of the
- * shared pool and table is the resource policy (./policy.ts).
+ * shared pool and table is the resource policy (./policy.ts); the table's
+ * slots are ./connection-table.ts, the ring's setup ./server-setup.ts.
  *
  * Connection states (bits of `st[conn]`): OPEN (the application may send),
  * ARMED (the recv is in flight), SENDING (the queue head's send is in flight),
@@ -42,13 +43,12 @@
  * sends a received buffer back without copying (the echo server), and
  * {@link TcpServer.send} sends any bytes.
  */
-import { CqeFlags, EnterFlags, Rlimit, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
+import { CqeFlags, EnterFlags, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
-import { addressOf, closeFd, getrlimit } from "../sys/ffi.ts";
+import { addressOf, closeFd } from "../sys/ffi.ts";
 import { assertOpen } from "../sys/closed.ts";
 import { Ring, type RingOptions } from "../ring/ring.ts";
 import { sqeAddFlags, sqeSetFlags, type Sqe } from "../ring/sqe.ts";
-import { registerFilesSparse } from "../ring/register.ts";
 import { SQE_W } from "../sys/abi.ts";
 import { BufferRing } from "../mem/buffer-ring.ts";
 import { prepClose, prepCloseDirect } from "../ops/fs.ts";
@@ -62,38 +62,14 @@ import { prepCancel32x2, prepRecvSelectMultishot, prepSendRaw, prepSetsockopt } 
 import { CLOSE_REASON_NAMES, CloseReason, TCP_POLICY_DEFAULTS, type CloseReasonName } from "./policy.ts";
 import { SPILL, SendQueue } from "./send-queue.ts";
 import { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
+import { fastRingOptions, registerDirectTable } from "./server-setup.ts";
+import { ConnectionTable, ST_ARMED, ST_CANCELING, ST_CLOSING, ST_OPEN, ST_PAUSED, ST_SENDING, ST_STARVED } from "./connection-table.ts";
 
 export { TCP_SERVER_DEFAULTS, type TcpHandler, type TcpServerOptions, type TcpServerStats } from "./server-options.ts";
-
-const ST_OPEN = 1;
-const ST_ARMED = 2;
-const ST_SENDING = 4;
-const ST_CLOSING = 8;
-const ST_PAUSED = 16;
-const ST_CANCELING = 32; // a cancel of the recv is in flight (only to not send two)
-const ST_STARVED = 64;
+export { fastRingOptions } from "./server-setup.ts";
 
 /** Bytes of one spill chunk: 32 pool buffers' worth, so a stalled peer's spilled backlog costs few sends and allocations. */
 const SPILL_CHUNK = 64 * 1024;
-
-/** Direct-table slots beyond maxConnections, so a connection over the limit can still be accepted and refused. */
-const REFUSE_HEADROOM = 64;
-
-/**
- * Gives `ring` an empty fixed-file table for accepted connections: up to
- * `slots`, at most the soft RLIMIT_NOFILE (the kernel's cap). False when
- * the kernel cannot (pre-5.19, or the limit refused): the server then uses plain fds.
- */
-function registerDirectTable(ring: Ring, slots: number): boolean {
-  const soft = getrlimit(Rlimit.NOFILE).soft;
-  const n = Math.max(1, Math.min(slots, Number.isFinite(soft) && soft > 0 ? soft : slots));
-  return registerFilesSparse(ring, n) >= 0;
-}
-
-/** Setup options that measured fastest for one-thread servers here: DEFER_TASKRUN (+ SINGLE_ISSUER). */
-export function fastRingOptions(): RingOptions {
-  return { deferTaskrun: true };
-}
 
 /** A TCP server on one ring (see the module comment). Not thread-safe: one thread runs it. */
 export class TcpServer {
@@ -126,20 +102,15 @@ export class TcpServer {
   readonly #maxSendBytes: number;
   /** Idle timeout in ticks (0: none). */
   readonly #idleTicks: number;
-  // Connection table (struct of arrays, preallocated).
+  /** The connection table; the fields below alias its arrays, so the hot path reads them directly. */
+  readonly #table: ConnectionTable;
   readonly #fd: Int32Array;
   readonly #gen: Uint32Array;
   readonly #st: Uint8Array;
   readonly #held: Int32Array;
-  /** Tick of the connection's last byte in or out (for the idle timeout). */
   readonly #lastActive: Uint32Array;
-  /** Why the connection is closing (a CloseReason), and the errno onClose reports. */
   readonly #reason: Uint8Array;
   readonly #errno: Int32Array;
-  readonly #freeSlots: Int32Array;
-  #freeTop: number;
-  /** One past the highest slot ever used: the idle sweep looks no further. */
-  #highWater = 0;
   readonly #q: SendQueue;
   // Connections whose recv waits for a buffer (STARVED), re-armed after a batch.
   readonly #rearm: Int32Array;
@@ -205,22 +176,21 @@ export class TcpServer {
     const tickMs = opts.tickMs ?? TCP_SERVER_DEFAULTS.tickMs;
     const idleMs = opts.idleTimeoutMs ?? TCP_POLICY_DEFAULTS.idleTimeoutMs;
     this.#idleTicks = idleMs > 0 ? Math.max(1, Math.ceil(idleMs / tickMs)) : 0;
-    this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, max + REFUSE_HEADROOM);
+    this.directDescriptors = opts.directDescriptors !== false && registerDirectTable(this.ring, max);
     this.#fileFlag = this.directDescriptors ? SqeFlags.FIXED_FILE : 0;
     this.#submitEvery = opts.submitEvery ?? TCP_SERVER_DEFAULTS.submitEvery;
     this.#bufBase = this.buffers.memory.address;
     this.#bufSize = this.buffers.bufferSize;
     this.#noDelay = opts.noDelay !== false;
-    this.#fd = new Int32Array(max).fill(-1);
-    this.#gen = new Uint32Array(max);
-    this.#st = new Uint8Array(max);
-    this.#held = new Int32Array(max);
-    this.#lastActive = new Uint32Array(max);
-    this.#reason = new Uint8Array(max);
-    this.#errno = new Int32Array(max);
-    this.#freeSlots = new Int32Array(max);
-    for (let i = 0; i < max; i++) this.#freeSlots[i] = max - 1 - i;
-    this.#freeTop = max;
+    const table = new ConnectionTable(max);
+    this.#table = table;
+    this.#fd = table.fd;
+    this.#gen = table.gen;
+    this.#st = table.st;
+    this.#held = table.held;
+    this.#lastActive = table.lastActive;
+    this.#reason = table.reason;
+    this.#errno = table.errno;
     this.#rearm = new Int32Array(max);
     this.#q = new SendQueue(max, Math.max(this.buffers.count * 2, 1024));
     if (this.ring.cq.mixed) {
@@ -237,33 +207,22 @@ export class TcpServer {
   /** Connections open now. */
   get connections(): number {
     assertOpen(this.#closed, "TcpServer", "connections");
-    return this.#fd.length - this.#freeTop;
+    return this.#table.open;
   }
 
   /** The server's counters now (see {@link TcpServerStats}); walks the connection table, so not for every request. */
   stats(): TcpServerStats {
     assertOpen(this.#closed, "TcpServer", "stats");
-    let held = 0;
-    let sending = 0;
-    let starved = 0;
-    let paused = 0;
-    for (let c = 0; c < this.#highWater; c++) {
-      const st = this.#st[c]!;
-      if (this.#fd[c]! < 0) continue;
-      held += this.#held[c]!;
-      if (st & ST_SENDING) sending++;
-      if (st & ST_STARVED) starved++;
-      if (st & ST_PAUSED) paused++;
-    }
+    const t = this.#table.tally();
     const closes = {} as Record<CloseReasonName, number>;
     for (const name of CLOSE_REASON_NAMES) closes[name] = this.#closes[CloseReason[name]]!;
     return {
-      open: this.#fd.length - this.#freeTop,
-      buffersHeld: held,
+      open: this.#table.open,
+      buffersHeld: t.held,
       buffersFree: this.buffers.count - this.#buffersOut,
-      sendsInFlight: sending,
-      starved,
-      paused,
+      sendsInFlight: t.sending,
+      starved: t.starved,
+      paused: t.paused,
       accepted: this.#accepted,
       closes,
       noBuffers: this.#noBuffers,
@@ -364,7 +323,7 @@ export class TcpServer {
     if (this.#closed) return;
     this.#closed = true;
     this.ring.submit(); // CLOSEs still queued in the SQ run now (they complete inline)
-    for (let c = 0; c < this.#highWater; c++) {
+    for (let c = 0; c < this.#table.highWater; c++) {
       if (this.#fd[c]! < 0) continue;
       this.#closes[CloseReason.shutdown]!++;
       // Direct descriptors go with the ring's file table.
@@ -516,19 +475,13 @@ export class TcpServer {
     if ((flags & CqeFlags.MORE) === 0) this.#acceptArmed = false;
     if (res >= 0) {
       this.#accepted++;
-      if (this.#freeTop === 0) {
+      const conn = this.#table.take(res, this.#tickNo);
+      if (conn < 0) {
         // Over maxConnections: refuse (the peer sees its connection closed at once).
         this.#closeConnection(res, 0, 0);
         this.#closes[CloseReason.refused]!++;
         return;
       }
-      const conn = this.#freeSlots[--this.#freeTop]!;
-      if (conn >= this.#highWater) this.#highWater = conn + 1;
-      this.#fd[conn] = res;
-      this.#st[conn] = ST_OPEN;
-      this.#held[conn] = 0;
-      this.#errno[conn] = 0;
-      this.#lastActive[conn] = this.#tickNo;
       if (this.#noDelay) {
         const s = this.#sqe();
         prepSetsockopt(s, res, IpProto.TCP, SockOpt.TCP_NODELAY, this.#noDelayOpt);
@@ -667,10 +620,7 @@ export class TcpServer {
     if (this.#fd[conn]! < 0) return;
     while (this.#q.head[conn]! >= 0) this.#popSend(conn);
     this.#closeConnection(this.#fd[conn]!, conn, this.#gen[conn]!);
-    this.#fd[conn] = -1;
-    this.#st[conn] = 0;
-    this.#gen[conn] = (this.#gen[conn]! + 1) >>> 0;
-    this.#freeSlots[this.#freeTop++] = conn;
+    this.#table.release(conn);
     this.#closes[this.#reason[conn]!]!++;
     this.#handler.onClose?.(conn, this.#errno[conn]!);
   }
@@ -711,7 +661,7 @@ export class TcpServer {
   /** Closes connections with no byte in or out for the idle timeout (reason `idle`). */
   #sweepIdle(): void {
     const now = this.#tickNo;
-    for (let c = 0; c < this.#highWater; c++) {
+    for (let c = 0; c < this.#table.highWater; c++) {
       if (this.#fd[c]! < 0 || (now - this.#lastActive[c]!) >>> 0 < this.#idleTicks) continue;
       this.#abort(c, Errno.ETIMEDOUT, CloseReason.idle);
     }
