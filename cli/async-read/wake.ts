@@ -302,6 +302,8 @@ const CHILDREN = MECHANISMS.length + (hasFloor ? FLOOR_MODES.length : 0);
 
 const names: string[] = [];
 const samples = new Map<string, number[]>();
+/** Each round's p50 per mechanism: on a shared machine the pooled p50 can hide one bad round. */
+const roundP50s = new Map<string, number[]>();
 const idle = new Map<string, number>();
 /** The worst clock-offset error of any child (--writer worker), µs. */
 let clockErrorUs = 0;
@@ -315,6 +317,10 @@ for (let r = 0; r < ROUNDS; r++) {
       names[i] = out.name;
     }
     samples.get(out.name)!.push(...out.samples);
+    if (out.samples.length > 0) {
+      const own = [...out.samples].sort((a, b) => a - b);
+      roundP50s.set(out.name, [...(roundP50s.get(out.name) ?? []), pct(own, 50)]);
+    }
     if (out.idleCpu !== null) idle.set(out.name, out.idleCpu);
     clockErrorUs = Math.max(clockErrorUs, out.clockErrorUs ?? 0);
   }
@@ -328,6 +334,7 @@ const rows = names.flatMap((name) => {
     {
       mechanism: name,
       "p50 µs": +pct(xs, 50).toFixed(1),
+      "round p50s µs": `${Math.min(...roundP50s.get(name)!).toFixed(0)}-${Math.max(...roundP50s.get(name)!).toFixed(0)}`,
       "p90 µs": +pct(xs, 90).toFixed(1),
       "p99 µs": +pct(xs, 99).toFixed(1),
       "idle CPU %": cpu === undefined ? "-" : +(cpu * 100).toFixed(2),
