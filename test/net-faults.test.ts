@@ -39,7 +39,7 @@ const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp
  * of that together, and the peers stop at EAGAIN long before it once the server's send is stuck.
  *
  * The flooding peers keep their receive buffer as connect() left it. Shrinking it afterwards
- * (SO_RCVBUF, as the idle test does) retracts a window the peer has already advertised, and on
+ * (SO_RCVBUF after connect; the idle test sets it before) retracts a window the peer has already advertised, and on
  * 6.17+ kernels (stronger rcvbuf checks, beyond-window drops) that can wedge the peer's TCP: it
  * drops the server's echo and then the window updates that would let it send again, so its
  * bytes never leave it, while the server, rightly, waits with an empty socket and its recv
@@ -302,8 +302,7 @@ describe.skipIf(!haveNetOps)("uring resource policy at its limits", () => {
     try {
       const fdBase = srv.fds();
       const silent = client.open(srv.port, 5);
-      const stalled = client.open(srv.port, 5);
-      for (const fd of stalled) client.smallReceiveBuffer(fd);
+      const stalled = client.open(srv.port, 5, 4096);
       for (const fd of stalled) client.fill(fd, 8 << 20);
       await until(
         "10 idle closes",

@@ -11,7 +11,6 @@ import { Errno } from "../../src/sys/errno.ts";
 import { connectMany } from "../../src/net/client.ts";
 import { MsgFlags, Shutdown, SockOpt } from "../../src/net/constants.ts";
 import { prepSendRaw, prepSetsockopt } from "../../src/net/prep.ts";
-import { intOption } from "../../src/net/listener.ts";
 import { syncOp } from "../../src/net/sync.ts";
 import { prepShutdown } from "../../src/ops/net.ts";
 
@@ -37,19 +36,19 @@ export class FaultClient {
   private readonly ring = new Ring(256);
   private readonly chunk = filler(64 * 1024);
 
-  /** Opens `n` connections to `port`. */
-  open(port: number, n: number): number[] {
-    return Array.from(connectMany(this.ring, this.host, port, n));
+  /**
+   * Opens `n` connections to `port`. `receiveBuffer` (bytes) shrinks each
+   * socket's receive buffer before it connects, so a peer that never reads
+   * stalls the server early (set after connecting, it would retract an
+   * advertised window: see ConnectOptions.receiveBuffer).
+   */
+  open(port: number, n: number, receiveBuffer?: number): number[] {
+    return Array.from(connectMany(this.ring, this.host, port, n, { receiveBuffer }));
   }
 
   /** Sends `data` (blocking); returns the bytes sent or -errno. */
   send(fd: number, data: Uint8Array): number {
     return syncOp(this.ring, (sqe) => prepSendRaw(sqe, fd, addressOf(data), data.byteLength, MsgFlags.NOSIGNAL));
-  }
-
-  /** Shrinks the socket's receive buffer, so a peer that never reads stalls the server early. */
-  smallReceiveBuffer(fd: number, bytes = 4096): void {
-    syncOp(this.ring, (sqe) => prepSetsockopt(sqe, fd, SockOpt.SOL_SOCKET, SockOpt.SO_RCVBUF, intOption(bytes)));
   }
 
   /** Sends without waiting until the socket takes no more (the peer stopped reading); returns the bytes sent. */

@@ -35,6 +35,9 @@ export function parseFaultsLine(line: string): FaultCounts | null {
   return line.startsWith("FAULTS ") ? (JSON.parse(line.slice(7)) as FaultCounts) : null;
 }
 
+/** Receive buffer of the peers that never read: small, so the server's echo to them blocks early. */
+const SMALL_RCVBUF = 4096;
+
 /** Runs the mix against host:port for durationMs. */
 export async function runFaultMix(
   host: string,
@@ -51,8 +54,7 @@ export async function runFaultMix(
   const n: FaultCounts = { partialReset: 0, resetInFlight: 0, halfClose: 0, churn: 0, stalled: 0, trickle: 0, total: 0 };
   const part = new Uint8Array(300).fill(120);
   const half = new Uint8Array(10_000).fill(104);
-  const stalled = stalledPeers > 0 ? c.open(port, stalledPeers) : [];
-  for (const fd of stalled) c.smallReceiveBuffer(fd);
+  const stalled = stalledPeers > 0 ? c.open(port, stalledPeers, SMALL_RCVBUF) : [];
   for (const fd of stalled) c.fill(fd, 8 << 20);
   n.stalled = stalled.length;
   const stopTrickle = trickle(host, port, tricklePeers, 50);
@@ -75,8 +77,7 @@ export async function runFaultMix(
           }
           break;
         case "inflight": {
-          const fds = c.open(port, 2);
-          for (const fd of fds) c.smallReceiveBuffer(fd);
+          const fds = c.open(port, 2, SMALL_RCVBUF);
           for (const fd of fds) c.fill(fd, 1 << 20);
           for (const fd of fds) c.reset(fd);
           n.resetInFlight += fds.length;

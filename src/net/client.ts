@@ -18,6 +18,14 @@ export interface ConnectOptions {
   noDelay?: boolean;
   /** Bound on the whole connect phase, ms (default 20 s: a full SYN queue retries after 1 s, then 3 s). */
   timeoutMs?: number;
+  /**
+   * SO_RCVBUF in bytes, set before CONNECT (default: the kernel's). Before,
+   * because the SYN already advertises a window: shrinking the buffer of a
+   * connected socket retracts a window the peer was promised, and on 6.17+
+   * kernels a peer that then floods it can wedge (its window updates are
+   * dropped as beyond the window; see test/net-faults.test.ts).
+   */
+  receiveBuffer?: number;
 }
 
 /**
@@ -44,6 +52,12 @@ export function connectMany(ring: Ring, host: string, port: number, n: number, o
     if (opts.noDelay !== false) {
       const one = intOption(1);
       syncBatch(ring, n, (sqe, i) => prepSetsockopt(sqe, fds[i]!, IpProto.TCP, SockOpt.TCP_NODELAY, one), timeoutMs);
+    }
+    if (opts.receiveBuffer !== undefined) {
+      const bytes = intOption(opts.receiveBuffer);
+      const rc = syncBatch(ring, n, (sqe, i) => prepSetsockopt(sqe, fds[i]!, SockOpt.SOL_SOCKET, SockOpt.SO_RCVBUF, bytes), timeoutMs);
+      const bad = rc.findIndex((r) => r < 0);
+      if (bad >= 0) throw new SyscallError("setsockopt", -rc[bad]!, `SO_RCVBUF ${opts.receiveBuffer} failed: ${errnoName(-rc[bad]!)}`);
     }
     const rc = syncBatch(ring, n, (sqe, i) => prepConnect(sqe, fds[i]!, addr, addr.byteLength), timeoutMs);
     const bad = rc.findIndex((r) => r < 0);
