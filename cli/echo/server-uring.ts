@@ -8,6 +8,7 @@
  *        [--submit-every N] [--buffers N] [--buffer-size BYTES] [--small-pages] [--plain-fds]   (TcpServerOptions, for experiments)
  *        [--max-connections N] [--connection-buffers N] [--reserve-buffers N] [--max-send-bytes BYTES] [--idle-timeout MS]   (the resource policy)
  *        [--threads N]   (N Workers, a ring and an SO_REUSEPORT listener each: server-uring-threads.ts)
+ *        [--batch-wait-us US]   (TcpServerOptions.batchWaitUs; default: the ECHO_MIN_WAIT_US environment variable, which c-uring reads too, so one run batches both alike)
  *        [--tick-ms MS] [--stats-file PATH]   (write server.stats() as JSON to PATH at each tick when it changed: what the fault tests read)
  * Prints `READY <port> <setup flags>[ direct-descriptors]` when listening. Exits with its parent.
  */
@@ -33,6 +34,7 @@ export function main(argv: string[]): void {
   const parent = process.ppid;
   const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)));
   const threads = num("--threads");
+  const batchWaitUs = num("--batch-wait-us") ?? (process.env.ECHO_MIN_WAIT_US ? Number(process.env.ECHO_MIN_WAIT_US) : undefined);
   // Any --threads (1 too) runs a TcpServerGroup: `echo --rate R --threads 1,2` compares 1 Worker with 2, not the plain server with 2.
   if (threads !== undefined) {
     serveThreads(host, port, threads, {
@@ -43,6 +45,7 @@ export function main(argv: string[]): void {
       hugePages: !argv.includes("--small-pages"),
       directDescriptors: !argv.includes("--plain-fds"),
       maxConnections: num("--max-connections"),
+      batchWaitUs,
     }).catch((err: unknown) => {
       process.stderr.write(`uring echo server: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
@@ -87,6 +90,7 @@ export function main(argv: string[]): void {
     maxSendBytes: num("--max-send-bytes"),
     idleTimeoutMs: num("--idle-timeout"),
     tickMs: num("--tick-ms"),
+    batchWaitUs,
   });
   const flags = setupFlagNames(server.ring.flags).join("|") || "none";
   process.stdout.write(`READY ${server.port} ${flags}${server.directDescriptors ? " direct-descriptors" : ""}\n`);

@@ -13,6 +13,8 @@ const INTEGER_OPTIONS: Record<string, number> = {
   bufferSize: 1,
   backlog: 1,
   submitEvery: 0,
+  batchWaitUs: 0,
+  batchWaitCompletions: 1,
   maxConnections: 1,
   connectionBuffers: 1,
   reserveBuffers: 0,

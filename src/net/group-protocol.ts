@@ -43,6 +43,10 @@ export interface GroupServerOptions extends TcpPolicy {
   noDelay?: boolean;
   backlog?: number;
   submitEvery?: number;
+  /** See TcpServerOptions.batchWaitUs. */
+  batchWaitUs?: number;
+  /** See TcpServerOptions.batchWaitCompletions. */
+  batchWaitCompletions?: number;
   /** Run-loop tick (ms): also how late a stop is seen if the wake-up message is lost. */
   tickMs?: number;
 }

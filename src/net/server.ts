@@ -43,7 +43,7 @@
  * sends a received buffer back without copying (the echo server), and
  * {@link TcpServer.send} sends any bytes.
  */
-import { CqeFlags, EnterFlags, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
+import { CqeFlags, EnterFlags, Features, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { Errno, SyscallError, errnoName } from "../sys/errno.ts";
 import { addressOf, closeFd } from "../sys/ffi.ts";
 import { assertOpen } from "../sys/closed.ts";
@@ -71,6 +71,14 @@ export { fastRingOptions } from "./server-setup.ts";
 /** Bytes of one spill chunk: 32 pool buffers' worth, so a stalled peer's spilled backlog costs few sends and allocations. */
 const SPILL_CHUNK = 64 * 1024;
 
+/** An integer option of at least `min`, or its default; a RangeError naming it otherwise. */
+function batchOption(value: number | undefined, fallback: number, min: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > 0xffffffff)
+    throw new RangeError(`TcpServer: ${name} must be an integer from ${min} to 2^32-1, got ${value}`);
+  return value;
+}
+
 /** A TCP server on one ring (see the module comment). Not thread-safe: one thread runs it. */
 export class TcpServer {
   /** The ring everything runs on. */
@@ -96,6 +104,11 @@ export class TcpServer {
   readonly #sqpoll: boolean;
   readonly #noDelay: boolean;
   readonly #submitEvery: number;
+  /** min_wait of each run-loop wait, µs (0: plain submitAndWait(1)). */
+  readonly #batchWaitUs: number;
+  readonly #batchWaitNr: number;
+  /** Bound of a batched wait with nothing ready: the tick's own period (its timeout wakes the loop anyway). */
+  readonly #batchWaitTimeoutNs: number;
   // The policy (see ./policy.ts).
   readonly #share: number;
   readonly #reserve: number;
@@ -134,10 +147,18 @@ export class TcpServer {
   /** Opens the listener and arms multishot accept. Throws (port in use, ...) with a message that says what to do. */
   constructor(opts: TcpServerOptions) {
     this.#handler = opts.handler;
+    // Checked before the ring exists, so a bad value leaks nothing.
+    this.#batchWaitUs = batchOption(opts.batchWaitUs, TCP_SERVER_DEFAULTS.batchWaitUs, 0, "batchWaitUs");
+    this.#batchWaitNr = batchOption(opts.batchWaitCompletions, TCP_SERVER_DEFAULTS.batchWaitCompletions, 1, "batchWaitCompletions");
+    this.#batchWaitTimeoutNs = Math.round((opts.tickMs ?? TCP_SERVER_DEFAULTS.tickMs) * 1e6);
     const entries = opts.entries ?? TCP_SERVER_DEFAULTS.entries;
     const ringOpts: RingOptions = { cqEntries: entries * 4, ...(opts.ring ?? fastRingOptions()) };
     this.ring = new Ring(entries, ringOpts);
     this.#sqpoll = Boolean(ringOpts.sqpoll);
+    if (this.#batchWaitUs > 0 && (this.ring.features & Features.MIN_TIMEOUT) === 0) {
+      this.ring.close();
+      throw new RangeError("TcpServer: batchWaitUs needs the kernel's min_wait (IORING_FEAT_MIN_TIMEOUT, Linux 6.12+); leave it at 0 on this kernel");
+    }
     let buffers: BufferRing | null = null;
     let listenFd = -1;
     let port = opts.port;
@@ -299,7 +320,7 @@ export class TcpServer {
         this.buffers.publish();
         this.#recycled = 0;
       }
-      const rc = ring.submitAndWait(1);
+      const rc = this.#batchWaitUs > 0 ? ring.submitAndWaitMinTimeout(this.#batchWaitNr, this.#batchWaitTimeoutNs, this.#batchWaitUs) : ring.submitAndWait(1);
       if (rc < 0 && rc !== -Errno.EINTR && rc !== -Errno.EAGAIN && rc !== -Errno.EBUSY && rc !== -Errno.ETIME) {
         throw new SyscallError("io_uring_enter", -rc, `the server's ring failed: ${errnoName(-rc)}`);
       }
