@@ -19,6 +19,7 @@ export {
   type GroupWorkerInfo,
   type GroupWorkerStats,
   type GroupServerOptions,
+  type GroupRingOptions,
   type HandlerContext,
   type HandlerFactory,
 } from "./group.ts";
