@@ -34,6 +34,7 @@ const targets = [
   ["echo_client_epoll", ["c/reference/echo_client_epoll.c"], [], null],
   ["echo_client_openloop", ["c/reference/echo_client_openloop.c"], ["-lm"], null],
   ["echo_liburing", ["c/reference/echo_liburing.c"], ["-luring"], "liburing.h"],
+  ["wake_floor", ["c/reference/wake_floor.c"], ["-luring", "-lpthread"], "liburing.h"],
 ];
 
 if (!haveCompiler()) {
