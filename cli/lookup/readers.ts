@@ -21,7 +21,7 @@ import { closeSync, constants, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { Uring } from "../../src/async/index.ts";
 import type { WakeKind } from "../../src/async/driver.ts";
-import type { SubmitKind } from "../../src/async/engine.ts";
+import type { SubmitKind } from "../../src/async/options.ts";
 import { addressOf } from "../../src/sys/ffi.ts";
 import { expectedSum, MAX_KEYS, PAGE, sumPages } from "./pages.ts";
 

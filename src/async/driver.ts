@@ -40,6 +40,7 @@ import type { Ring } from "../ring/ring.ts";
 import { Features } from "../sys/constants.ts";
 import { closeFd, eventfd, startEventfdWaiter, type EventfdWaiter } from "../sys/ffi.ts";
 import { StreamWake } from "./wake-stream.ts";
+import type { SubmitKind } from "./options.ts";
 
 /** Which driver a Uring uses. */
 export type DriverKind = "event-loop" | "run" | "sqpoll";
@@ -176,6 +177,8 @@ export interface SchedulerOptions {
   runWaitNs: number;
   /** Idle wake-up of the event-loop and sqpoll drivers (default "thread"; see {@link WakeKind}). */
   wake?: WakeKind;
+  /** When new requests are submitted (see UringOptions.submit); the engine has checked the value. */
+  submit: SubmitKind;
 }
 
 /**
@@ -224,6 +227,13 @@ export class Scheduler {
   readonly #idleFn = (): void => this.#idleCheck();
   readonly #hasWorkFn = (): boolean => this.#target.hasWork();
   readonly #settleIdleFn = (): void => this.#settleIdle();
+  /** submit: "immediate": a setImmediate is queued to hand this turn's requests to the flush. */
+  readonly #deferSubmit: boolean;
+  #deferQueued = false;
+  readonly #deferredFlushFn = (): void => {
+    this.#deferQueued = false;
+    if (!this.#target.isClosed && !this.flushQueued) this.scheduleFlush();
+  };
 
   constructor(target: Drivable, ring: Ring, driver: DriverKind, options: SchedulerOptions) {
     this.#target = target;
@@ -231,6 +241,7 @@ export class Scheduler {
     this.#driver = driver;
     this.#runWaitNs = options.runWaitNs;
     this.#idlePolls = IDLE_POLLS[driver];
+    this.#deferSubmit = options.submit === "immediate";
     if (options.wake !== undefined && options.wake !== "thread" && options.wake !== "stream") {
       throw new TypeError(`Uring: wake must be "thread" or "stream", got ${JSON.stringify(options.wake)}`);
     }
@@ -253,6 +264,20 @@ export class Scheduler {
       this.#microRounds = 0;
       setImmediate(this.#flushFn);
     }
+  }
+
+  /**
+   * A new request was queued (the engine's commit, a readMany batch): have
+   * it submitted this tick ("microtask") or at the end of the event-loop
+   * turn ("immediate"; see UringOptions.submit).
+   */
+  requestFlush(): void {
+    if (this.#deferSubmit) {
+      if (!this.#deferQueued) {
+        this.#deferQueued = true;
+        setImmediate(this.#deferredFlushFn);
+      }
+    } else if (!this.flushQueued) this.scheduleFlush();
   }
 
   /** The kernel pushed back (EAGAIN/EBUSY): try again next macrotask. */

@@ -1,9 +1,11 @@
 /**
  * The engine inside `Uring`: the pending-op table, the request plumbing
- * (slot, SQE, Promise), the completion loop and teardown. When to submit,
- * reap and park is the Scheduler's business (driver.ts). `Uring` (uring.ts)
- * composes one engine and adds one small method per opcode; none of the
- * plumbing here is reachable from a `Uring`.
+ * (slot, SQE, Promise), cancellation and teardown. When to submit, reap and
+ * park is the Scheduler's business (driver.ts); draining the CQ and
+ * settling each request by its tag is completion.ts's; readMany's batches
+ * are read-many.ts's. `Uring` (uring.ts) composes one engine and adds one
+ * small method per opcode; none of the plumbing here is reachable from a
+ * `Uring`.
  *
  * Hot path, per request: take a slot, write the SQE through the Sqe's
  * Uint32Array, set user_data as two u32s, create the Promise. Per batch: one
@@ -11,79 +13,23 @@
  * tick shares it) and one pass over the CQ in shared memory, with one head
  * store at the end. Nothing else allocates or crosses FFI.
  */
-import type { CompletionQueue } from "../ring/cq.ts";
-import { Ring, type RingOptions } from "../ring/ring.ts";
+import type { Ring } from "../ring/ring.ts";
 import { sqeAddFlags, type Sqe } from "../ring/sqe.ts";
 import { prepCancel64, prepCancelFd } from "../ops/cancel.ts";
 import { prepNop } from "../ops/rw.ts";
-import { rwWords } from "../ops/fields.ts";
 import { prepLinkTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { SQE_W } from "../sys/abi.ts";
 import { CancelFlags, EnterFlags, Op, SqeFlags } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
-import { Scheduler, type DriverKind, type WakeKind } from "./driver.ts";
-import { Bounce, BouncePool, copyOut, type Scatter } from "../mem/bounce.ts";
-import { abortError, closedError, errorFor, opName, timeoutError, unsupportedError, UringError } from "./errors.ts";
-import {
-  BATCH_PENDING,
-  BATCH_SLOT_BITS,
-  BATCH_SLOT_MASK,
-  GEN_MASK,
-  Mode,
-  PendingTable,
-  State,
-  TAG_BATCH,
-  TAG_IGNORE,
-  TAG_LINK_TIMEOUT,
-  TAG_OP,
-  type SlotHandler,
-} from "./pending.ts";
-import { parseStatx } from "./statx.ts";
+import { Scheduler, type DriverKind } from "./driver.ts";
+import { Bounce, BouncePool } from "../mem/bounce.ts";
+import { reap } from "./completion.ts";
+import { createRing, DEFAULT_ENTRIES } from "./ring-setup.ts";
+import { abortError, closedError, opName, unsupportedError, UringError } from "./errors.ts";
+import type { CancelTarget, OpOptions, UringOptions } from "./options.ts";
+import { Mode, PendingTable, State, TAG_IGNORE, TAG_LINK_TIMEOUT, type SlotHandler } from "./pending.ts";
 
-/** Options for `new Uring(options)`. */
-export interface UringOptions {
-  /** SQ entries (default 256). The CQ gets 4× as many. */
-  entries?: number;
-  /** How completions reach JavaScript (default "event-loop"; see driver.ts). */
-  driver?: DriverKind;
-  /** Extra io_uring_setup options; replaces the driver's default flag choice when given. */
-  ring?: RingOptions;
-  /** "run" driver: longest single block in io_uring_enter before timers get a turn (default 50 ms). */
-  runWaitMs?: number;
-  /** "sqpoll" driver: the kernel thread's idle time before it sleeps (default 1000 ms). */
-  sqpollIdleMs?: number;
-  /** Idle wake-up (default "thread"): "stream" lets Bun's own loop watch the ring's eventfd (src/async/wake-stream.ts). */
-  wake?: WakeKind;
-  /**
-   * When requests made in a tick are submitted (default "microtask"):
-   * "microtask" right after the code that made them (lowest latency: reads
-   * of cached pages complete inside that enter and resolve in the same
-   * tick); "immediate" at the end of the event-loop turn (setImmediate), so
-   * the requests of every callback of the turn (a server's concurrent
-   * requests) share one io_uring_enter, for one turn of latency.
-   */
-  submit?: SubmitKind;
-}
-
-/** See {@link UringOptions.submit}. */
-export type SubmitKind = "microtask" | "immediate";
-
-/** Per-request options every op accepts. */
-export interface OpOptions {
-  /** Aborting cancels the request (IORING_OP_ASYNC_CANCEL); an aborted signal rejects without submitting. */
-  signal?: AbortSignal;
-  /** Milliseconds before the request is cancelled (a linked IORING_OP_LINK_TIMEOUT); rejects with ETIME. */
-  timeout?: number;
-}
-
-/** What `uring.cancel()` matches. */
-export type CancelTarget = { fd: number } | { all: true } | { op: number };
-
-/** Default SQ size: deep enough for a server's batch, small enough to stay in cache. */
-const DEFAULT_ENTRIES = 256;
-/** CQ = this × SQ: multishot requests post many CQEs per SQE. */
-const CQ_FACTOR = 4;
 const DEFAULT_RUN_WAIT_MS = 50;
 /** close(): how long to wait for cancelled requests to post their CQEs. */
 const CLOSE_DRAIN_MS = 2000;
@@ -111,7 +57,8 @@ export class UringEngine {
   private readonly lastOp: number | null;
   /** The object wrapping this engine (a Uring), kept reachable while requests are in flight. */
   owner: object | null = null;
-  private readonly sched: Scheduler;
+  /** When to submit, reap and park (driver.ts); read-many.ts queues its batches' flushes through it. */
+  readonly sched: Scheduler;
   private closed = false;
   private closing = false;
   /** The executor's resolve/reject land here: one bound function instead of a closure per request. */
@@ -122,13 +69,6 @@ export class UringEngine {
     this.newReject = reject;
   };
   private timespecs: Array<Timespec | undefined> = [];
-  /** submit: "immediate": a setImmediate is queued to hand this turn's requests to the scheduler. */
-  private readonly deferSubmit: boolean;
-  private deferQueued = false;
-  private readonly deferredFlush = (): void => {
-    this.deferQueued = false;
-    if (!this.closed && !this.sched.flushQueued) this.sched.scheduleFlush();
-  };
 
   constructor(options: UringOptions = {}) {
     const entries = options.entries ?? DEFAULT_ENTRIES;
@@ -140,7 +80,6 @@ export class UringEngine {
     const submit = options.submit ?? "microtask";
     if (submit !== "microtask" && submit !== "immediate")
       throw new TypeError(`Uring: submit must be "microtask" or "immediate", got ${JSON.stringify(submit)}`);
-    this.deferSubmit = submit === "immediate";
     const { ring, choice } = createRing(entries, this.driver, options);
     this.ring = ring;
     this.setupChoice = choice;
@@ -149,17 +88,11 @@ export class UringEngine {
     this.lastOp = probe?.lastOp ?? null;
     this.supported = new Uint8Array(256);
     for (let op = 0; op < 256; op++) this.supported[op] = probe === null || probe.opSupported(op) ? 1 : 0;
-    this.sched = new Scheduler(this, ring, this.driver, { runWaitNs: (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6, wake: options.wake });
-  }
-
-  /** A request was queued: have it submitted (see {@link UringOptions.submit}). */
-  private requestFlush(): void {
-    if (this.deferSubmit) {
-      if (!this.deferQueued) {
-        this.deferQueued = true;
-        setImmediate(this.deferredFlush);
-      }
-    } else if (!this.sched.flushQueued) this.sched.scheduleFlush();
+    this.sched = new Scheduler(this, ring, this.driver, {
+      runWaitNs: (options.runWaitMs ?? DEFAULT_RUN_WAIT_MS) * 1e6,
+      wake: options.wake,
+      submit,
+    });
   }
 
   /** Requests in flight (including armed multishot requests). */
@@ -177,12 +110,40 @@ export class UringEngine {
     return this.closed;
   }
 
+  /** close() has begun: a request's ECANCELED from here on is reported as a ClosedError (completion.ts, read-many.ts). */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   /** The kernel supports opcode `op` (probe). */
   opSupported(op: number): boolean {
     return this.supported[op] === 1;
   }
 
   // ---- request plumbing (used by the op methods) -------------------------
+
+  /**
+   * The one request path of the Uring's op methods: precheck, SQE (two when
+   * a timeout links), slot holding what the kernel may touch (`keep`,
+   * `keep2`), prepare, commit. A preparer that throws turns the SQE into an
+   * ignored NOP and the call into a rejection; a bounce block of a request
+   * refused at the precheck goes back to the pool.
+   */
+  run(op: number, mode: number, prep: (sqe: Sqe) => void, keep: unknown, keep2: unknown, options: OpOptions | undefined): Promise<number> {
+    const pre = this.precheck(op, options);
+    if (pre !== null) {
+      if (keep instanceof Bounce) this.bounces.put(keep);
+      return pre;
+    }
+    const sqe = this.sqe(options?.timeout !== undefined ? 2 : 1);
+    const slot = this.acquire(op, mode, keep, keep2);
+    try {
+      prep(sqe);
+    } catch (err) {
+      return this.abandon(sqe, slot, err);
+    }
+    return this.commit(sqe, slot, options);
+  }
 
   /**
    * Rejection for a request that must not be submitted (closed ring, opcode
@@ -240,11 +201,21 @@ export class UringEngine {
     const w = sqe.u32;
     w[SQE_W.userDataLo] = slot;
     w[SQE_W.userDataHi] = t.gen[slot]!;
+    const p = this.promiseFor<T>(slot);
+    if (options !== undefined) this.attachOptions(sqe, slot, options);
+    this.sched.requestFlush();
+    return p;
+  }
+
+  /**
+   * The Promise of the request in `slot`, its resolve/reject stored in the
+   * slot for the completion side to settle (commit, and readMany's batches).
+   */
+  promiseFor<T>(slot: number): Promise<T> {
+    const t = this.table;
     const p = new Promise<T>(this.captureResolvers);
     t.resolve[slot] = this.newResolve;
     t.reject[slot] = this.newReject;
-    if (options !== undefined) this.attachOptions(sqe, slot, options);
-    this.requestFlush();
     return p;
   }
 
@@ -312,95 +283,6 @@ export class UringEngine {
     if (!this.sched.flushQueued) this.sched.scheduleFlush();
   }
 
-  /**
-   * A batch of `n` reads as one request (`uring.readMany`): one slot, one
-   * Promise, `n` SQEs. Member i reads `size` bytes at file offset
-   * `offsets[i]` into address `base + i × size`; its user_data carries the
-   * slot and i (TAG_BATCH), and its CQE only stores res and counts down.
-   * The caller has checked everything: `n` in 1..MAX_BATCH, the span
-   * `n × size` inside the memory `keep` holds (kept to the last CQE),
-   * `offsets` non-negative safe integers. `view`: the caller's view for a
-   * bounce block's copy-out (null when the kernel writes `keep` in place).
-   */
-  readBatch(
-    fd: number,
-    base: number,
-    size: number,
-    offsets: Float64Array,
-    n: number,
-    keep: unknown,
-    view: ArrayBufferView | null,
-    signal: AbortSignal | undefined,
-  ): Promise<Int32Array> {
-    const t = this.table;
-    const slot = this.acquire(Op.READ, view === null ? Mode.BATCH : Mode.BATCH_COPY_OUT, keep, view);
-    if (slot > BATCH_SLOT_MASK) {
-      this.releaseSlot(slot);
-      return Promise.reject(new UringError("READ", Errno.EBUSY, `uring.readMany: more than ${BATCH_SLOT_MASK + 1} requests in flight; wait for some first`));
-    }
-    const gen = t.gen[slot]!;
-    const results = new Int32Array(n).fill(BATCH_PENDING);
-    t.batch[slot] = results;
-    t.batchSize[slot] = size;
-    t.waiting[slot] = n;
-    // The Promise exists before any SQE: a failing submit below (failAll) rejects it.
-    const p = new Promise<Int32Array>(this.captureResolvers);
-    t.resolve[slot] = this.newResolve;
-    t.reject[slot] = this.newReject;
-    const hi = (gen | (TAG_BATCH << 24)) >>> 0;
-    let i = 0;
-    try {
-      for (; i < n; i++) {
-        const w = this.sqe().u32;
-        rwWords(w, Op.READ, fd, base + i * size, size, offsets[i]!);
-        w[SQE_W.userDataLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
-        w[SQE_W.userDataHi] = hi;
-        // this.sqe() may submit when the SQ is full; a fatal submit error failed the slot: stop there.
-        if (t.gen[slot] !== gen) return p;
-      }
-    } catch (err) {
-      // No SQE for members i..n-1 (the SQ stayed full): they fail with that error's errno, and
-      // the batch settles once the members already queued have completed (their memory is kept till then).
-      if (t.gen[slot] !== gen) return p;
-      const errno = err instanceof UringError ? err.errno : Errno.EBUSY;
-      for (let j = i; j < n; j++) results[j] = -errno;
-      const left = t.waiting[slot]! - (n - i);
-      t.waiting[slot] = left;
-      if (left === 0) this.settleBatch(slot);
-      else this.requestFlush();
-      return p;
-    }
-    if (signal !== undefined) {
-      const onAbort = (): void => {
-        if (!this.table.live(slot, gen)) return;
-        this.table.state[slot] = this.table.state[slot]! | State.ABORTED;
-        this.cancelBatch(slot, gen);
-      };
-      t.signal[slot] = signal;
-      t.onAbort[slot] = onAbort;
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    this.requestFlush();
-    return p;
-  }
-
-  /** Cancels the members of a batch still in flight (one ASYNC_CANCEL per member user_data). */
-  private cancelBatch(slot: number, gen: number): void {
-    if (this.closed) return;
-    const results = this.table.batch[slot]!;
-    for (let i = 0; i < results.length; i++) {
-      if (results[i] !== BATCH_PENDING) continue;
-      const sqe = this.sqe();
-      prepCancel64(sqe, 0, 0);
-      // The member's user_data as two words (it needs more than a double's 53 bits).
-      sqe.u32[SQE_W.addrLo] = (slot | (i << BATCH_SLOT_BITS)) >>> 0;
-      sqe.u32[SQE_W.addrLo + 1] = (gen | (TAG_BATCH << 24)) >>> 0;
-      sqe.u32[SQE_W.userDataLo] = slot;
-      sqe.u32[SQE_W.userDataHi] = (gen | (TAG_IGNORE << 24)) >>> 0;
-    }
-    if (!this.sched.flushQueued) this.sched.scheduleFlush();
-  }
-
   private attachOptions(sqe: Sqe, slot: number, options: OpOptions): void {
     const t = this.table;
     const ms = options.timeout;
@@ -429,168 +311,6 @@ export class UringEngine {
     }
   }
 
-  // ---- completion --------------------------------------------------------
-
-  /** Settles a one-shot request with its final result. */
-  private settle(slot: number, res: number): void {
-    const t = this.table;
-    const resolve = t.resolve[slot]!;
-    const reject = t.reject[slot]!;
-    const mode = t.mode[slot]!;
-    if (res >= 0 || (mode === Mode.TIMEOUT && res === -Errno.ETIME)) {
-      let value: unknown = res;
-      if (mode === Mode.VOID || mode === Mode.TIMEOUT) value = undefined;
-      else if (mode === Mode.COPY_OUT) copyOut(t.keep[slot] as Bounce, t.keep2[slot] as ArrayBufferView | Scatter, res);
-      else if (mode === Mode.STATX) value = parseStatx(t.keep2[slot] as Uint8Array);
-      this.releaseSlot(slot);
-      resolve(value);
-      return;
-    }
-    const op = t.op[slot]!;
-    const state = t.state[slot]!;
-    let err: UringError;
-    if (res === -Errno.ECANCELED && state & State.TIMED_OUT) err = timeoutError(op, t.timeoutMs[slot]!);
-    else if (res === -Errno.ECANCELED && state & State.ABORTED) err = abortError(op, t.signal[slot]?.reason);
-    else if (res === -Errno.ECANCELED && this.closing) err = closedError(op);
-    else err = errorFor(op, res);
-    this.releaseSlot(slot);
-    reject(err);
-  }
-
-  /**
-   * A batch settles once every member's CQE arrived: resolves to the
-   * results, or rejects with the first failed member's error (in index
-   * order). Either way no member is still in flight, so the caller's buffer
-   * is free; a bounce block's bytes of every successful member are copied out.
-   */
-  private settleBatch(slot: number): void {
-    const t = this.table;
-    const results = t.batch[slot]!;
-    const resolve = t.resolve[slot]!;
-    const reject = t.reject[slot]!;
-    if (t.mode[slot] === Mode.BATCH_COPY_OUT) {
-      const b = t.keep[slot] as Bounce;
-      const view = t.keep2[slot] as ArrayBufferView;
-      const size = t.batchSize[slot]!;
-      // Unless the caller detached or shrank the view meanwhile: then its bytes stay in the bounce block.
-      if (view.byteLength >= results.length * size) {
-        const dst = new Uint8Array(view.buffer, view.byteOffset, results.length * size);
-        for (let i = 0; i < results.length; i++) {
-          const r = results[i]!;
-          if (r > 0) dst.set(b.bytes.subarray(i * size, i * size + r), i * size);
-        }
-      }
-    }
-    let first = -1;
-    for (let i = 0; i < results.length; i++) {
-      if (results[i]! < 0) {
-        first = i;
-        break;
-      }
-    }
-    if (first < 0) {
-      this.releaseSlot(slot);
-      resolve(results);
-      return;
-    }
-    const res = results[first]!;
-    const state = t.state[slot]!;
-    let err: UringError;
-    if (res === -Errno.ECANCELED && state & State.ABORTED) err = abortError(Op.READ, t.signal[slot]?.reason);
-    else if (res === -Errno.ECANCELED && this.closing) err = closedError(Op.READ);
-    else {
-      const e = errorFor(Op.READ, res);
-      err = new UringError("READ", e.errno, `readMany: read ${first} of ${results.length}: ${e.message}`);
-    }
-    this.releaseSlot(slot);
-    reject(err);
-  }
-
-  /** One batch member's CQE: store res, count down, settle after the last. */
-  private onBatchCqe(lo: number, gen: number, res: number): void {
-    const t = this.table;
-    const slot = lo & BATCH_SLOT_MASK;
-    if (slot >= t.capacity || t.gen[slot] !== gen) return; // stale
-    const results = t.batch[slot];
-    const i = lo >>> BATCH_SLOT_BITS;
-    if (results === null || results === undefined || i >= results.length || results[i] !== BATCH_PENDING) return;
-    results[i] = res;
-    const left = t.waiting[slot]! - 1;
-    t.waiting[slot] = left;
-    if (left === 0) this.settleBatch(slot);
-  }
-
-  private onCqe(lo: number, hi: number, res: number, flags: number): void {
-    const t = this.table;
-    const gen = hi & GEN_MASK;
-    const tag = hi >>> 24;
-    if (tag === TAG_BATCH) {
-      this.onBatchCqe(lo, gen, res);
-      return;
-    }
-    if (lo >= t.capacity || t.gen[lo] !== gen) return; // stale: the slot moved on
-    if (tag === TAG_OP) {
-      const h = t.handler[lo];
-      if (h !== null && h !== undefined) {
-        h.onCqe(lo, res, flags);
-        return;
-      }
-      if (t.waiting[lo] === 1) this.settle(lo, res);
-      else {
-        t.waiting[lo] = t.waiting[lo]! - 1;
-        t.res[lo] = res;
-      }
-    } else if (tag === TAG_LINK_TIMEOUT) {
-      if (res === -Errno.ETIME) t.state[lo] = t.state[lo]! | State.TIMED_OUT;
-      if (t.waiting[lo] === 1) this.settle(lo, t.res[lo]!);
-      else t.waiting[lo] = t.waiting[lo]! - 1;
-    }
-    // TAG_IGNORE: an ASYNC_CANCEL's own result; the target's CQE tells the story.
-    void flags;
-  }
-
-  /**
-   * Drains every CQE in shared memory (no syscall); one head store. Returns
-   * how many slots. The views come from `ring.cq` at each batch (the one CQ
-   * walker, cq.ts), so a resize between batches is picked up here.
-   */
-  private reap(): number {
-    const cq = this.ring.cq;
-    if (cq.mixed) return this.reapMixed(cq);
-    const tail = cq.tail();
-    let head = cq.head;
-    if (head === tail) return 0;
-    const n = (tail - head) >>> 0;
-    const words = cq.words;
-    const mask = cq.mask;
-    const shift = cq.cqeShift;
-    while (head !== tail) {
-      const b = (head & mask) << shift;
-      head = (head + 1) >>> 0;
-      this.onCqe(words[b]! >>> 0, words[b + 1]! >>> 0, words[b + 2]!, words[b + 3]! >>> 0);
-    }
-    cq.advance(n);
-    return n;
-  }
-
-  /** CQE_MIXED rings: padding CQEs are skipped and a 32-byte CQE takes two slots (peek and slotsOf know how). */
-  private reapMixed(cq: CompletionQueue): number {
-    let n = 0;
-    for (;;) {
-      const cqe = cq.peek();
-      if (cqe === null) return n;
-      const w = cqe.i32;
-      const lo = w[0]! >>> 0,
-        hi = w[1]! >>> 0,
-        res = w[2]!,
-        flags = w[3]! >>> 0;
-      const slots = cq.slotsOf(cqe);
-      cq.advance(slots);
-      n += slots;
-      this.onCqe(lo, hi, res, flags);
-    }
-  }
-
   /** CQEs are visible, or the kernel holds some (overflow list, deferred task work). */
   hasWork(): boolean {
     const cq = this.ring.cq;
@@ -605,7 +325,7 @@ export class UringEngine {
       if (ret === -Errno.EINTR) continue;
       if (ret === -Errno.EAGAIN || ret === -Errno.EBUSY) {
         // The kernel is short of resources or the CQ is backed up: reap, then retry next tick.
-        this.reap();
+        reap(this);
         this.sched.retryLater();
         return;
       }
@@ -620,11 +340,11 @@ export class UringEngine {
     const sq = ring.sq;
     if (sq.sqeTail !== sq.sqeHead || sq.sqReady() > 0) this.submitNow();
     else if (ring.cq.needsFlush()) ring.getEvents();
-    let n = this.reap();
+    let n = reap(this);
     // Overflowed CQEs (NODROP kernels keep them) and deferred work: flush until quiet.
     while (!this.closed && ring.cq.needsFlush()) {
       this.ring.getEvents();
-      const m = this.reap();
+      const m = reap(this);
       if (m === 0) break;
       n += m;
     }
@@ -706,35 +426,4 @@ export class UringEngine {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** Setup flags per driver, best first; the first the kernel accepts wins. */
-function createRing(entries: number, driver: DriverKind, options: UringOptions): { ring: Ring; choice: string } {
-  const cqEntries = entries * CQ_FACTOR;
-  if (options.ring !== undefined) {
-    return { ring: new Ring(entries, { cqEntries, ...options.ring }), choice: "custom" };
-  }
-  // DEFER_TASKRUN | SINGLE_ISSUER: completion work runs only when this (the
-  // only) JS thread enters the kernel, never interrupting it; the kernel
-  // signals the registered eventfd when such work is queued, and our enter
-  // with GETEVENTS posts the CQEs. COOP_TASKRUN alone is not used: its task
-  // work waits for the thread's next syscall without waking it, and an idle
-  // Bun thread sleeping in epoll_wait would not see it.
-  const tries: Array<[string, RingOptions]> =
-    driver === "sqpoll"
-      ? [["sqpoll", { sqpoll: { idleMs: options.sqpollIdleMs ?? 1000 } }]]
-      : [
-          ["defer-taskrun+single-issuer", { deferTaskrun: true }],
-          ["single-issuer", { singleIssuer: true }],
-          ["plain", {}],
-        ];
-  let last: unknown;
-  for (const [name, opts] of tries) {
-    try {
-      return { ring: new Ring(entries, { cqEntries, ...opts }), choice: name };
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
 }

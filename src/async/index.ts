@@ -1,6 +1,6 @@
 /** The async API: `Uring` and what its methods take and return. */
 export { Uring, type RwOptions, type PathOptions, type MultishotOptions, type ReadManyOptions } from "./uring.ts";
-export { type UringOptions, type OpOptions, type CancelTarget, type SubmitKind } from "./engine.ts";
+export { type UringOptions, type OpOptions, type CancelTarget, type SubmitKind } from "./options.ts";
 export { UringError } from "./errors.ts";
 export { Chain, type ChainOptions, type ChainResult, type ChainStepResult, type ChainStepStatus } from "./chain.ts";
 export { MultishotIterator, type RecvLease } from "./multishot.ts";

@@ -268,3 +268,22 @@ export function leaseFor(ring: BufferRing, res: number, flags: number): RecvLeas
 export function releaseLease(lease: RecvLease): void {
   lease.release();
 }
+
+/**
+ * A multishot request whose CQEs pick buffers from `bufferRing` (recv, read):
+ * yields {@link RecvLease}s, ends at EOF (res 0). `prep` sets the opcode's
+ * own fields and the buffer selection; the ring is kept to the final CQE.
+ */
+export function leaseIterator(
+  engine: UringEngine,
+  op: number,
+  bufferRing: BufferRing,
+  prep: (sqe: Sqe) => void,
+  signal: AbortSignal | undefined,
+): MultishotIterator<RecvLease> {
+  return new MultishotIterator<RecvLease>(engine, op, bufferRing, prep, (res, flags) => leaseFor(bufferRing, res, flags), {
+    signal,
+    release: releaseLease,
+    skipZero: true,
+  });
+}

@@ -33,7 +33,7 @@ import { Op } from "../sys/constants.ts";
 import { Errno } from "../sys/errno.ts";
 import { UringError } from "./errors.ts";
 import { Mode, type SlotHandler } from "./pending.ts";
-import type { OpOptions } from "./engine.ts";
+import type { OpOptions } from "./options.ts";
 import { engineOf, type Uring } from "./uring.ts";
 import type { UringEngine } from "./engine.ts";
 

@@ -18,6 +18,12 @@
  * there and are copied into the caller's view at completion. A view on a
  * SharedArrayBuffer (which cannot be detached or shrunk) is used in place.
  * After `close()` every method throws {@link ClosedError}.
+ *
+ * This file is the catalogue: one small method per op over the engine's
+ * request path (engine.ts). What is more than that lives beside it: the
+ * buffer argument checks and copies (view-args.ts), readMany's batches
+ * (read-many.ts), sendZc's two-CQE request (send-zc.ts), the options types
+ * (options.ts).
  */
 import type { BufferRing } from "../mem/buffer-ring.ts";
 import { AT_FDCWD, prepClose, prepFallocate, prepFtruncate, prepMkdirat, prepOpenat, prepRenameat, prepStatx, prepUnlinkat } from "../ops/fs.ts";
@@ -30,7 +36,6 @@ import {
   prepRecv,
   prepRecvMultishot,
   prepSend,
-  prepSendZc,
   prepShutdown,
   prepSocket,
 } from "../ops/net.ts";
@@ -41,88 +46,23 @@ import { prepTimeout } from "../ops/timeout.ts";
 import { Timespec } from "../ops/timespec.ts";
 import { sqeAddFlags, sqeSetBufGroup, type Sqe } from "../ring/sqe.ts";
 import { Errno } from "../sys/errno.ts";
-import { CqeFlags, Op, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
-import { Bounce, bytesOf, type BouncePool } from "../mem/bounce.ts";
+import { Op, SqeFlags, TimeoutFlags } from "../sys/constants.ts";
 import { assertOpen } from "../sys/closed.ts";
 import type { Ring } from "../ring/ring.ts";
 import { Chain, type ChainOptions } from "./chain.ts";
-import { UringEngine, type CancelTarget, type OpOptions, type UringOptions } from "./engine.ts";
+import { UringEngine } from "./engine.ts";
 import type { DriverKind } from "./driver.ts";
-import { abortError, errorFor } from "./errors.ts";
-import { leaseFor, MultishotIterator, releaseLease, type RecvLease } from "./multishot.ts";
-import { MAX_BATCH, Mode, type SlotHandler } from "./pending.ts";
-import { addressOf } from "../sys/ffi.ts";
+import { leaseIterator, MultishotIterator, type RecvLease } from "./multishot.ts";
+import type { CancelTarget, MultishotOptions, OpOptions, PathOptions, ReadManyOptions, RwOptions, UringOptions } from "./options.ts";
+import { MAX_BATCH, Mode } from "./pending.ts";
+import { readMany } from "./read-many.ts";
+import { sendZc } from "./send-zc.ts";
 import { STATX_BASIC_STATS, STATX_SIZE, type StatxResult } from "./statx.ts";
+import { checkView, copySockaddr, pinned, vectors, viewError, viewLength, type Vectors } from "./view-args.ts";
 
-export type { OpOptions, UringOptions } from "./engine.ts";
-
-/** Read/write options: a byte count other than the buffer's length. */
-export interface RwOptions extends OpOptions {
-  /** Bytes to transfer (default: the buffer's byteLength). */
-  length?: number;
-}
-
-/** Options for path operations. */
-export interface PathOptions extends OpOptions {
-  /** Directory fd the path is relative to (default AT_FDCWD). */
-  dirfd?: number;
-}
-
-/** Options for {@link Uring.readMany}. */
-export interface ReadManyOptions {
-  /** Aborting cancels every read of the batch still in flight; the Promise rejects with ECANCELED once all have completed. */
-  signal?: AbortSignal;
-}
-
-/** Options for multishot iterators. */
-export interface MultishotOptions {
-  /** Aborting ends the iterator (the request is cancelled). */
-  signal?: AbortSignal;
-}
+export type { MultishotOptions, OpOptions, PathOptions, ReadManyOptions, RwOptions, UringOptions } from "./options.ts";
 
 const O_RDONLY = 0;
-
-/** sizeof(struct sockaddr_storage): no socket address is longer. */
-const SOCKADDR_MAX = 128;
-/** UIO_MAXIOV. */
-const MAX_IOVECS = 1024;
-
-/**
- * The byte count to use for a caller's buffer: `length` (default: the whole
- * view) when the buffer is a live TypedArray/DataView and the count an
- * integer in 0..byteLength; -1 otherwise (then {@link viewError} says why).
- * Two compares on the hot path.
- */
-function viewLength(buffer: unknown, length: number | undefined): number {
-  if (!ArrayBuffer.isView(buffer)) return -1;
-  const size = buffer.byteLength;
-  if (size === 0 && (buffer.buffer as ArrayBuffer).detached === true) return -1;
-  if (length === undefined) return size;
-  return length >>> 0 !== length || length > size ? -1 : length;
-}
-
-/** Why {@link viewLength} refused: TypeError (not a view, detached) or RangeError naming the argument. */
-function viewError(method: string, buffer: unknown, length: number | undefined, argName = "length"): Error {
-  if (!ArrayBuffer.isView(buffer)) {
-    return new TypeError(`uring.${method}: the buffer must be a TypedArray or DataView (e.g. a Uint8Array), got ${buffer === null ? "null" : typeof buffer}`);
-  }
-  if (buffer.byteLength === 0 && (buffer.buffer as ArrayBuffer).detached === true) {
-    return new TypeError(`uring.${method}: the buffer is detached (transferred): pass a live buffer`);
-  }
-  return new RangeError(`uring.${method}: ${argName} must be an integer from 0 to the buffer's ${buffer.byteLength} bytes, got ${String(length)}`);
-}
-
-/** {@link viewLength}, throwing {@link viewError}. */
-function checkView(method: string, buffer: unknown, length: number | undefined): number {
-  const n = viewLength(buffer, length);
-  if (n < 0) throw viewError(method, buffer, length);
-  return n;
-}
-
-/** A view the kernel may use in place: its memory can be neither detached nor shrunk (SharedArrayBuffer). */
-function pinned(view: ArrayBufferView): boolean {
-  return view.buffer instanceof SharedArrayBuffer;
-}
 
 /** The engine inside each Uring, for the async modules that build on it (RingInbox); not exported by the library. */
 let engineOfUring: (uring: Uring) => UringEngine;
@@ -233,13 +173,13 @@ export class Uring {
   submit(op: number, prep: (sqe: Sqe) => void, keep: unknown = null, options?: OpOptions): Promise<number> {
     this.#open("submit");
     if (typeof prep !== "function") throw new TypeError("uring.submit: prep must be a function (sqe) => void");
-    return this.#run(op, Mode.NUMBER, prep, keep, null, options);
+    return this.#e.run(op, Mode.NUMBER, prep, keep, null, options);
   }
 
   /** NOP: completes with 0. */
   nop(options?: OpOptions): Promise<number> {
     this.#open("nop");
-    return this.#run(Op.NOP, Mode.NUMBER, prepNop, null, null, options);
+    return this.#e.run(Op.NOP, Mode.NUMBER, prepNop, null, null, options);
   }
 
   // ---- files ---------------------------------------------------------------
@@ -249,9 +189,9 @@ export class Uring {
     this.#open("read");
     const len = viewLength(buffer, options?.length);
     if (len < 0) return Promise.reject(viewError("read", buffer, options?.length));
-    if (len === 0 || pinned(buffer)) return this.#run(Op.READ, Mode.NUMBER, (sqe) => prepRead(sqe, fd, buffer, len, offset), buffer, null, options);
+    if (len === 0 || pinned(buffer)) return this.#e.run(Op.READ, Mode.NUMBER, (sqe) => prepRead(sqe, fd, buffer, len, offset), buffer, null, options);
     const b = this.#e.bounces.take(len);
-    return this.#run(Op.READ, Mode.COPY_OUT, (sqe) => prepRead(sqe, fd, b.address, len, offset), b, buffer, options);
+    return this.#e.run(Op.READ, Mode.COPY_OUT, (sqe) => prepRead(sqe, fd, b.address, len, offset), b, buffer, options);
   }
 
   /**
@@ -277,32 +217,7 @@ export class Uring {
    */
   readMany(fd: number, buffer: ArrayBufferView, offsets: ArrayLike<number>, size: number, options?: ReadManyOptions): Promise<Int32Array> {
     this.#open("readMany");
-    const e = this.#e;
-    const len = viewLength(buffer, undefined);
-    if (len < 0) return Promise.reject(viewError("readMany", buffer, undefined));
-    if (typeof offsets !== "object" || offsets === null) return Promise.reject(new TypeError("uring.readMany: offsets must be an array of file offsets"));
-    const n = offsets.length;
-    if (!(n >>> 0 === n && n <= MAX_BATCH)) return Promise.reject(new RangeError(`uring.readMany: at most ${MAX_BATCH} offsets per batch, got ${String(n)}`));
-    if (!(size >>> 0 === size && size >= 1 && size <= 0x7fffffff)) {
-      return Promise.reject(new RangeError(`uring.readMany: size must be an integer from 1 to 2^31 - 1, got ${String(size)}`));
-    }
-    if (n * size > len) return Promise.reject(new RangeError(`uring.readMany: ${n} reads of ${size} bytes need ${n * size} bytes, the buffer has ${len}`));
-    const offs = this.#offsets;
-    for (let i = 0; i < n; i++) {
-      const o = offsets[i];
-      if (typeof o !== "number" || !(o >= 0 && Number.isSafeInteger(o))) {
-        return Promise.reject(new RangeError(`uring.readMany: offsets[${i}] must be a non-negative safe integer, got ${String(o)}`));
-      }
-      offs[i] = o;
-    }
-    const signal = options?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError("uring.readMany: signal must be an AbortSignal"));
-    const pre = e.precheck(Op.READ, signal === undefined ? undefined : { signal });
-    if (pre !== null) return pre;
-    if (n === 0) return Promise.resolve(new Int32Array(0));
-    if (pinned(buffer)) return e.readBatch(fd, addressOf(buffer), size, offs, n, buffer, null, signal);
-    const b = e.bounces.take(n * size);
-    return e.readBatch(fd, b.address, size, offs, n, b, buffer, signal);
+    return readMany(this.#e, this.#offsets, fd, buffer, offsets, size, options);
   }
 
   /** pwrite: writes `buffer` at `offset` (-1: the file position). Resolves to bytes written. */
@@ -310,9 +225,9 @@ export class Uring {
     this.#open("write");
     const len = viewLength(buffer, options?.length);
     if (len < 0) return Promise.reject(viewError("write", buffer, options?.length));
-    if (len === 0 || pinned(buffer)) return this.#run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, buffer, len, offset), buffer, null, options);
+    if (len === 0 || pinned(buffer)) return this.#e.run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, buffer, len, offset), buffer, null, options);
     const b = this.#e.copyIn(buffer, len);
-    return this.#run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, b.address, len, offset), b, null, options);
+    return this.#e.run(Op.WRITE, Mode.NUMBER, (sqe) => prepWrite(sqe, fd, b.address, len, offset), b, null, options);
   }
 
   /** preadv into several buffers (filled in order). Resolves to bytes read. */
@@ -326,7 +241,7 @@ export class Uring {
     }
     const { b, iov, lens } = v;
     // The Scatter also keeps the iovec array reachable until the CQE.
-    return this.#run(Op.READV, Mode.COPY_OUT, (sqe) => prepReadv(sqe, fd, iov, lens.length, offset), b, { views: buffers.slice(), lens, iov }, options);
+    return this.#e.run(Op.READV, Mode.COPY_OUT, (sqe) => prepReadv(sqe, fd, iov, lens.length, offset), b, { views: buffers.slice(), lens, iov }, options);
   }
 
   /** pwritev from several buffers. Resolves to bytes written. */
@@ -339,7 +254,7 @@ export class Uring {
       return Promise.reject(err);
     }
     const { b, iov, lens } = v;
-    return this.#run(Op.WRITEV, Mode.NUMBER, (sqe) => prepWritev(sqe, fd, iov, lens.length, offset), b, iov, options);
+    return this.#e.run(Op.WRITEV, Mode.NUMBER, (sqe) => prepWritev(sqe, fd, iov, lens.length, offset), b, iov, options);
   }
 
   /** fsync(fd). */
@@ -387,7 +302,7 @@ export class Uring {
     // Library-owned: no caller can reach (and so detach) the buffer the kernel writes.
     const out = new Uint8Array(STATX_SIZE);
     const prep = (sqe: Sqe): void => prepStatx(sqe, options?.dirfd ?? AT_FDCWD, p, options?.flags ?? 0, options?.mask ?? STATX_BASIC_STATS, out);
-    return this.#run(Op.STATX, Mode.STATX, prep, p, out, options) as Promise<unknown> as Promise<StatxResult>;
+    return this.#e.run(Op.STATX, Mode.STATX, prep, p, out, options) as Promise<unknown> as Promise<StatxResult>;
   }
 
   /** unlinkat (flags: AT_REMOVEDIR = 0x200 removes a directory). */
@@ -419,14 +334,7 @@ export class Uring {
    */
   readMultishot(fd: number, bufferRing: BufferRing, options?: MultishotOptions): AsyncIterableIterator<RecvLease> {
     this.#open("readMultishot");
-    return new MultishotIterator<RecvLease>(
-      this.#e,
-      Op.READ_MULTISHOT,
-      bufferRing,
-      (sqe) => prepReadMultishot(sqe, fd, 0, -1, bufferRing.bgid),
-      (res, flags) => leaseFor(bufferRing, res, flags),
-      { signal: options?.signal, release: releaseLease, skipZero: true },
-    );
+    return leaseIterator(this.#e, Op.READ_MULTISHOT, bufferRing, (sqe) => prepReadMultishot(sqe, fd, 0, -1, bufferRing.bgid), options?.signal);
   }
 
   // ---- sockets ---------------------------------------------------------------
@@ -509,26 +417,20 @@ export class Uring {
       if (typeof bufferOrOptions !== "object" || bufferOrOptions === null) checkView("recv", bufferOrOptions, undefined);
       const { bufferRing, signal } = bufferOrOptions;
       const flags = bufferOrOptions.flags ?? 0;
-      return new MultishotIterator<RecvLease>(
-        this.#e,
-        Op.RECV,
-        bufferRing,
-        (sqe) => {
-          prepRecvMultishot(sqe, fd, null, 0, flags);
-          sqeAddFlags(sqe, SqeFlags.BUFFER_SELECT);
-          sqeSetBufGroup(sqe, bufferRing.bgid);
-        },
-        (res, cflags) => leaseFor(bufferRing, res, cflags),
-        { signal, release: releaseLease, skipZero: true },
-      );
+      const prep = (sqe: Sqe): void => {
+        prepRecvMultishot(sqe, fd, null, 0, flags);
+        sqeAddFlags(sqe, SqeFlags.BUFFER_SELECT);
+        sqeSetBufGroup(sqe, bufferRing.bgid);
+      };
+      return leaseIterator(this.#e, Op.RECV, bufferRing, prep, signal);
     }
     const buffer = bufferOrOptions;
     const flags = options?.flags ?? 0;
     const len = viewLength(buffer, undefined);
     if (len < 0) return Promise.reject(viewError("recv", buffer, undefined));
-    if (len === 0 || pinned(buffer)) return this.#run(Op.RECV, Mode.NUMBER, (sqe) => prepRecv(sqe, fd, buffer, len, flags), buffer, null, options);
+    if (len === 0 || pinned(buffer)) return this.#e.run(Op.RECV, Mode.NUMBER, (sqe) => prepRecv(sqe, fd, buffer, len, flags), buffer, null, options);
     const b = this.#e.bounces.take(len);
-    return this.#run(Op.RECV, Mode.COPY_OUT, (sqe) => prepRecv(sqe, fd, b.address, len, flags), b, buffer, options);
+    return this.#e.run(Op.RECV, Mode.COPY_OUT, (sqe) => prepRecv(sqe, fd, b.address, len, flags), b, buffer, options);
   }
 
   /** send `buffer`: resolves to bytes sent. */
@@ -537,9 +439,9 @@ export class Uring {
     const flags = options?.flags ?? 0;
     const len = viewLength(buffer, undefined);
     if (len < 0) return Promise.reject(viewError("send", buffer, undefined));
-    if (len === 0 || pinned(buffer)) return this.#run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, buffer, len, flags), buffer, null, options);
+    if (len === 0 || pinned(buffer)) return this.#e.run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, buffer, len, flags), buffer, null, options);
     const b = this.#e.copyIn(buffer, len);
-    return this.#run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, b.address, len, flags), b, null, options);
+    return this.#e.run(Op.SEND, Mode.NUMBER, (sqe) => prepSend(sqe, fd, b.address, len, flags), b, null, options);
   }
 
   /**
@@ -548,40 +450,7 @@ export class Uring {
    */
   sendZc(fd: number, buffer: ArrayBufferView, options?: MultishotOptions & { flags?: number }): Promise<number> {
     this.#open("sendZc");
-    const e = this.#e;
-    const pre = e.precheck(Op.SEND_ZC, options);
-    if (pre !== null) return pre;
-    const flags = options?.flags ?? 0;
-    const len = viewLength(buffer, undefined);
-    if (len < 0) return Promise.reject(viewError("sendZc", buffer, undefined));
-    // A SharedArrayBuffer view goes out in place (truly zero-copy); anything else from a copy the caller cannot detach.
-    const src: Bounce | ArrayBufferView = len === 0 || pinned(buffer) ? buffer : e.copyIn(buffer, len);
-    return new Promise<number>((resolve, reject) => {
-      let result = 0;
-      const signal = options?.signal;
-      const onAbort = (): void => e.cancelSlot(slot);
-      const handler: SlotHandler = {
-        onCqe: (done, res, cflags) => {
-          // First CQE: the result (F_MORE when a notification follows); then F_NOTIF.
-          if ((cflags & CqeFlags.NOTIF) === 0) result = res;
-          if ((cflags & CqeFlags.MORE) !== 0) return;
-          e.releaseSlot(done);
-          signal?.removeEventListener("abort", onAbort);
-          if (result < 0) reject(signal?.aborted && result === -Errno.ECANCELED ? abortError(Op.SEND_ZC, signal.reason) : errorFor(Op.SEND_ZC, result));
-          else resolve(result);
-        },
-      };
-      const sqe = e.sqe();
-      const slot = e.acquire(Op.SEND_ZC, Mode.HANDLER, src);
-      try {
-        prepSendZc(sqe, fd, src instanceof Bounce ? src.address : src, len, flags, 0);
-      } catch (err) {
-        e.abandon(sqe, slot, err).catch(reject);
-        return;
-      }
-      e.commitHandler(sqe, slot, handler);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return sendZc(this.#e, fd, buffer, options);
   }
 
   // ---- readiness and time ----------------------------------------------------
@@ -639,7 +508,7 @@ export class Uring {
   /** A NOP with an opcode the caller picks (for probing and tests): NOP-shaped SQE, raw result. */
   rawNop(op: number, options?: OpOptions): Promise<number> {
     this.#open("rawNop");
-    return this.#run(op & 0xff, Mode.NUMBER, (sqe) => prepRw(op & 0xff, sqe, -1, null, 0, 0), null, null, options);
+    return this.#e.run(op & 0xff, Mode.NUMBER, (sqe) => prepRw(op & 0xff, sqe, -1, null, 0, 0), null, null, options);
   }
 
   #open(method: string): void {
@@ -647,73 +516,6 @@ export class Uring {
   }
 
   #void(op: number, prep: (sqe: Sqe) => void, keep: unknown, options?: OpOptions): Promise<void> {
-    return this.#run(op, Mode.VOID, prep, keep, null, options) as Promise<unknown> as Promise<void>;
+    return this.#e.run(op, Mode.VOID, prep, keep, null, options) as Promise<unknown> as Promise<void>;
   }
-
-  /**
-   * The one request path: precheck, SQE (two when a timeout links), slot
-   * holding what the kernel may touch (`keep`, `keep2`), prepare, commit. A preparer that throws turns the SQE into
-   * an ignored NOP and the call into a rejection.
-   */
-  #run(op: number, mode: number, prep: (sqe: Sqe) => void, keep: unknown, keep2: unknown, options: OpOptions | undefined): Promise<number> {
-    const e = this.#e;
-    const pre = e.precheck(op, options);
-    if (pre !== null) {
-      if (keep instanceof Bounce) e.bounces.put(keep);
-      return pre;
-    }
-    const sqe = e.sqe(options?.timeout !== undefined ? 2 : 1);
-    const slot = e.acquire(op, mode, keep, keep2);
-    try {
-      prep(sqe);
-    } catch (err) {
-      return e.abandon(sqe, slot, err);
-    }
-    return e.commit(sqe, slot, options);
-  }
-}
-
-/** A socket address the kernel reads: checked, then copied so the caller's array can change or detach. */
-function copySockaddr(method: string, sockaddr: Uint8Array): Uint8Array {
-  const n = checkView(method, sockaddr, undefined);
-  if (n === 0 || n > SOCKADDR_MAX) throw new RangeError(`uring.${method}: sockaddr must be 1 to ${SOCKADDR_MAX} bytes, got ${n}`);
-  return bytesOf(sockaddr).slice();
-}
-
-/** A readv/writev in library memory: the bounce block, the iovec array into it, each buffer's length. */
-interface Vectors {
-  b: Bounce | null;
-  iov: Uint8Array;
-  lens: number[];
-}
-
-/**
- * One bounce block for a readv/writev and an iovec array into it (one
- * segment per caller buffer). Both are library-owned: the kernel sees no
- * caller memory. `copy`: fill the block from the buffers (writev).
- */
-function vectors(pool: BouncePool, method: string, buffers: readonly ArrayBufferView[], copy: boolean): Vectors {
-  if (!Array.isArray(buffers)) throw new TypeError(`uring.${method}: buffers must be an array of TypedArrays`);
-  if (buffers.length > MAX_IOVECS) throw new RangeError(`uring.${method}: at most ${MAX_IOVECS} buffers (UIO_MAXIOV), got ${buffers.length}`);
-  const lens: number[] = [];
-  let total = 0;
-  for (const v of buffers) {
-    const n = checkView(method, v, undefined);
-    lens.push(n);
-    total += n;
-  }
-  const iov = new Uint8Array(16 * buffers.length);
-  const dv = new DataView(iov.buffer);
-  const b = total > 0 ? pool.take(total) : null;
-  let off = 0;
-  for (let i = 0; i < buffers.length; i++) {
-    const n = lens[i]!;
-    if (b !== null && n > 0) {
-      if (copy) b.bytes.set(bytesOf(buffers[i]!), off);
-      dv.setBigUint64(i * 16, BigInt(b.address + off), true);
-    }
-    dv.setBigUint64(i * 16 + 8, BigInt(n), true);
-    off += n;
-  }
-  return { b, iov, lens };
 }
