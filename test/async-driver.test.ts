@@ -42,6 +42,9 @@ const DRIVERS: Array<{ name: string; driver: DriverKind; options: UringOptions; 
   { name: "event-loop", driver: "event-loop", options: {}, available: true },
   // The fallback ring (no DEFER_TASKRUN): completions are posted by task work in the JS thread.
   { name: "event-loop, plain ring", driver: "event-loop", options: { ring: {} }, available: true },
+  // The waiter thread (no longer the default wake-up), on both rings.
+  { name: "event-loop, waiter thread", driver: "event-loop", options: { wake: "thread" }, available: true },
+  { name: "event-loop, plain ring, waiter thread", driver: "event-loop", options: { ring: {}, wake: "thread" }, available: true },
   { name: "run", driver: "run", options: {}, available: true },
   { name: "sqpoll", driver: "sqpoll", options: {}, available: kernelHasSetupFlag(SetupFlags.SQPOLL) },
 ];
@@ -109,9 +112,12 @@ describe("idle wake-ups, many in a row", () => {
   // signal that finds it unarmed: a write that lands just before, during or
   // after the park must never be lost. The writes come at once (racing the
   // park), after a macrotask, or after a timer, so every order occurs.
+  // Both wake-ups: the stream (the default) and the waiter thread.
   const RINGS: Array<{ name: string; options: UringOptions }> = [
-    { name: "default ring", options: {} },
-    { name: "plain ring", options: { ring: {} } },
+    { name: "default ring, stream", options: {} },
+    { name: "plain ring, stream", options: { ring: {} } },
+    { name: "default ring, waiter thread", options: { wake: "thread" } },
+    { name: "plain ring, waiter thread", options: { ring: {}, wake: "thread" } },
   ];
   test.each(RINGS)("300 reads on a FIFO, written at varied moments, all complete ($name)", async ({ options }) => {
     const uring = new Uring(options);

@@ -3,12 +3,13 @@
  * per variant, each answering the checksum of the pages (pages.ts).
  *
  * - `uring`: all K reads queued in the same tick, so the event-loop driver
- *   submits them with one io_uring_enter; one Promise per read.
+ *   submits them with one io_uring_enter; one Promise per read; an idle ring
+ *   wakes through the shim's waiter thread (`wake: "thread"`).
  * - `uring-stream`: the same with `wake: "stream"` (an idle ring wakes
- *   through Bun's own loop instead of the shim's waiter thread).
+ *   through Bun's own loop; Uring's default since 2026-12-02).
  * - `uring-batch`: the K reads as one `uring.readMany` (one Promise, one
- *   pending slot per request instead of K); `uring-batch-imm` the same with
- *   `submit: "immediate"` (see {@link EXTRA_NAMES}).
+ *   pending slot per request instead of K), Uring's default wake-up;
+ *   `uring-batch-imm` the same with `submit: "immediate"` (see {@link EXTRA_NAMES}).
  * - `fs-promises`: node:fs/promises FileHandle.read, K at once (Promise.all).
  * - `bun-file`: Bun.file(path).slice(off, off + 4096).arrayBuffer(), K at once.
  * - `sync-pread`: fs.readSync K times (blocks the event loop meanwhile).

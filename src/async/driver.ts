@@ -2,10 +2,12 @@
  * How completions reach JavaScript while the ring is idle (nothing to reap,
  * requests still in flight). See src/async/engine.ts for the busy path.
  *
- * - "event-loop" (default): an eventfd registered with the ring and a waiter
- *   thread in the shim, calling back through a thread-safe JSCallback. The
- *   eventfd is disabled (IORING_CQ_EVENTFD_DISABLED, a flag in shared memory)
- *   while JavaScript is busy reaping, so a busy ring costs no wake-ups; it is
+ * - "event-loop" (default): an eventfd registered with the ring, read by
+ *   Bun's own event loop through a file stream (`wake: "stream"`, the
+ *   default, wake-stream.ts) or by a waiter thread in the shim calling back
+ *   through a thread-safe JSCallback (`wake: "thread"`). The eventfd is
+ *   disabled (IORING_CQ_EVENTFD_DISABLED, a flag in shared memory) while
+ *   JavaScript is busy reaping, so a busy ring costs no wake-ups; it is
  *   enabled only when JavaScript parks.
  * - "run": blocks the JS thread in io_uring_enter(min_complete = 1), bounded
  *   by `runWaitMs` so timers still get a turn. For dedicated servers, Workers
@@ -25,7 +27,11 @@
  * quiet machine (25-35 µs under load); a Worker blocked in read(eventfd) +
  * Atomics.notify → Atomics.waitAsync on the main thread p50 29 µs; Bun's own
  * fd watching cannot take an eventfd (net.Socket({ fd }) never reports data,
- * fs.createReadStream({ fd }) fails with EAGAIN). So: the thread.
+ * fs.createReadStream({ fd }) fails with EAGAIN). So the thread came first;
+ * Bun.file(fd).stream() on the eventfd then worked (wake-stream.ts), and on
+ * the quiet VM of 2026-12-02 an event from another thread woke JavaScript in
+ * 57 µs p50 through it against 124 µs through the waiter thread (the event
+ * from the JS thread itself: 41 against 30 µs), so the stream is the default.
  *
  * The floor, in C on the same VM and event (c/reference/wake_floor.c,
  * results/2026-12-02-lookup-wake.txt): epoll on the ring's eventfd 12-20 µs
@@ -175,7 +181,7 @@ export interface Drivable {
 export interface SchedulerOptions {
   /** "run" driver: longest single block in io_uring_enter, in ns. */
   runWaitNs: number;
-  /** Idle wake-up of the event-loop and sqpoll drivers (default "thread"; see {@link WakeKind}). */
+  /** Idle wake-up of the event-loop and sqpoll drivers (default "stream"; see {@link WakeKind}). */
   wake?: WakeKind;
   /** When new requests are submitted (see UringOptions.submit); the engine has checked the value. */
   submit: SubmitKind;
@@ -246,7 +252,7 @@ export class Scheduler {
       throw new TypeError(`Uring: wake must be "thread" or "stream", got ${JSON.stringify(options.wake)}`);
     }
     const onWake = () => this.#onWake();
-    this.#wake = driver === "run" ? null : options.wake === "stream" ? new StreamWake(ring, onWake) : new EventfdWake(ring, onWake);
+    this.#wake = driver === "run" ? null : options.wake === "thread" ? new EventfdWake(ring, onWake) : new StreamWake(ring, onWake);
   }
 
   /** Wake-ups from idle delivered by the waiter thread. */
