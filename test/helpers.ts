@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
-import { SetupFlags } from "../src/sys/constants.ts";
+import { Op, SetupFlags } from "../src/sys/constants.ts";
 
 /** Number of open fds of this process. */
 export function countFds(): number {
@@ -185,4 +185,13 @@ export function establishedTo(port: number): number {
     if (f[2]?.endsWith(hex) && f[3] === "01") n++;
   }
   return n;
+}
+
+/**
+ * The kernel can run a TcpServerGroup: the ring-made listener (BIND/LISTEN,
+ * 6.11), SO_REUSEPORT through URING_CMD setsockopt (6.7), and the MSG_RING
+ * that wakes a Worker's ring.
+ */
+export function kernelCanRunGroups(): boolean {
+  return kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN) && kernelHasOp(Op.URING_CMD) && kernelHasOp(Op.MSG_RING);
 }

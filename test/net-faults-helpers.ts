@@ -11,7 +11,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { trickle as trickleFrom } from "../cli/echo/fault-client.ts";
-import { fdCount, openServerSockets } from "../cli/echo/faults.ts";
+import { fdCount, openServerSockets, procNetTcpRows } from "../cli/echo/faults.ts";
 import type { TcpServerStats } from "../src/net/server-options.ts";
 import { Op } from "../src/sys/constants.ts";
 import { freePort } from "../cli/echo/processes.ts";
@@ -183,24 +183,6 @@ export interface ConnectionQueues {
   peerUnacked: number;
 }
 
-/** ESTABLISHED rows of /proc/net/tcp and tcp6, split into fields ([1] local, [2] remote, [4] "tx_queue:rx_queue"). */
-function establishedRows(): string[][] {
-  const rows: string[][] = [];
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 5 && f[3] === "01") rows.push(f);
-    }
-  }
-  return rows;
-}
-
 /** Both ends of every established loopback connection to `port` (the peers run in this process, so both ends are on this machine). */
 export function connectionQueues(port: number): ConnectionQueues[] {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
@@ -211,7 +193,8 @@ export function connectionQueues(port: number): ConnectionQueues[] {
   };
   const peerUnacked = new Map<number, number>();
   const servers: ConnectionQueues[] = [];
-  for (const f of establishedRows()) {
+  for (const f of procNetTcpRows()) {
+    if (f[3] !== "01") continue; // ESTABLISHED only
     const [tx, rx] = queues(f);
     if (f[1]!.endsWith(hex)) servers.push({ peerPort: portOf(f[2]!), serverUnread: rx, serverUnacked: tx, peerUnacked: 0 });
     else if (f[2]!.endsWith(hex)) peerUnacked.set(portOf(f[1]!), tx);

@@ -8,9 +8,9 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { TcpServerGroup } from "../src/net/group.ts";
 import { validateGroupServerOptions } from "../src/net/group-options.ts";
-import { Ring } from "../src/ring/ring.ts";
-import { Op, SetupFlags } from "../src/sys/constants.ts";
+import { SetupFlags } from "../src/sys/constants.ts";
 import { freePort } from "../cli/echo/processes.ts";
+import { kernelCanRunGroups } from "./helpers.ts";
 
 // Not a timing assertion: starting and closing Worker groups takes seconds on a busy machine; waits poll to their own deadlines.
 setDefaultTimeout(120_000);
@@ -18,10 +18,7 @@ setDefaultTimeout(120_000);
 const HANDLER = new URL("./fixtures/group-echo-handler.ts", import.meta.url);
 const HOST = "127.0.0.1";
 
-const probe = new Ring(2);
-/** As net-group.test.ts: the ring-made listener (6.11), SO_REUSEPORT through URING_CMD (6.7), the MSG_RING wake-up. */
-const canRun = probe.opSupported(Op.BIND) && probe.opSupported(Op.LISTEN) && probe.opSupported(Op.URING_CMD) && probe.opSupported(Op.MSG_RING);
-probe.close();
+const canRun = kernelCanRunGroups();
 
 /** Polls `cond` until it holds or the deadline passes. */
 async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {

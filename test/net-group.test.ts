@@ -6,10 +6,8 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { TcpServerGroup } from "../src/net/group.ts";
-import { Ring } from "../src/ring/ring.ts";
-import { Op } from "../src/sys/constants.ts";
 import { freePort } from "../cli/echo/processes.ts";
-import { countFds } from "./helpers.ts";
+import { countFds, kernelCanRunGroups } from "./helpers.ts";
 
 // Not a timing assertion: starting and closing Worker groups takes seconds on a busy machine; waits poll to their own deadlines.
 setDefaultTimeout(120_000);
@@ -17,10 +15,7 @@ setDefaultTimeout(120_000);
 const HANDLER = new URL("./fixtures/group-echo-handler.ts", import.meta.url);
 const HOST = "127.0.0.1";
 
-const probe = new Ring(2);
-/** The ring-made listener needs SOCKET/BIND/LISTEN (6.11), SO_REUSEPORT needs URING_CMD setsockopt (6.7), the wake-up MSG_RING. */
-const canRun = probe.opSupported(Op.BIND) && probe.opSupported(Op.LISTEN) && probe.opSupported(Op.URING_CMD) && probe.opSupported(Op.MSG_RING);
-probe.close();
+const canRun = kernelCanRunGroups();
 
 /** A client connection that collects what it receives. */
 class Client {

@@ -65,12 +65,11 @@ const ATTACH_MS = 120_000;
 const QUIET_DEADLINE_MS = 60_000;
 
 /**
- * The rows of /proc/net/tcp and /proc/net/tcp6 whose local address is on
- * `port` (the server's side of its connections), split into fields:
- * [1] local address, [3] state, [4] "tx_queue:rx_queue".
+ * Every socket row of /proc/net/tcp and /proc/net/tcp6, split into fields:
+ * [1] local address, [2] remote address, [3] state (01 ESTABLISHED, 08
+ * CLOSE_WAIT), [4] "tx_queue:rx_queue" (hex).
  */
-function* serverTcpRows(port: number): Generator<string[]> {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+export function* procNetTcpRows(): Generator<string[]> {
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -80,9 +79,15 @@ function* serverTcpRows(port: number): Generator<string[]> {
     }
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length >= 5 && f[1]!.endsWith(`:${hex}`)) yield f;
+      if (f.length >= 5) yield f;
     }
   }
+}
+
+/** The rows of {@link procNetTcpRows} whose local address is on `port` (the server's side of its connections). */
+function* serverTcpRows(port: number): Generator<string[]> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const f of procNetTcpRows()) if (f[1]!.endsWith(hex)) yield f;
 }
 
 /** Server-side sockets on `port` in ESTABLISHED (01) or CLOSE_WAIT (08): connections the server has not closed. */

@@ -132,47 +132,33 @@ function openLoopVariant(
   shape: OpenLoopShape,
 ): BenchVariant {
   const label = threads === undefined ? rateCellLabel(cell, rate) : `${rateCellLabel(cell, rate)} threads:${threads}`;
+  // The measured window and the server's warm-up differ only in length, ramp and what is counted.
+  const client = (s: ServerProcess, durationMs: number, measured: boolean) =>
+    runOpenLoopClient({
+      host: s.host,
+      port: s.port,
+      connections: cell.connections,
+      bytes: cell.bytes,
+      rate,
+      durationMs,
+      warmupMs: measured ? OPEN_LOOP_RAMP_MS : 0,
+      arrival: shape.arrival,
+      maxInflight: shape.maxInflight,
+      cpus: where.clientCpus,
+      ...(measured ? { serverPid: s.child.pid, countSyscalls: shape.syscalls } : {}),
+    });
   return serverVariant(
     name,
     label,
     () => startServer(name, where.host, 0, where.serverCpus, where.uringSetup, threads, threads !== undefined),
     async (s, durationMs) => {
-      const r = await checkedRun(s, name, () =>
-        runOpenLoopClient({
-          host: s.host,
-          port: s.port,
-          connections: cell.connections,
-          bytes: cell.bytes,
-          rate,
-          durationMs,
-          warmupMs: OPEN_LOOP_RAMP_MS,
-          arrival: shape.arrival,
-          maxInflight: shape.maxInflight,
-          serverPid: s.child.pid,
-          cpus: where.clientCpus,
-          countSyscalls: shape.syscalls,
-        }),
-      );
-      const m = toOpenLoopMeasurement(r);
+      const m = toOpenLoopMeasurement(await checkedRun(s, name, () => client(s, durationMs, true)));
       // The READY line's tail: setup flags and, threaded, the CPU each thread or Worker is pinned to.
       if (s.detail) m.extra = { ...m.extra, setup: s.detail };
       return m;
     },
     async (s) => {
-      await checkedRun(s, name, () =>
-        runOpenLoopClient({
-          host: s.host,
-          port: s.port,
-          connections: cell.connections,
-          bytes: cell.bytes,
-          rate,
-          durationMs: SERVER_WARMUP_MS,
-          warmupMs: 0,
-          arrival: shape.arrival,
-          maxInflight: shape.maxInflight,
-          cpus: where.clientCpus,
-        }),
-      );
+      await checkedRun(s, name, () => client(s, SERVER_WARMUP_MS, false));
     },
   );
 }
