@@ -33,7 +33,11 @@ export interface UringOptions {
    * of cached pages complete inside that enter and resolve in the same
    * tick); "immediate" at the end of the event-loop turn (setImmediate), so
    * the requests of every callback of the turn (a server's concurrent
-   * requests) share one io_uring_enter, for one turn of latency.
+   * requests) share one io_uring_enter, for one turn of latency. What
+   * "immediate" defers is new one-shot requests and readMany batches, the
+   * bulk of a server's submissions; multishot arms, chains, sendZc, re-arms
+   * and cancels still go out at the next microtask (a cancel or re-arm should
+   * not wait a turn).
    */
   submit?: SubmitKind;
 }
