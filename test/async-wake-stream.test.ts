@@ -100,6 +100,9 @@ console.log("read", await p);
   expect(await new Response(proc.stdout).text()).toContain("read 1");
 });
 
-test("wake: an unknown mechanism is refused", () => {
-  expect(() => new Uring({ wake: "spin" as never })).toThrow(/wake must be/);
+test("wake: an unknown mechanism is refused before a ring exists (no descriptor left behind)", () => {
+  const before = countFds();
+  for (let i = 0; i < 20; i++) expect(() => new Uring({ wake: "spin" as never })).toThrow(/wake must be/);
+  // At most: the earlier tests' streams may still be closing; a leaked ring each would add 20.
+  expect(countFds()).toBeLessThanOrEqual(before);
 });

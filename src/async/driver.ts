@@ -248,9 +248,6 @@ export class Scheduler {
     this.#runWaitNs = options.runWaitNs;
     this.#idlePolls = IDLE_POLLS[driver];
     this.#deferSubmit = options.submit === "immediate";
-    if (options.wake !== undefined && options.wake !== "thread" && options.wake !== "stream") {
-      throw new TypeError(`Uring: wake must be "thread" or "stream", got ${JSON.stringify(options.wake)}`);
-    }
     const onWake = () => this.#onWake();
     this.#wake = driver === "run" ? null : options.wake === "thread" ? new EventfdWake(ring, onWake) : new StreamWake(ring, onWake);
   }

@@ -76,10 +76,12 @@ export class UringEngine {
     if (this.driver !== "event-loop" && this.driver !== "run" && this.driver !== "sqpoll") {
       throw new TypeError(`Uring: driver must be "event-loop", "run" or "sqpoll", got ${JSON.stringify(this.driver)}`);
     }
-    // Checked before the ring exists, so a bad option leaks nothing.
+    // Checked before the ring exists, so a bad option leaks nothing (wake too: the Scheduler takes it as given).
     const submit = options.submit ?? "microtask";
     if (submit !== "microtask" && submit !== "immediate")
       throw new TypeError(`Uring: submit must be "microtask" or "immediate", got ${JSON.stringify(submit)}`);
+    if (options.wake !== undefined && options.wake !== "thread" && options.wake !== "stream")
+      throw new TypeError(`Uring: wake must be "thread" or "stream", got ${JSON.stringify(options.wake)}`);
     const { ring, choice } = createRing(entries, this.driver, options);
     this.ring = ring;
     this.setupChoice = choice;
