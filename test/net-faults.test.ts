@@ -60,6 +60,16 @@ describe.each(SERVERS)("%s under faults", (name) => {
   let fdBase = 0;
   const counted = name !== "c-uring";
 
+  /** Waits until the server's counters satisfy `cond`; c-uring keeps none, so there is nothing to wait for. */
+  async function untilCounters(what: string, cond: (s: ServerStats | null) => boolean): Promise<void> {
+    if (counted)
+      await until(
+        what,
+        () => cond(srv.stats()),
+        () => srv.stats(),
+      );
+  }
+
   /** fds, counters and service as they were before the test's faults. */
   async function backToBaseline(): Promise<void> {
     await until(
@@ -72,12 +82,7 @@ describe.each(SERVERS)("%s under faults", (name) => {
       () => srv.openSockets() === 0,
       () => srv.openSockets(),
     );
-    if (counted)
-      await until(
-        `${name}: counters at baseline`,
-        () => atBaseline(srv.stats()),
-        () => srv.stats(),
-      );
+    await untilCounters(`${name}: counters at baseline`, (s) => atBaseline(s));
     const data = pattern(3000, 11);
     expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
     expect(srv.alive()).toBe(true);
@@ -99,12 +104,7 @@ describe.each(SERVERS)("%s under faults", (name) => {
     client = new FaultClient();
     const data = pattern(100);
     expect(await echoOnce(srv.port, data)).toEqual(Buffer.from(data));
-    if (counted)
-      await until(
-        "first counters",
-        () => atBaseline(srv.stats()),
-        () => srv.stats(),
-      );
+    await untilCounters("first counters", (s) => atBaseline(s));
     fdBase = srv.fds();
   });
   afterAll(async () => {
@@ -124,12 +124,7 @@ describe.each(SERVERS)("%s under faults", (name) => {
           client.reset(fd);
         }
       }
-      if (counted)
-        await until(
-          "300 closes",
-          () => closesTotal(srv.stats()) - before >= 300,
-          () => srv.stats(),
-        );
+      await untilCounters("300 closes", (s) => closesTotal(s) - before >= 300);
       await backToBaseline();
     },
     60_000,
@@ -246,12 +241,7 @@ describe.each(SERVERS)("%s under faults", (name) => {
     async () => {
       const before = closesTotal(srv.stats());
       for (let round = 0; round < 20; round++) for (const fd of client.open(srv.port, 500)) client.close(fd);
-      if (counted)
-        await until(
-          "10^4 closes",
-          () => closesTotal(srv.stats()) - before >= 10_000,
-          () => srv.stats(),
-        );
+      await untilCounters("10^4 closes", (s) => closesTotal(s) - before >= 10_000);
       await backToBaseline();
     },
     60_000,

@@ -12,7 +12,7 @@ import { haveCLoop } from "../cli/read/clib.ts";
 import { findNode } from "../cli/read/node.ts";
 import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
-import { findDirectDir, patternFile, readTempDir, runReadCli, workload } from "./read-helpers.ts";
+import { findDirectDir, patternFile, readTempDir, runReadCli, shortReadArgs, workload } from "./read-helpers.ts";
 
 /** Each test runs the CLI (or fio) in a child process: on a loaded machine that takes far more than the default 5 s. */
 const SPAWN_TIMEOUT_MS = 120_000;
@@ -69,23 +69,7 @@ test(
 test.skipIf(directDir === null)(
   "O_DIRECT run with IOPOLL: EOPNOTSUPP (or a number) never fails the run",
   () => {
-    const { status, run } = runReadCli([
-      "--dir",
-      tmp.dir,
-      "--size",
-      "8m",
-      "--direct",
-      "-d",
-      "150ms",
-      "-w",
-      "0",
-      "-r",
-      "1",
-      "--qd",
-      "8",
-      "--variants",
-      "uring,uring-iopoll,pread",
-    ]);
+    const { status, run } = runReadCli(shortReadArgs(tmp.dir, "--direct", "--variants", "uring,uring-iopoll,pread"));
     expect(status).toBe(0);
     const iopoll = run!.results.find((r) => r.variant === "uring-iopoll")!;
     expect(iopoll.errors).toBe(0);
@@ -98,24 +82,7 @@ test.skipIf(directDir === null)(
 test(
   "--rings 2: two rings in two Workers, results add up and are checked",
   () => {
-    const { status, run } = runReadCli([
-      "--dir",
-      tmp.dir,
-      "--size",
-      "8m",
-      "-d",
-      "150ms",
-      "-w",
-      "0",
-      "-r",
-      "1",
-      "--qd",
-      "8",
-      "--rings",
-      "2",
-      "--variants",
-      "uring,uring-fixed,pread",
-    ]);
+    const { status, run } = runReadCli(shortReadArgs(tmp.dir, "--rings", "2", "--variants", "uring,uring-fixed,pread"));
     expect(status).toBe(0);
     for (const r of run!.results) {
       expect(r.cell).toMatch(/×2 rings/);

@@ -68,6 +68,11 @@ export function workload(path: string, size: number, over: Partial<ReadWorkload>
   };
 }
 
+/** The read CLI's short run the CLI tests share (an 8 MiB file in `dir`, one 150 ms repetition, no warm-up, qd 8), then `extra`. */
+export function shortReadArgs(dir: string, ...extra: string[]): string[] {
+  return ["--dir", dir, "--size", "8m", "-d", "150ms", "-w", "0", "-r", "1", "--qd", "8", ...extra];
+}
+
 /** Runs `uring-bench read ARGS --json` in a child process (up to 120 s: a loaded machine is slow); its exit status, parsed result (null if stdout is not JSON) and stderr. */
 export function runReadCli(args: string[]): { status: number | null; run: RunResult | null; stderr: string } {
   const r = spawnSync(process.execPath, [join(import.meta.dir, "..", "cli/main.ts"), "read", ...args, "--json"], { encoding: "utf8", timeout: 120_000 });

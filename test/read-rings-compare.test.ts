@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { fioArgs, fioVersion } from "../cli/read/fio.ts";
-import { readTempDir, runReadCli, workload } from "./read-helpers.ts";
+import { readTempDir, runReadCli, shortReadArgs, workload } from "./read-helpers.ts";
 
 // Not a timing assertion: each test runs the CLI, which takes seconds on a busy machine.
 setDefaultTimeout(120_000);
@@ -16,24 +16,7 @@ beforeAll(() => {
 afterAll(() => tmp.cleanup());
 
 test("--rings 2: pread runs as 2 threads beside 2 rings, every read checked", () => {
-  const { status, run, stderr } = runReadCli([
-    "--dir",
-    tmp.dir,
-    "--size",
-    "8m",
-    "-d",
-    "150ms",
-    "-w",
-    "0",
-    "-r",
-    "1",
-    "--qd",
-    "8",
-    "--rings",
-    "2",
-    "--variants",
-    "uring,pread",
-  ]);
+  const { status, run, stderr } = runReadCli(shortReadArgs(tmp.dir, "--rings", "2", "--variants", "uring,pread"));
   expect(stderr).not.toMatch(/error/i);
   expect(status).toBe(0);
   const byName = new Map(run!.results.map((r) => [r.variant, r]));

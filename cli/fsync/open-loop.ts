@@ -15,7 +15,7 @@ import { sqeSetData32x2, sqeSetFlags } from "../../src/ring/sqe.ts";
 import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
 import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, ringOpenLoopCells, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, ringOpenLoopCells, ringOpenLoopResult, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
@@ -146,27 +146,7 @@ export function fsyncOpenLoopLegend(o: FsyncOpenLoopOptions): string {
 
 /** Rows as VariantResults (variant "uring", one cell per rate) for --json/--save. */
 export function fsyncOpenLoopResults(rows: FsyncOpenLoopRow[], o: FsyncOpenLoopOptions): VariantResult[] {
-  return rows.map((r) => ({
-    variant: "uring",
-    cell: `${o.recordBytes}B inflight:${o.inflight} rate:${r.rate}`,
-    opsPerSec: r.achievedRate,
-    repetitions: [r.achievedRate],
-    latencyUs: { p50: r.lat.p50, p99: r.lat.p99, p999: r.lat.p999, mean: r.lat.mean },
-    cpu: { self: r.cpu },
-    errors: r.errors + r.unfinished,
-    notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
-    extra: {
-      requestedRate: r.rate,
-      achievedRate: r.achievedRate,
-      latP90Us: r.lat.p90,
-      latMaxUs: r.lat.max,
-      slatP99Us: r.slat.p99,
-      clatP50Us: r.clat.p50,
-      clatP99Us: r.clat.p99,
-      entersPerCommit: r.entersPerCommit,
-      status: r.status,
-    },
-  }));
+  return rows.map((r) => ringOpenLoopResult(r, `${o.recordBytes}B inflight:${o.inflight} rate:${r.rate}`, { entersPerCommit: r.entersPerCommit }));
 }
 
 /** `fsync-chain --rate`: the whole command path, with the resolved directory, record size and in-flight limit. */

@@ -24,6 +24,7 @@ import { Arrivals, type ArrivalKind } from "./arrivals.ts";
 import { CorrectedLatency, type LatencySummary } from "./corrected-latency.ts";
 import { selfCpuSeconds } from "./cpu.ts";
 import { fmtNum } from "./rows.ts";
+import type { VariantResult } from "./result.ts";
 
 /** After the window, operations still in flight get this long to complete before they are counted unfinished. */
 export const RING_DRAIN_MS = 2000;
@@ -63,6 +64,36 @@ export function ringOpenLoopCells(r: RingOpenLoopRow): string[] {
     `${fmtNum(r.clat.p50)} / ${fmtNum(r.clat.p99)}`,
     `${Math.round(r.cpu * 100)}%`,
   ];
+}
+
+/**
+ * One ring open-loop row as a VariantResult (variant "uring") for
+ * --json/--save: the fields `read --rate` and `fsync-chain --rate` share,
+ * then each command's own `extra` fields (and `bytesPerSec` where it has one).
+ */
+export function ringOpenLoopResult(r: RingOpenLoopRow, cell: string, extra: Record<string, unknown>, bytesPerSec?: number): VariantResult {
+  return {
+    variant: "uring",
+    cell,
+    opsPerSec: r.achievedRate,
+    repetitions: [r.achievedRate],
+    ...(bytesPerSec === undefined ? {} : { bytesPerSec }),
+    latencyUs: { p50: r.lat.p50, p99: r.lat.p99, p999: r.lat.p999, mean: r.lat.mean },
+    cpu: { self: r.cpu },
+    errors: r.errors + r.unfinished,
+    notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
+    extra: {
+      requestedRate: r.rate,
+      achievedRate: r.achievedRate,
+      latP90Us: r.lat.p90,
+      latMaxUs: r.lat.max,
+      slatP99Us: r.slat.p99,
+      clatP50Us: r.clat.p50,
+      clatP99Us: r.clat.p99,
+      ...extra,
+      status: r.status,
+    },
+  };
 }
 
 /** Options of {@link runRingOpenLoop}. */

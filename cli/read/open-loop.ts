@@ -18,7 +18,7 @@ import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import type { VariantResult } from "../harness/result.ts";
 import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, ringOpenLoopCells, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { openLoopStatus, ringOpenLoopCells, ringOpenLoopResult, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
 import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
@@ -138,31 +138,14 @@ export function readOpenLoopLegend(cfg: ReadConfig, arrival: ArrivalKind): strin
 
 /** Rows as VariantResults (variant "uring", one cell per rate) for --json/--save. */
 export function readOpenLoopResults(rows: ReadOpenLoopRow[], cfg: ReadConfig): VariantResult[] {
-  return rows.map((r) => ({
-    variant: "uring",
-    cell: `${cfg.bs}B ${cfg.pattern}${cfg.direct ? " direct" : ""} qd${cfg.qd} rate:${r.rate}`,
-    opsPerSec: r.achievedRate,
-    repetitions: [r.achievedRate],
-    bytesPerSec: r.achievedRate * cfg.bs,
-    latencyUs: { p50: r.lat.p50, p99: r.lat.p99, p999: r.lat.p999, mean: r.lat.mean },
-    cpu: { self: r.cpu },
-    errors: r.errors + r.unfinished,
-    notes: r.status === "ok" ? [] : [`${r.status} at ${r.rate}/s: achieved ${Math.round(r.achievedRate)}/s, ${r.unfinished} unfinished`],
-    extra: {
-      requestedRate: r.rate,
-      achievedRate: r.achievedRate,
-      latP90Us: r.lat.p90,
-      latMaxUs: r.lat.max,
-      slatP50Us: r.slat.p50,
-      slatP99Us: r.slat.p99,
-      clatP50Us: r.clat.p50,
-      clatP99Us: r.clat.p99,
-      clatP999Us: r.clat.p999,
-      cpuUsPerRead: r.cpuUsPerRead,
-      entersPerRead: r.entersPerRead,
-      status: r.status,
-    },
-  }));
+  return rows.map((r) =>
+    ringOpenLoopResult(
+      r,
+      `${cfg.bs}B ${cfg.pattern}${cfg.direct ? " direct" : ""} qd${cfg.qd} rate:${r.rate}`,
+      { slatP50Us: r.slat.p50, clatP999Us: r.clat.p999, cpuUsPerRead: r.cpuUsPerRead, entersPerRead: r.entersPerRead },
+      r.achievedRate * cfg.bs,
+    ),
+  );
 }
 
 /** `read --rate`: the whole command path (options already parsed by the read command). */
