@@ -174,7 +174,7 @@ describe("close()", () => {
     expect(() => uring.pending).toThrow(ClosedError);
     expect(() => uring.nop()).toThrow(ClosedError);
     f.close();
-    expect(countFds()).toBe(before);
+    await waitFor("the fds back to their count before the test", () => countFds() <= before);
     uring.close(); // idempotent
   });
 
@@ -191,6 +191,9 @@ describe("close()", () => {
     expect(uring.wakeups).toBeGreaterThan(0);
     uring.close();
     f.close();
-    expect(countFds()).toBe(before);
+    // Bun dups the eventfd for its stream reader and closes the dup at its
+    // next turn after the cancel (seen in 53 of 300 close()s right after a
+    // wake-up), so the count is polled, not read once.
+    await waitFor("the fds back to their count before the test", () => countFds() <= before);
   });
 });

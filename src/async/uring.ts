@@ -144,7 +144,9 @@ export class Uring {
   /**
    * Cancels everything in flight, waits (bounded) for the kernel to let go
    * of the buffers, rejects what is left with ECANCELED, then closes the
-   * ring. Idempotent.
+   * ring. Idempotent. The ring, the eventfd and the waiter thread are gone
+   * when it returns; with `wake: "stream"`, Bun's own duplicate of the
+   * eventfd (its stream reader's) is closed by Bun's loop at its next turn.
    */
   close(): void {
     this.#e.close();
