@@ -30,8 +30,10 @@
  * fs.createReadStream({ fd }) fails with EAGAIN). So the thread came first;
  * Bun.file(fd).stream() on the eventfd then worked (wake-stream.ts), and on
  * the quiet VM of 2026-12-02 an event from another thread woke JavaScript in
- * 57 µs p50 through it against 124 µs through the waiter thread (the event
- * from the JS thread itself: 41 against 30 µs), so the stream is the default.
+ * 25 µs p50 through it against 107 µs through the waiter thread (the event
+ * from the JS thread itself: 20 against 19 µs), level with the same path
+ * written by hand on a raw Ring (35 µs), so the stream is the default
+ * (results/2026-12-02-lookup-wake-warm.txt).
  *
  * The floor, in C on the same VM and event (c/reference/wake_floor.c,
  * results/2026-12-02-lookup-wake.txt): epoll on the ring's eventfd 12-20 µs

@@ -23,8 +23,9 @@ export interface UringOptions {
    * src/async/wake-stream.ts; "thread": the shim's waiter thread and a
    * thread-safe JSCallback). Stream is the default because an event from
    * another CPU (the usual case: a packet, a device, another thread) woke
-   * JavaScript in 57 µs p50 against 124 µs through the thread on the quiet
-   * VM: one thread wake-up instead of two (results/2026-12-02-lookup-wake.txt).
+   * JavaScript in 25 µs p50 against 107 µs through the thread on the quiet
+   * VM: one thread wake-up instead of two
+   * (results/2026-12-02-lookup-wake-warm.txt).
    */
   wake?: WakeKind;
   /**
