@@ -35,14 +35,47 @@ export function tempDir(prefix = "uring-bench-test-"): { dir: string; cleanup: (
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** This process's open descriptors: number → what it points at (`readlink` of /proc/self/fd/N). */
+export function openFds(): Map<number, string> {
+  const fds = new Map<number, string>();
+  for (const d of readdirSync("/proc/self/fd")) {
+    try {
+      fds.set(Number(d), readlinkSync(`/proc/self/fd/${d}`));
+    } catch {
+      // closed while we looked (the readdir's own fd, for one)
+    }
+  }
+  return fds;
+}
+
+/**
+ * Fails unless every descriptor open now was open (to the same thing) at
+ * `before`, polling to a deadline. Compared by number and target, not by
+ * count: in one `bun test` process an earlier file's async teardown (a
+ * Worker exiting, Bun closing its duplicate of a stream's fd at its next
+ * turn) may close descriptors during this test, which a count would blame on it.
+ */
+export async function expectNoNewFds(before: Map<number, string>, what = "the test", timeoutMs = 2_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const added = [...openFds()].filter(([fd, target]) => before.get(fd) !== target);
+    if (added.length === 0) return;
+    if (performance.now() > deadline) {
+      expect(added.map(([fd, target]) => `${what} left fd ${fd} -> ${target} open`)).toEqual([]);
+      return;
+    }
+    await Bun.sleep(5);
+  }
+}
+
 /** Fails every test of the calling file (or describe block) that leaves an fd open. */
 export function checkFdsPerTest(): void {
-  let fdsBefore: number;
+  let fdsBefore: Map<number, string>;
   beforeEach(() => {
-    fdsBefore = countFds();
+    fdsBefore = openFds();
   });
-  afterEach(() => {
-    expect(countFds()).toBe(fdsBefore);
+  afterEach(async () => {
+    await expectNoNewFds(fdsBefore);
   });
 }
 
@@ -53,15 +86,15 @@ export function checkFdsPerTest(): void {
  */
 export function tempDirPerTest(prefix?: string): { readonly dir: string } {
   let tmp: ReturnType<typeof tempDir> | null = null;
-  let fdsBefore: number;
+  let fdsBefore: Map<number, string>;
   beforeEach(() => {
     tmp = tempDir(prefix);
-    fdsBefore = countFds();
+    fdsBefore = openFds();
   });
-  afterEach(() => {
+  afterEach(async () => {
     tmp?.cleanup();
     tmp = null;
-    expect(countFds()).toBe(fdsBefore);
+    await expectNoNewFds(fdsBefore);
   });
   return {
     get dir(): string {

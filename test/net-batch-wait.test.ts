@@ -11,7 +11,7 @@ import { TcpServer } from "../src/net/server.ts";
 import { validateGroupServerOptions } from "../src/net/group-options.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { Features, Op } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, openFds } from "./helpers.ts";
 import { atBaseline, echoOnce, pattern, startFaultServer, until } from "./net-faults-helpers.ts";
 
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
@@ -28,8 +28,8 @@ function kernelHasMinWait(): boolean {
 const handler = { onData: () => false };
 
 describe("TcpServer batchWaitUs", () => {
-  test("bad values throw a RangeError naming the option, and leak nothing", () => {
-    const before = countFds();
+  test("bad values throw a RangeError naming the option, and leak nothing", async () => {
+    const before = openFds();
     for (const [opts, name] of [
       [{ batchWaitUs: -1 }, "batchWaitUs"],
       [{ batchWaitUs: 1.5 }, "batchWaitUs"],
@@ -39,7 +39,7 @@ describe("TcpServer batchWaitUs", () => {
     ] as const) {
       expect(() => new TcpServer({ host: "127.0.0.1", port: 0, handler, ...opts })).toThrow(new RegExp(`${name} must be an integer`));
     }
-    expect(countFds()).toBe(before);
+    await expectNoNewFds(before);
   });
 
   test("a group refuses a bad value in the parent, naming the field", () => {

@@ -42,7 +42,7 @@ import {
 import { makeIovecs, registerBuffers, registerFilesSparse } from "../src/ring/register.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { CqeFlags, FILE_INDEX_ALLOC, NOTIF_USAGE_ZC_COPIED, Op, RecvSendFlags, SocketUringOp, SqeFlags } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, tempDir } from "./helpers.ts";
 import { CONFIGS, NEG, byUd, closeAll, fdBaseline, makePipe, pattern, prep, reap, run1, withRing, type CqeRecord } from "./op-helpers.ts";
 import { connectPair, recvAll, SOCK_CLOEXEC, SOCK_DGRAM } from "./op-net-helpers.ts";
 
@@ -332,7 +332,7 @@ describe.each(CONFIGS)("remaining ops on $name ring", ({ options }) => {
   });
 });
 
-test.skipIf(!hasNet || !kernelHasOp(Op.FILES_UPDATE))("remaining-op tests leak no fds", () => {
+test.skipIf(!hasNet || !kernelHasOp(Op.FILES_UPDATE))("remaining-op tests leak no fds", async () => {
   const before = fdBaseline();
   withRing(16, {}, (ring) => {
     const f = tempFile(ring, pattern(16));
@@ -349,5 +349,5 @@ test.skipIf(!hasNet || !kernelHasOp(Op.FILES_UPDATE))("remaining-op tests leak n
     }
     c.close();
   });
-  expect(countFds()).toBe(before);
+  await expectNoNewFds(before);
 });

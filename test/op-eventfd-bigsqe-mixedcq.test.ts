@@ -16,7 +16,7 @@ import type { Sqe } from "../src/ring/sqe.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags, NopFlags, Op, SetupFlags, SqeFlags } from "../src/sys/constants.ts";
 import { eventfd } from "../src/sys/ffi.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, tempDir } from "./helpers.ts";
 import { CONFIGS, fdBaseline, NEG, closeAll, makePipe, pattern, prep, reap, reapOne, withRing, type CqeRecord } from "./op-helpers.ts";
 
 const EFD_NONBLOCK = 0x800;
@@ -248,7 +248,7 @@ describe.each(CONFIGS)("read multishot on $name ring", ({ options }) => {
   });
 });
 
-test("misc tests leak no fds (eventfd, big rings, buffer ring)", () => {
+test("misc tests leak no fds (eventfd, big rings, buffer ring)", async () => {
   const before = fdBaseline();
   const efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   const ring = new Ring(8, hasBig ? { sqe128: true, cqe32: true } : {});
@@ -262,5 +262,5 @@ test("misc tests leak no fds (eventfd, big rings, buffer ring)", () => {
     ring.close();
     closeSync(efd);
   }
-  expect(countFds()).toBe(before);
+  await expectNoNewFds(before);
 });

@@ -16,7 +16,7 @@ import { Ring, type RingOptions } from "../src/ring/ring.ts";
 import { sqeSetData64, sqeSetFlags, type Sqe } from "../src/ring/sqe.ts";
 import { Op } from "../src/sys/constants.ts";
 import { Errno, errnoName } from "../src/sys/errno.ts";
-import { countFds, kernelHasOp, RING_CONFIGS, tempDirPerFile } from "./helpers.ts";
+import { kernelHasOp, openFds, RING_CONFIGS, tempDirPerFile } from "./helpers.ts";
 
 /** The ring configurations this kernel accepts, for `describe.each`. */
 export const CONFIGS: Array<{ name: string; options: RingOptions }> = RING_CONFIGS.filter((c) => c.available).map((c) => ({
@@ -184,13 +184,13 @@ export function makePipe(dir: string): Pipe {
 }
 
 /**
- * The fd count to compare against after a test: taken after a full GC, so
- * fds that Bun closes on finalization (e.g. of earlier spawned processes)
- * are already gone and cannot make the later count look smaller.
+ * The descriptors to compare against after a test ({@link expectNoNewFds}):
+ * taken after a full GC, so fds that Bun closes on finalization (e.g. of
+ * earlier spawned processes) are already gone.
  */
-export function fdBaseline(): number {
+export function fdBaseline(): Map<number, string> {
   Bun.gc(true);
-  return countFds();
+  return openFds();
 }
 
 /** Closes fds ignoring ones already closed (cleanup in finally blocks). */

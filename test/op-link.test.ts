@@ -12,7 +12,7 @@ import type { Ring } from "../src/ring/ring.ts";
 import type { Sqe } from "../src/ring/sqe.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { Features, NopFlags, SqeFlags } from "../src/sys/constants.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { expectNoNewFds, tempDir } from "./helpers.ts";
 import { CONFIGS, fdBaseline, NEG, makePipe, prep, reap, withRing, type CqeRecord } from "./op-helpers.ts";
 
 const { IO_LINK, IO_HARDLINK, IO_DRAIN, CQE_SKIP_SUCCESS } = SqeFlags;
@@ -274,7 +274,7 @@ describe.each(CONFIGS)("CQE_SKIP_SUCCESS on $name ring", ({ options }) => {
   });
 });
 
-test("link tests leak no fds", () => {
+test("link tests leak no fds", async () => {
   const before = fdBaseline();
   const pipe = makePipe(tmp.dir);
   withRing(8, {}, (ring) => {
@@ -289,5 +289,5 @@ test("link tests leak no fds", () => {
     ]);
   });
   pipe.close();
-  expect(countFds()).toBe(before);
+  await expectNoNewFds(before);
 });

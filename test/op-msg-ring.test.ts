@@ -10,7 +10,7 @@ import { prepFixedFdInstall, prepMsgRing, prepMsgRingCqeFlags, prepMsgRingFd, pr
 import { registerFiles, registerFilesSparse } from "../src/ring/register.ts";
 import { Ring, type RingOptions } from "../src/ring/ring.ts";
 import { MsgRingFlags, Op, SqeFlags, FixedFdInstallFlags } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, tempDir } from "./helpers.ts";
 import { CONFIGS, fdBaseline, NEG, closeAll, cqeWithin, prep, reap, reapOne, withRing } from "./op-helpers.ts";
 
 const EBADFD = 77;
@@ -197,7 +197,7 @@ describe.each(CONFIGS)("MSG_RING on $name rings", ({ options }) => {
   });
 });
 
-test.skipIf(!hasMsgRing)("msg-ring tests leak no fds", () => {
+test.skipIf(!hasMsgRing)("msg-ring tests leak no fds", async () => {
   const before = fdBaseline();
   const fd = openSync(filePath, constants.O_RDONLY);
   withTwoRings({}, (src, dst) => {
@@ -208,5 +208,5 @@ test.skipIf(!hasMsgRing)("msg-ring tests leak no fds", () => {
     expect(reapOne(dst).res).toBe(0);
   });
   closeSync(fd);
-  expect(countFds()).toBe(before);
+  await expectNoNewFds(before);
 });

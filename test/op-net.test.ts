@@ -28,7 +28,7 @@ import {
 import { makeIovecs } from "../src/ring/register.ts";
 import { sqeSetBufGroup } from "../src/ring/sqe.ts";
 import { CQE_BUFFER_SHIFT, CqeFlags, NOTIF_USAGE_ZC_COPIED, Op, RecvSendFlags, SqeFlags } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp } from "./helpers.ts";
 import { CONFIGS, byUd, fdBaseline, NEG, closeAll, pattern, prep, reap, reapOne, run1, withRing, type CqeRecord } from "./op-helpers.ts";
 import { connectPair, listener, localPort, MSG_WAITALL, recvAll, SOCK_CLOEXEC, SOCK_STREAM, tcpSocket } from "./op-net-helpers.ts";
 
@@ -283,7 +283,7 @@ describe.each(CONFIGS)("sockets on $name ring", ({ options }) => {
   });
 });
 
-test.skipIf(!hasNet)("network tests leak no fds", () => {
+test.skipIf(!hasNet)("network tests leak no fds", async () => {
   const before = fdBaseline();
   withRing(16, {}, (ring) => {
     const c = connectPair(ring);
@@ -293,5 +293,5 @@ test.skipIf(!hasNet)("network tests leak no fds", () => {
     expect(recvAll(ring, c.server, 10)).toEqual(msg);
     c.close();
   });
-  expect(countFds()).toBe(before);
+  await expectNoNewFds(before);
 });

@@ -15,7 +15,7 @@ import { kernelHasSetupFlag } from "../src/ring/setup.ts";
 import { SetupFlags } from "../src/sys/constants.ts";
 import { LatencyRecorder } from "../cli/harness/latency.ts";
 import { AlignedBuffer } from "../src/mem/aligned.ts";
-import { countFds } from "./helpers.ts";
+import { expectNoNewFds, openFds } from "./helpers.ts";
 import { findDirectDir, patternFile, readTempDir, workload } from "./read-helpers.ts";
 
 const SIZE = 1 << 20; // 256 blocks of 4 KiB
@@ -37,8 +37,8 @@ describe.each([
   ["direct", true],
 ] as const)("io_uring %s", (_mode, direct) => {
   for (const [name, feat] of uringVariants) {
-    test.skipIf((direct && directDir === null) || (feat.sqpoll && !sqpollOk))(`${name}: every block read back exactly`, () => {
-      const fds = countFds();
+    test.skipIf((direct && directDir === null) || (feat.sqpoll && !sqpollOk))(`${name}: every block read back exactly`, async () => {
+      const fds = openFds();
       const live = AlignedBuffer.live;
       const r = new UringReader({ ...workload(path, SIZE, { direct, qd: 16, entries: 16, batch: 4 }), ...feat });
       try {
@@ -55,7 +55,7 @@ describe.each([
       } finally {
         r.close();
       }
-      expect(countFds()).toBe(fds);
+      await expectNoNewFds(fds);
       expect(AlignedBuffer.live).toBe(live);
     });
   }

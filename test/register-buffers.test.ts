@@ -22,7 +22,7 @@ import { Ring } from "../src/ring/ring.ts";
 import type { Sqe } from "../src/ring/sqe.ts";
 import { Features, Op } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { expectNoNewFds, openFds, tempDir } from "./helpers.ts";
 import { pattern, prep, reap, reapOne, withRing } from "./op-helpers.ts";
 
 function prepFixed(op: number, sqe: Sqe, fd: number, addr: number, len: number, offset: number, bufIndex: number): void {
@@ -43,7 +43,7 @@ const hasClone = (() => {
 })();
 
 let tmp: ReturnType<typeof tempDir>;
-let fdsBefore: number;
+let fdsBefore: Map<number, string>;
 let fd: number;
 const held: AlignedBuffer[] = [];
 function buffer(len: number, seed: number): AlignedBuffer {
@@ -54,14 +54,14 @@ function buffer(len: number, seed: number): AlignedBuffer {
 }
 beforeEach(() => {
   tmp = tempDir();
-  fdsBefore = countFds();
+  fdsBefore = openFds();
   fd = openSync(join(tmp.dir, "data"), "w+");
 });
-afterEach(() => {
+afterEach(async () => {
   closeSync(fd);
   for (const b of held.splice(0)) b.free();
   tmp.cleanup();
-  expect(countFds()).toBe(fdsBefore);
+  await expectNoNewFds(fdsBefore);
 });
 
 describe("register buffers", () => {

@@ -9,7 +9,7 @@ import { prepNop } from "../src/ops/rw.ts";
 import { registerEventfd, registerEventfdAsync, unregisterEventfd } from "../src/ring/register.ts";
 import { Errno } from "../src/sys/errno.ts";
 import { closeFd, eventfd } from "../src/sys/ffi.ts";
-import { countFds } from "./helpers.ts";
+import { expectNoNewFds, openFds } from "./helpers.ts";
 import { prep, reapOne, withRing } from "./op-helpers.ts";
 
 const EFD_NONBLOCK = 0x800;
@@ -28,15 +28,15 @@ function takeCount(efd: number): number {
 }
 
 let efd: number;
-let fdsBefore: number;
+let fdsBefore: Map<number, string>;
 beforeEach(() => {
-  fdsBefore = countFds();
+  fdsBefore = openFds();
   efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw new Error(`eventfd failed: ${efd}`);
 });
-afterEach(() => {
+afterEach(async () => {
   closeFd(efd);
-  expect(countFds()).toBe(fdsBefore);
+  await expectNoNewFds(fdsBefore);
 });
 
 describe("register eventfd", () => {

@@ -22,7 +22,7 @@ import type { Sqe } from "../src/ring/sqe.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { Features, FILE_INDEX_ALLOC, Op, REGISTER_FILES_SKIP, SqeFlags } from "../src/sys/constants.ts";
 import { Errno } from "../src/sys/errno.ts";
-import { countFds, kernelHasOp, tempDir } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, openFds, tempDir } from "./helpers.ts";
 import { prep, reap, reapOne, withRing } from "./op-helpers.ts";
 import { cstr } from "./register-helpers.ts";
 
@@ -51,12 +51,12 @@ function prepCloseDirect(sqe: Sqe, slot: number): void {
 }
 
 let tmp: ReturnType<typeof tempDir>;
-let fdsBefore: number;
+let fdsBefore: Map<number, string>;
 const paths: string[] = [];
 const fds: number[] = [];
 beforeEach(() => {
   tmp = tempDir();
-  fdsBefore = countFds();
+  fdsBefore = openFds();
   paths.length = 0;
   for (let i = 0; i < 3; i++) {
     const p = join(tmp.dir, `file${i}`);
@@ -65,10 +65,10 @@ beforeEach(() => {
     fds.push(openSync(p, "r"));
   }
 });
-afterEach(() => {
+afterEach(async () => {
   for (const fd of fds.splice(0)) closeSync(fd);
   tmp.cleanup();
-  expect(countFds()).toBe(fdsBefore);
+  await expectNoNewFds(fdsBefore);
 });
 
 describe("register files", () => {

@@ -5,12 +5,12 @@
  *
  * Pipes come from op-helpers' makePipe (IORING_OP_PIPE where the kernel has it).
  */
-import { afterEach, beforeEach, expect } from "bun:test";
+import { afterEach, beforeEach } from "bun:test";
 import { prepRw } from "../src/ops/rw.ts";
 import type { Ring } from "../src/ring/ring.ts";
 import { SQE_W } from "../src/sys/abi.ts";
 import { Op, SqeFlags } from "../src/sys/constants.ts";
-import { countFds, tempDir } from "./helpers.ts";
+import { expectNoNewFds, openFds, tempDir } from "./helpers.ts";
 import { makePipe, prep, reapOne, type CqeRecord, type Pipe } from "./op-helpers.ts";
 
 export { makePipe, type Pipe } from "./op-helpers.ts";
@@ -44,17 +44,17 @@ export { cstr } from "../src/ops/structs.ts";
 export function pipePerTest(set: (pipe: Pipe) => void): void {
   let tmp: ReturnType<typeof tempDir>;
   let pipe: Pipe;
-  let fdsBefore: number;
+  let fdsBefore: Map<number, string>;
   beforeEach(() => {
     tmp = tempDir();
     pipe = makePipe(tmp.dir);
     set(pipe);
-    fdsBefore = countFds();
+    fdsBefore = openFds();
   });
-  afterEach(() => {
-    const after = countFds();
+  afterEach(async () => {
+    // The pipe was opened before the baseline, so the check runs before it closes.
+    await expectNoNewFds(fdsBefore);
     pipe.close();
     tmp.cleanup();
-    expect(after).toBe(fdsBefore);
   });
 }

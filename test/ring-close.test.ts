@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { prepNop } from "../src/ops/rw.ts";
 import { Ring } from "../src/ring/ring.ts";
 import { ClosedError } from "../src/sys/closed.ts";
-import { countFds } from "./helpers.ts";
+import { countFds, expectNoNewFds, openFds } from "./helpers.ts";
 
 function countMappings(): number {
   return readFileSync("/proc/self/maps", "utf8")
@@ -12,8 +12,8 @@ function countMappings(): number {
     .filter((l) => l.includes("io_uring") || l.includes("anon_inode:[io_uring]")).length;
 }
 
-test("100 rings opened and closed leak no fd and no mapping", () => {
-  const fdsBefore = countFds();
+test("100 rings opened and closed leak no fd and no mapping", async () => {
+  const fdsBefore = openFds();
   const mapsBefore = countMappings();
   for (let i = 0; i < 100; i++) {
     const ring = new Ring(64, i % 2 === 0 ? {} : { noMmap: true });
@@ -23,7 +23,7 @@ test("100 rings opened and closed leak no fd and no mapping", () => {
     ring.close();
     ring.close(); // idempotent
   }
-  expect(countFds()).toBe(fdsBefore);
+  await expectNoNewFds(fdsBefore);
   expect(countMappings()).toBe(mapsBefore);
 });
 
