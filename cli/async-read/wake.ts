@@ -129,16 +129,8 @@ function rawRingMechanism(): Mechanism {
   const efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (registerEventfd(ring, efd) < 0) throw new Error("IORING_REGISTER_EVENTFD failed");
   const buf = new AlignedBuffer(64);
-  const reader = Bun.file(efd).stream().getReader();
   let onChunk = () => {};
-  let open = true;
-  void (async () => {
-    while (open) {
-      const r = await reader.read();
-      if (r.done) break;
-      onChunk();
-    }
-  })().catch(() => {});
+  const stopWatching = watchEventfd(efd, () => onChunk());
   return {
     name: "ring + Bun stream, no Uring",
     arm(done) {
@@ -159,8 +151,7 @@ function rawRingMechanism(): Mechanism {
     fire: () => writeSync(fd, ONE.subarray(0, 1)),
     target: { fd, bytes: 1 },
     close() {
-      open = false;
-      void reader.cancel().catch(() => {});
+      stopWatching();
       ring.close();
       closeFd(efd);
       buf.free();
@@ -189,26 +180,34 @@ function threadMechanism(): Mechanism {
   };
 }
 
-function streamMechanism(): Mechanism {
-  const efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  let cb = () => {};
+/** Bun's own loop reading eventfd `efd` through a file stream: `onChunk()` at every signal. Returns the stop function. */
+function watchEventfd(efd: number, onChunk: () => void): () => void {
   const reader = Bun.file(efd).stream().getReader();
   let open = true;
   void (async () => {
     while (open) {
       const r = await reader.read();
       if (r.done) break;
-      cb();
+      onChunk();
     }
   })().catch(() => {});
+  return () => {
+    open = false;
+    void reader.cancel().catch(() => {});
+  };
+}
+
+function streamMechanism(): Mechanism {
+  const efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  let cb = () => {};
+  const stopWatching = watchEventfd(efd, () => cb());
   return {
     name: "Bun.file(eventfd).stream()",
     arm: (done) => void (cb = done),
     fire: () => writeSync(efd, ONE),
     target: { fd: efd, bytes: 8 },
     close() {
-      open = false;
-      void reader.cancel().catch(() => {});
+      stopWatching();
       closeFd(efd);
     },
   };
