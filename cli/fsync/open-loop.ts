@@ -14,8 +14,7 @@ import { Ring } from "../../src/ring/ring.ts";
 import { sqeSetData32x2, sqeSetFlags } from "../../src/ring/sqe.ts";
 import { SqeFlags } from "../../src/sys/constants.ts";
 import type { ArrivalKind } from "../harness/arrivals.ts";
-import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, ringOpenLoopCells, ringOpenLoopResult, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { ringOpenLoopCells, ringOpenLoopResult, ringOpenLoopRow, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { exitCodeFor } from "../harness/exit-codes.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
@@ -87,22 +86,9 @@ export function runFsyncOpenLoop(o: FsyncOpenLoopOptions): FsyncOpenLoopRow[] {
             return true;
           },
         });
-        const s = r.latency.summary();
         const size = fstatSync(file.fd).size;
         if (size !== commits * o.recordBytes) errors++;
-        rows.push({
-          rate,
-          achievedRate: r.achievedRate,
-          lat: s.corrected,
-          slat: summarize(r.latency.sendLag),
-          clat: s.uncorrected,
-          cpu: r.cpu,
-          entersPerCommit: r.entersPerOp,
-          unfinished: r.unfinished,
-          errors,
-          status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
-          fileBytes: size,
-        });
+        rows.push({ ...ringOpenLoopRow(rate, r, errors), entersPerCommit: r.entersPerOp, fileBytes: size });
       } finally {
         ring.close();
         closeSync(file.fd);

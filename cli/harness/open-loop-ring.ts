@@ -21,7 +21,7 @@ import type { Ring } from "../../src/ring/ring.ts";
 import type { Cqe } from "../../src/ring/cqe.ts";
 import { Errno } from "../../src/sys/errno.ts";
 import { Arrivals, type ArrivalKind } from "./arrivals.ts";
-import { CorrectedLatency, type LatencySummary } from "./corrected-latency.ts";
+import { CorrectedLatency, summarize, type LatencySummary } from "./corrected-latency.ts";
 import { selfCpuSeconds } from "./cpu.ts";
 import { fmtNum } from "./rows.ts";
 import type { VariantResult } from "./result.ts";
@@ -44,6 +44,26 @@ export interface RingOpenLoopRow {
   errors: number;
   /** "ok", or why the rate was not held (see {@link openLoopStatus}). */
   status: string;
+}
+
+/**
+ * The fields every ring open-loop row shares, from one run at `rate` with
+ * `errors` failed operations (slat summarized once, for the row and its status).
+ */
+export function ringOpenLoopRow(rate: number, r: RingOpenLoopResult, errors: number): RingOpenLoopRow {
+  const s = r.latency.summary();
+  const slat = summarize(r.latency.sendLag);
+  return {
+    rate,
+    achievedRate: r.achievedRate,
+    lat: s.corrected,
+    slat,
+    clat: s.uncorrected,
+    cpu: r.cpu,
+    unfinished: r.unfinished,
+    errors,
+    status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, slat.p99),
+  };
 }
 
 /**

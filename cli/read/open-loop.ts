@@ -17,8 +17,7 @@ import { OptionError } from "../harness/option-error.ts";
 import type { CommonSettings } from "../harness/options.ts";
 import { buildRun, finishRun } from "../harness/output.ts";
 import type { VariantResult } from "../harness/result.ts";
-import { summarize } from "../harness/corrected-latency.ts";
-import { openLoopStatus, ringOpenLoopCells, ringOpenLoopResult, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
+import { ringOpenLoopCells, ringOpenLoopResult, ringOpenLoopRow, runRingOpenLoop, type RingOpenLoopRow } from "../harness/open-loop-ring.ts";
 import { fmtNum, type Rows } from "../harness/rows.ts";
 import { OffsetGenerator } from "./offsets.ts";
 import { resolveReadOptions, type RawReadOptions, type ReadConfig } from "./options.ts";
@@ -76,20 +75,11 @@ export function runReadOpenLoop(cfg: ReadConfig, rates: number[], arrival: Arriv
               return true;
             },
           });
-          const s = r.latency.summary();
           rows.push({
-            rate,
-            achievedRate: r.achievedRate,
-            lat: s.corrected,
-            slat: summarize(r.latency.sendLag),
-            clat: s.uncorrected,
-            cpu: r.cpu,
+            ...ringOpenLoopRow(rate, r, errors),
             cpuUsPerRead: r.completedInWindow > 0 ? (r.cpu * r.seconds * 1e6) / r.completedInWindow : NaN,
             entersPerRead: r.entersPerOp,
-            unfinished: r.unfinished,
-            errors,
             peakQueued: r.peakQueued,
-            status: openLoopStatus(rate, r.achievedRate, r.unfinished, errors, r.cpu, summarize(r.latency.sendLag).p99),
           });
         } finally {
           ring.close();
