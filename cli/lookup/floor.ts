@@ -45,6 +45,17 @@ function nextPage(): number {
 
 type Request = (slab: Uint8Array, pages: number[]) => Promise<number> | number;
 
+/** The pages as one readMany on `u`, then their checksum. */
+async function readManyPages(u: Uring, slab: Uint8Array, pages: number[]): Promise<number> {
+  await u.readMany(
+    fd,
+    slab,
+    pages.map((p) => p * PAGE),
+    PAGE,
+  );
+  return sumPages(slab, pages.length);
+}
+
 const variants: Record<string, Request> = {
   "turn-only": () => 0,
   "pread-only": (slab, pages) => {
@@ -60,24 +71,8 @@ const variants: Record<string, Request> = {
     for (const r of await Promise.allSettled(reads)) if (r.status === "rejected") throw r.reason;
     return sumPages(slab, pages.length);
   },
-  "uring-batch": async (slab, pages) => {
-    await uring.readMany(
-      fd,
-      slab,
-      pages.map((p) => p * PAGE),
-      PAGE,
-    );
-    return sumPages(slab, pages.length);
-  },
-  "uring-batch-imm": async (slab, pages) => {
-    await uringImm.readMany(
-      fd,
-      slab,
-      pages.map((p) => p * PAGE),
-      PAGE,
-    );
-    return sumPages(slab, pages.length);
-  },
+  "uring-batch": (slab, pages) => readManyPages(uring, slab, pages),
+  "uring-batch-imm": (slab, pages) => readManyPages(uringImm, slab, pages),
 };
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
