@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ClosedError } from "../src/sys/closed.ts";
 import { Uring, UringError } from "../src/async/index.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countEventfds, countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
+import { countEventfds, expectNoNewFds, openFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
 
 const tmp = tempDirPerFile();
 /** A FIFO opened read-write: reads on it wait until something is written. */
@@ -152,7 +152,7 @@ describe("uring.cancel", () => {
 
 describe("close()", () => {
   test("requests in flight reject with ECANCELED; no fd leaks", async () => {
-    const before = countFds();
+    const before = openFds();
     const f = fifo();
     const uring = new Uring();
     const ps = Array.from({ length: 50 }, () => uring.read(f.fd, new Uint8Array(8), -1));
@@ -174,12 +174,12 @@ describe("close()", () => {
     expect(() => uring.pending).toThrow(ClosedError);
     expect(() => uring.nop()).toThrow(ClosedError);
     f.close();
-    await waitFor("the fds back to their count before the test", () => countFds() <= before);
+    await expectNoNewFds(before);
     uring.close(); // idempotent
   });
 
   test("a Uring that parked (waiter thread + eventfd) leaks no fds", async () => {
-    const before = countFds();
+    const before = openFds();
     const f = fifo();
     const uring = new Uring();
     const p = uring.read(f.fd, new Uint8Array(1), -1);
@@ -193,7 +193,7 @@ describe("close()", () => {
     f.close();
     // Bun dups the eventfd for its stream reader and closes the dup at its
     // next turn after the cancel (seen in 53 of 300 close()s right after a
-    // wake-up), so the count is polled, not read once.
-    await waitFor("the fds back to their count before the test", () => countFds() <= before);
+    // wake-up), so expectNoNewFds polls rather than reading once.
+    await expectNoNewFds(before);
   });
 });

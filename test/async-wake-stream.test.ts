@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Uring, type UringOptions } from "../src/async/index.ts";
-import { countFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
+import { expectNoNewFds, openFds, openFifo, tempDirPerFile, waitFor } from "./helpers.ts";
 
 const tmp = tempDirPerFile();
 const ASYNC_INDEX = join(import.meta.dir, "..", "src", "async", "index.ts");
@@ -65,7 +65,7 @@ describe.each(RINGS)("wake: stream, $name", ({ options }) => {
 });
 
 test("wake: stream, close releases the eventfd", async () => {
-  const before = countFds();
+  const before = openFds();
   const uring = new Uring({ wake: "stream" });
   const f = openFifo(tmp.dir);
   const p = uring.read(f.fd, new Uint8Array(1), -1);
@@ -74,7 +74,7 @@ test("wake: stream, close releases the eventfd", async () => {
   await p;
   uring.close();
   f.close();
-  expect(await waitFor("the fds to be released", () => countFds() <= before)).toBe(true);
+  await expectNoNewFds(before, "the closed Uring", 4_000);
 });
 
 test("wake: stream, the process exits once nothing is in flight", async () => {
@@ -100,9 +100,9 @@ console.log("read", await p);
   expect(await new Response(proc.stdout).text()).toContain("read 1");
 });
 
-test("wake: an unknown mechanism is refused before a ring exists (no descriptor left behind)", () => {
-  const before = countFds();
+test("wake: an unknown mechanism is refused before a ring exists (no descriptor left behind)", async () => {
+  const before = openFds();
   for (let i = 0; i < 20; i++) expect(() => new Uring({ wake: "spin" as never })).toThrow(/wake must be/);
-  // At most: the earlier tests' streams may still be closing; a leaked ring each would add 20.
-  expect(countFds()).toBeLessThanOrEqual(before);
+  // By identity: the earlier tests' streams may still be closing; a leaked ring each would add 20.
+  await expectNoNewFds(before, "the refused Urings");
 });

@@ -19,13 +19,7 @@ export function countFds(): number {
  */
 export function countEventfds(): number {
   let n = 0;
-  for (const d of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${d}`) === "anon_inode:[eventfd]") n++;
-    } catch {
-      // closed while we looked (the readdir's own fd, for one)
-    }
-  }
+  for (const target of openFds().values()) if (target === "anon_inode:[eventfd]") n++;
   return n;
 }
 

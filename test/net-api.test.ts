@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import { TcpServer } from "../src/net/server.ts";
 import { freePort } from "../cli/echo/processes.ts";
 import { Op } from "../src/sys/constants.ts";
-import { countFds, kernelHasOp } from "./helpers.ts";
+import { expectNoNewFds, kernelHasOp, openFds } from "./helpers.ts";
 
 const HOST = "127.0.0.1";
 const haveNetOps = kernelHasOp(Op.SOCKET) && kernelHasOp(Op.BIND) && kernelHasOp(Op.LISTEN);
@@ -33,7 +33,7 @@ test.skipIf(!haveNetOps)(
   "a handler that uppercases, with send(), onOpen/onClose, stop() and no fd leak",
   async () => {
     const port = await freePort(HOST);
-    const fdsBefore = countFds();
+    const fdsBefore = openFds();
     const events: string[] = [];
     const deadline = Date.now() + 20_000;
     let server: TcpServer;
@@ -81,8 +81,7 @@ test.skipIf(!haveNetOps)(
     expect(finalStats!.closes.orderly).toBe(3);
     expect(finalStats!.open).toBe(0);
     // Bun closes a finished child's pipe fds on its own schedule: give it a moment.
-    for (let i = 0; i < 50 && countFds() !== fdsBefore; i++) await Bun.sleep(20);
-    expect(countFds()).toBe(fdsBefore);
+    await expectNoNewFds(fdsBefore, "the server", 1_000);
   },
   30_000,
 );
