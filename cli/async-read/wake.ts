@@ -35,7 +35,7 @@
  * JSCallback path of another by ~100 µs at p50 in a first version).
  *
  * usage: bun cli/async-read/wake.ts [--samples 300] [--warmup 1000] [--rounds 2] [--writer timer|worker] [--json]
- *        bun cli/async-read/wake.ts --only <index> [--samples N] [--writer …] [--idle-cpu]   (one child: prints JSON)
+ *        bun cli/async-read/wake.ts --only <index> [--samples N] [--warmup N] [--writer …] [--idle-cpu]   (one child: prints JSON)
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, read, rmSync, writeSync } from "node:fs";
@@ -95,10 +95,23 @@ interface Mechanism {
   close(): void;
 }
 
-function uringMechanism(wake: WakeKind): Mechanism {
-  const fifo = join(tmpdir(), `uring-bench-wake-${process.pid}-${wake}`);
+/** A FIFO in the temp dir, open read-write (so neither end blocks), for a read to park on; `close` also removes it. */
+function openFifo(tag: string): { fd: number; close(): void } {
+  const fifo = join(tmpdir(), `uring-bench-wake-${process.pid}-${tag}`);
   spawnSync("mkfifo", [fifo]);
   const fd = openSync(fifo, "r+");
+  return {
+    fd,
+    close() {
+      closeSync(fd);
+      rmSync(fifo, { force: true });
+    },
+  };
+}
+
+function uringMechanism(wake: WakeKind): Mechanism {
+  const fifo = openFifo(wake);
+  const fd = fifo.fd;
   const uring = new Uring({ entries: 8, wake });
   const one = new Uint8Array(1);
   return {
@@ -108,8 +121,7 @@ function uringMechanism(wake: WakeKind): Mechanism {
     target: { fd, bytes: 1 },
     close() {
       uring.close();
-      closeSync(fd);
-      rmSync(fifo, { force: true });
+      fifo.close();
     },
   };
 }
@@ -122,9 +134,9 @@ function uringMechanism(wake: WakeKind): Mechanism {
  * (scheduler, reap, Promise) adds.
  */
 function rawRingMechanism(): Mechanism {
-  const fifo = join(tmpdir(), `uring-bench-wake-${process.pid}-raw`);
-  spawnSync("mkfifo", [fifo]);
-  const fd = openSync(fifo, "r+");
+  const fifo = openFifo("raw");
+  const fd = fifo.fd;
+  const one = new Uint8Array(1);
   const ring = new Ring(8, { deferTaskrun: true });
   const efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (registerEventfd(ring, efd) < 0) throw new Error("IORING_REGISTER_EVENTFD failed");
@@ -148,15 +160,14 @@ function rawRingMechanism(): Mechanism {
       };
       ring.cqEventfdToggle(true);
     },
-    fire: () => writeSync(fd, ONE.subarray(0, 1)),
+    fire: () => writeSync(fd, one),
     target: { fd, bytes: 1 },
     close() {
       stopWatching();
       ring.close();
       closeFd(efd);
       buf.free();
-      closeSync(fd);
-      rmSync(fifo, { force: true });
+      fifo.close();
     },
   };
 }
